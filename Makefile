@@ -1,0 +1,58 @@
+# Two commands: `make demo` and `make test`. Both set up everything they need on a
+# fresh Debian 12 machine (system packages, virtualenv, private PostgreSQL+PostGIS
+# and Redis under ./var/), so nothing has to be prepared by hand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 redis-server chromium
+PYTEST_ARGS ?=
+
+.PHONY: demo test system-packages venv translations services-up services-down clean bench
+
+demo: venv translations services-up
+	scripts/demo.sh
+
+test: venv translations services-up
+	@set -o pipefail; eval "$$(scripts/services.sh env)"; \
+	  status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	  scripts/services.sh stop; exit $$status
+
+# Installs only what is missing; apt-get update runs first because a fresh machine
+# has empty package lists.
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Reinstalls when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: system-packages $(VENV)/.installed
+
+translations: $(VENV)/.installed
+	@for po in $$(find app -path '*/translations/*/LC_MESSAGES/messages.po'); do \
+	  $(BIN)/pybabel compile -q -i $$po -o $${po%.po}.mo || exit 1; done
+
+services-up: system-packages
+	scripts/services.sh start
+
+services-down:
+	scripts/services.sh stop
+
+bench: venv services-up
+	eval "$$(scripts/services.sh env)"; $(BIN)/python -m bench.run_all
+
+clean: services-down
+	rm -rf var

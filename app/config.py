@@ -1,0 +1,73 @@
+"""Settings, read from the environment when the app is created (never at import).
+
+Every setting has a default that works for `make demo`; README.md lists them all.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# name -> (default, converter). Only these are read from the environment.
+SETTINGS: dict[str, tuple[object, type | object]] = {
+    "DATABASE_URL": ("postgresql+psycopg://postgres@/maengelmelder?host=" + str(PROJECT_ROOT / "var/run"), str),
+    "DATABASE_REPLICA_URL": ("", str),
+    "REDIS_URL": ("unix://" + str(PROJECT_ROOT / "var/run/redis.sock"), str),
+    "SECRET_KEY": ("", str),
+    "BASE_URL": ("http://127.0.0.1:5000", str),
+    "SMTP_HOST": ("127.0.0.1", str),
+    "SMTP_PORT": (8025, int),
+    "SMTP_USER": ("", str),
+    "SMTP_PASSWORD": ("", str),
+    "SMTP_STARTTLS": (False, _bool),
+    "SMTP_SSL": (False, _bool),
+    "SMTP_TIMEOUT": (10.0, float),
+    "MAIL_FROM": ("Mängelmelder <maengelmelder@localhost>", str),
+    "MEDIA_STORAGE_URL": (str(PROJECT_ROOT / "var/media"), str),
+    "MAX_PHOTOS_PER_REPORT": (5, int),
+    "MAX_PHOTO_BYTES": (15 * 1024 * 1024, int),
+    "DEFAULT_JURISDICTION": ("harsewinkel.de", str),
+    "TILE_URL": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", str),
+    "TILE_ATTRIBUTION": ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende', str),
+    "MAILCATCHER_DIR": ("", str),
+    "RATELIMIT_STORAGE_URI": ("", str),
+    "LOG_LEVEL": ("INFO", str),
+    "PROXY_FIX_X_FOR": (0, int),
+}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config from defaults, the environment, then ``overrides``."""
+    config: dict[str, object] = {}
+    for name, (default, convert) in SETTINGS.items():
+        raw = os.environ.get(name)
+        config[name] = convert(raw) if raw not in (None, "") else default
+    config.update(overrides or {})
+    if not config["SECRET_KEY"]:
+        # A random key per process start is safe but logs everyone out on restart and
+        # breaks multi-worker gunicorn sessions: production must set SECRET_KEY.
+        config["SECRET_KEY"] = secrets.token_hex(32)
+    config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
+    binds = {}
+    if config.get("DATABASE_REPLICA_URL"):
+        binds["replica"] = config["DATABASE_REPLICA_URL"]
+    config.setdefault("SQLALCHEMY_BINDS", binds)
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("MAX_CONTENT_LENGTH", int(config["MAX_PHOTO_BYTES"]) * int(config["MAX_PHOTOS_PER_REPORT"]) + 1024 * 1024)
+    if not config["RATELIMIT_STORAGE_URI"]:
+        redis_url = str(config["REDIS_URL"])
+        config["RATELIMIT_STORAGE_URI"] = "redis+" + redis_url if redis_url.startswith("unix://") else redis_url
+    config.setdefault("BABEL_DEFAULT_LOCALE", "de")
+    config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
+    config.setdefault("LANGUAGES", ("de", "en"))
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("SESSION_COOKIE_SECURE", config["BASE_URL"].startswith("https://"))
+    return config

@@ -1,0 +1,1 @@
+"""The Harsewinkel demo town (approximate shapes, real names)."""

@@ -1,0 +1,26 @@
+"""Demo only: the mails the local mail catcher kept (registered when MAILCATCHER_DIR is set)."""
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template
+
+bp = Blueprint("demo", __name__, url_prefix="/_demo")
+
+
+def _mail_files() -> list[Path]:
+    directory = Path(current_app.config["MAILCATCHER_DIR"])
+    return sorted(directory.glob("*.eml"), reverse=True)[:200] if directory.is_dir() else []
+
+
+@bp.get("/mails")
+def mails():
+    items = []
+    for path in _mail_files():
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        items.append({"id": path.stem, "to": message["To"], "subject": message["Subject"], "date": message["Date"],
+                      "body": body.get_content() if body else ""})
+    return render_template("demo/mails.html", mails=items)

@@ -1,0 +1,1 @@
+"""Towns (Open311 jurisdictions), their areas, departments, categories and routing rules."""

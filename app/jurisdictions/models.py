@@ -1,0 +1,116 @@
+"""Who is responsible for what, where."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import db, utcnow
+
+class Jurisdiction(db.Model):
+    """A town. ``slug`` is the Open311 ``jurisdiction_id`` (e.g. ``harsewinkel.de``)."""
+
+    __tablename__ = "jurisdictions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    reference_prefix: Mapped[str] = mapped_column(String(8))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    areas: Mapped[list[Area]] = relationship(back_populates="jurisdiction")
+    departments: Mapped[list[Department]] = relationship(back_populates="jurisdiction")
+    categories: Mapped[list[Category]] = relationship(back_populates="jurisdiction")
+
+
+class Area(db.Model):
+    """A polygon of a town: its boundary, an Ortsteil, or a custom service area."""
+
+    __tablename__ = "areas"
+    __table_args__ = (
+        UniqueConstraint("jurisdiction_id", "code"),
+        CheckConstraint("kind in ('boundary','district','ortsteil','custom')", name="kind"),
+        Index("ix_areas_geom", "geom", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    # Higher is more specific; derived from kind but stored so that a town can rank
+    # custom areas between its own levels without a code change.
+    rank: Mapped[int] = mapped_column(default=0)
+    # Square metres, kept so routing can prefer the smaller of two equally ranked
+    # areas without computing geography areas per lookup.
+    area_m2: Mapped[float] = mapped_column(default=0.0)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
+    )
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="areas")
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("jurisdiction_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="departments")
+
+
+class Category(db.Model):
+    """A kind of defect. ``code`` is the stable Open311 ``service_code``."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("jurisdiction_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    group: Mapped[str] = mapped_column(String(100), default="")
+    icon: Mapped[str] = mapped_column(String(50), default="")
+    # Description and photos become public at once instead of after staff review.
+    publish_immediately: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="categories")
+
+    def label(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name
+
+
+class RoutingRule(db.Model):
+    """Area × category → department.
+
+    ``area_id`` NULL means the whole jurisdiction, ``category_id`` NULL means every
+    category; a rule with both NULL is the jurisdiction's fallback.
+    """
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (
+        CheckConstraint("valid_until IS NULL OR valid_from IS NULL OR valid_from <= valid_until", name="validity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    valid_from: Mapped[date | None]
+    valid_until: Mapped[date | None]
+
+    area: Mapped[Area | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+    department: Mapped[Department] = relationship()

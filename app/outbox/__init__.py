@@ -1,0 +1,1 @@
+"""The transactional outbox: messages recorded with the change that causes them."""

@@ -1,0 +1,1 @@
+"""Public pages: home, report pages, statement pages."""

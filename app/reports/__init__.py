@@ -1,0 +1,1 @@
+"""Citizen reports: intake, public pages, status changes."""

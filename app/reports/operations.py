@@ -1,0 +1,206 @@
+"""What can happen to a report. Operations flush; the request or job commits."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.db import db, utcnow
+from app.errors import DomainError, NotFound, ValidationFailed
+from app.jurisdictions.models import Category, Jurisdiction
+from app.outbox.operations import record_message
+from app.reports.models import ReferenceCounter, Report, StatusChange
+from app.reports.photos import attach_photos, process_uploads
+from app.reports.status import STATUSES
+from app.reports.tokens import email_matches, new_tracking_token, read_confirm_email_token
+from geo.routing import NoRoutingRule, OutsideJurisdiction, route_point
+
+MAX_DESCRIPTION = 5000
+MAX_NOTE = 5000
+_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
+
+
+@dataclass
+class ReportInput:
+    category_code: str = ""
+    description: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+    email: str | None = None
+    name: str | None = None
+    locale: str = "de"
+    idempotency_key: str | None = None
+    photos: list[bytes] = field(default_factory=list)
+
+
+def parse_coordinate(raw: str | None, low: float, high: float) -> float | None:
+    """A decimal degree from a form field ('51,96' or '51.96'), or None if unusable."""
+    if raw is None or not str(raw).strip():
+        return None
+    try:
+        value = float(str(raw).strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and low <= value <= high else None
+
+
+def find_duplicate_submission(jurisdiction: Jurisdiction, key: str | None) -> Report | None:
+    if not key:
+        return None
+    return db.session.scalar(select(Report).where(Report.jurisdiction_id == jurisdiction.id,
+                                                  Report.idempotency_key == key))
+
+
+def next_reference(jurisdiction: Jurisdiction, now: datetime) -> str:
+    """``HW-2026-000123``; the counter row stays locked until the transaction ends,
+    so concurrent submissions get consecutive numbers without gaps from races."""
+    number = db.session.scalar(
+        insert(ReferenceCounter)
+        .values(jurisdiction_id=jurisdiction.id, year=now.year, last_number=1)
+        .on_conflict_do_update(index_elements=["jurisdiction_id", "year"],
+                               set_={"last_number": ReferenceCounter.last_number + 1})
+        .returning(ReferenceCounter.last_number)
+    )
+    return f"{jurisdiction.reference_prefix}-{now.year}-{number:06d}"
+
+
+def validate_report_input(jurisdiction: Jurisdiction, data: ReportInput) -> Category:
+    """Check every field and raise ``ValidationFailed`` listing all problems at once."""
+    errors: list[DomainError] = []
+    category = None
+    if not data.category_code:
+        errors.append(DomainError(_l("Bitte wählen Sie eine Kategorie."), "category"))
+    else:
+        category = db.session.scalar(select(Category).where(
+            Category.jurisdiction_id == jurisdiction.id, Category.code == data.category_code, Category.active))
+        if category is None:
+            errors.append(DomainError(_l("Diese Kategorie gibt es nicht."), "category"))
+    description = data.description.strip()
+    if len(description) < 3:
+        errors.append(DomainError(_l("Bitte beschreiben Sie den Mangel in wenigen Worten."), "description"))
+    elif len(description) > MAX_DESCRIPTION:
+        errors.append(DomainError(_l("Die Beschreibung ist zu lang (höchstens %(n)s Zeichen).", n=MAX_DESCRIPTION),
+                                  "description"))
+    if data.lat is None or data.lon is None:
+        errors.append(DomainError(_l("Bitte geben Sie den Ort an: Breite und Länge in Grad, z. B. 51,962 und 8,229."),
+                                  "location"))
+    if data.email:
+        if len(data.email) > 254 or not _EMAIL_RE.match(data.email):
+            errors.append(DomainError(_l("Diese E-Mail-Adresse ist ungültig."), "email"))
+    if data.name and len(data.name) > 200:
+        errors.append(DomainError(_l("Der Name ist zu lang."), "name"))
+    if len(data.photos) > current_app.config["MAX_PHOTOS_PER_REPORT"]:
+        errors.append(DomainError(_l("Höchstens %(n)s Fotos pro Meldung.", n=current_app.config["MAX_PHOTOS_PER_REPORT"]),
+                                  "photos"))
+    if errors:
+        raise ValidationFailed(errors)
+    assert category is not None
+    return category
+
+
+def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
+    """Validate, route in PostGIS, store photos and record the report (flushes).
+
+    Raises ``ValidationFailed`` for bad fields (a pin outside the town and a
+    refused photo are among them). Stored photo files are removed again if the
+    transaction rolls back, so nothing half-stored remains.
+    """
+    category = validate_report_input(jurisdiction, data)
+    processed = process_uploads(data.photos)
+    try:
+        decision = route_point(db.session, jurisdiction.id, category.id, data.lon, data.lat)
+    except OutsideJurisdiction:
+        raise ValidationFailed([DomainError(
+            _l("Dieser Ort liegt außerhalb von %(town)s. Bitte setzen Sie die Markierung innerhalb des Stadtgebiets.",
+               town=jurisdiction.name), "location", code="outside_jurisdiction")])
+    except NoRoutingRule:
+        raise DomainError(_l("Für diese Kategorie ist an diesem Ort niemand zuständig. Bitte wählen Sie „Sonstiges“."),
+                          "category", code="no_route")
+    now = utcnow()
+    report = Report(
+        jurisdiction=jurisdiction,
+        reference=next_reference(jurisdiction, now),
+        tracking_token=new_tracking_token(),
+        idempotency_key=data.idempotency_key or None,
+        category=category,
+        department_id=decision.department_id,
+        routing_rule_id=decision.rule_id,
+        routing_explanation=decision.explanation,
+        area_id=decision.area_id,
+        location=from_shape(Point(data.lon, data.lat), srid=4326),
+        address=(data.address or "").strip()[:300] or None,
+        description=data.description.strip(),
+        description_published=category.publish_immediately,
+        reporter_email=(data.email or "").strip().lower() or None,
+        reporter_name=(data.name or "").strip() or None,
+        locale=data.locale if data.locale in ("de", "en") else "de",
+        status="eingegangen",
+        created_at=now,
+        status_changed_at=now,
+    )
+    db.session.add(report)
+    report.history.append(StatusChange(old_status=None, new_status="eingegangen", actor="citizen", created_at=now))
+    db.session.flush()
+    if processed:
+        attach_photos(report, processed, published=category.publish_immediately)
+    if report.reporter_email:
+        record_message("confirm_email", f"confirm_email:{report.id}", {"report_id": report.id})
+    record_message("new_report", f"new_report:{report.id}:{report.department_id}", {"report_id": report.id})
+    return report
+
+
+def confirm_reporter_email(token: str) -> Report:
+    """Mark the reporter's address as confirmed (double opt-in); idempotent."""
+    parsed = read_confirm_email_token(token)
+    report = db.session.get(Report, parsed[0]) if parsed else None
+    if report is None or not email_matches(report, parsed[1]):
+        raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
+    report.reporter_email_confirmed = True
+    db.session.flush()
+    return report
+
+
+def change_status(report: Report, new_status: str, *, public_note: str = "", internal_note: str = "",
+                  detail: str = "", duplicate_of: Report | None = None, actor: str) -> StatusChange:
+    """Record a status change (with an optional public note) and queue the reporter's mail.
+
+    Raises ``DomainError`` when the status is unknown or lacks what it requires
+    (the outside body for ``nicht_zustaendig``, a reason for ``abgelehnt``, the
+    original for ``duplikat``).
+    """
+    status = STATUSES.get(new_status)
+    if status is None:
+        raise DomainError(_l("Diesen Status gibt es nicht."), "status")
+    public_note, detail = public_note.strip(), detail.strip()
+    if len(public_note) > MAX_NOTE or len(internal_note) > MAX_NOTE:
+        raise DomainError(_l("Die Notiz ist zu lang (höchstens %(n)s Zeichen).", n=MAX_NOTE), "public_note")
+    if status.requires == "external_body" and not detail:
+        raise DomainError(_l("Bitte nennen Sie die zuständige Stelle."), "detail")
+    if status.requires == "reason" and not detail:
+        raise DomainError(_l("Bitte geben Sie einen Grund für die Ablehnung an."), "detail")
+    if status.requires == "duplicate_of":
+        if duplicate_of is None or duplicate_of.id == report.id:
+            raise DomainError(_l("Bitte nennen Sie die ursprüngliche Meldung."), "duplicate_of")
+        report.duplicate_of_id = duplicate_of.id
+    if new_status == report.status and not public_note:
+        raise DomainError(_l("Die Meldung hat diesen Status bereits."), "status")
+    change = StatusChange(report=report, old_status=report.status, new_status=new_status, public_note=public_note,
+                          internal_note=internal_note.strip(), detail=detail, actor=actor)
+    db.session.add(change)
+    if new_status != report.status:
+        report.status = new_status
+        report.status_changed_at = utcnow()
+    db.session.flush()
+    if report.reporter_email and report.reporter_email_confirmed:
+        record_message("status_changed", f"status_changed:{change.id}:reporter",
+                       {"report_id": report.id, "status_change_id": change.id})
+    return change

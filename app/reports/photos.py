@@ -1,0 +1,49 @@
+"""Report photos: process through ``media`` and keep the variants in storage."""
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app
+from flask_babel import get_locale
+
+from app.db import db, on_rollback
+from app.errors import DomainError, ValidationFailed
+from app.reports.models import Photo, Report
+from media import PhotoLimits, PhotoRejected, ProcessedPhoto, process_photo, store_processed
+
+
+def storage():
+    return current_app.extensions["storage"]
+
+
+def photo_limits() -> PhotoLimits:
+    return PhotoLimits(max_bytes=current_app.config["MAX_PHOTO_BYTES"])
+
+
+def process_uploads(uploads: list[bytes]) -> list[ProcessedPhoto]:
+    """Decode and clean every upload; refuse the whole submission on the first bad one."""
+    processed = []
+    for index, data in enumerate(uploads, start=1):
+        try:
+            processed.append(process_photo(data, photo_limits()))
+        except PhotoRejected as exc:
+            locale = str(get_locale() or "de")
+            prefix = f"Foto {index}: " if locale == "de" else f"Photo {index}: "
+            raise ValidationFailed([DomainError(prefix + exc.message_for(locale), "photos", code=exc.code)])
+    return processed
+
+
+def attach_photos(report: Report, processed: list[ProcessedPhoto], published: bool) -> list[Photo]:
+    """Store the variants and add Photo rows (flushes). Files go away again on rollback."""
+    store = storage()
+    photos = []
+    for position, item in enumerate(processed, start=len(report.photos)):
+        prefix = f"reports/{report.id}/{uuid.uuid4().hex}"
+        keys = store_processed(store, prefix, item)
+        on_rollback(lambda keys=keys: [store.delete(k) for k in keys.values()])
+        photo = Photo(report=report, position=position, variants=keys, width=item.width, height=item.height,
+                      sha256=item.sha256, source_type=item.source_type, published=published)
+        db.session.add(photo)
+        photos.append(photo)
+    db.session.flush()
+    return photos

@@ -1,0 +1,27 @@
+"""Storing areas: geometry made valid and measured in PostGIS."""
+from __future__ import annotations
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# Area kinds, from least to most specific. Routing prefers the higher rank.
+AREA_KIND_RANK = {"boundary": 0, "district": 10, "ortsteil": 20, "custom": 30}
+
+_INSERT_AREA = text(
+    """
+    INSERT INTO areas (jurisdiction_id, code, name, kind, rank, geom, area_m2)
+    SELECT :jid, :code, :name, :kind, :rank, g, ST_Area(g::geography)
+    FROM (SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromText(:wkt, 4326)), 3)) AS g) AS valid
+    RETURNING id
+    """
+)
+
+
+def insert_area(session: Session, jurisdiction_id: int, code: str, name: str, kind: str,
+                geom: BaseGeometry) -> int:
+    """Insert an area (WGS 84 geometry), repaired by ST_MakeValid; returns its id."""
+    return session.execute(_INSERT_AREA, {
+        "jid": jurisdiction_id, "code": code, "name": name, "kind": kind,
+        "rank": AREA_KIND_RANK[kind], "wkt": geom.wkt,
+    }).scalar_one()

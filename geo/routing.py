@@ -1,0 +1,95 @@
+"""Decide in PostGIS which department is responsible for a point and a category."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+class OutsideJurisdiction(Exception):
+    """The point lies outside every area of the jurisdiction."""
+
+
+class NoRoutingRule(Exception):
+    """No rule matched, not even a fallback: a configuration error of the town."""
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    department_id: int
+    department_code: str
+    rule_id: int
+    area_id: int | None  # the most specific area containing the point (e.g. the Ortsteil)
+    explanation: str
+
+
+# Precedence, in ORDER BY terms: a rule bound to an area beats a town-wide one; among
+# areas, the higher rank (Ortsteil over boundary), then the smaller area; then a
+# category-specific rule beats a catch-all; the rule id breaks every remaining tie so
+# that a point on a shared boundary always routes the same way.
+_ROUTE_SQL = text(
+    """
+    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+    hit AS (
+        SELECT a.id, a.name, a.kind, a.rank, a.area_m2
+        FROM areas a, pt
+        WHERE a.jurisdiction_id = :jid AND ST_Covers(a.geom, pt.g)
+    )
+    SELECT
+        (SELECT id FROM hit ORDER BY rank DESC, area_m2 ASC, id ASC LIMIT 1) AS innermost_area_id,
+        r.id AS rule_id, r.department_id, d.code AS department_code,
+        h.name AS area_name, h.kind AS area_kind, c.code AS category_code
+    FROM routing_rules r
+    JOIN departments d ON d.id = r.department_id
+    LEFT JOIN hit h ON h.id = r.area_id
+    LEFT JOIN categories c ON c.id = r.category_id
+    WHERE r.jurisdiction_id = :jid
+      AND EXISTS (SELECT 1 FROM hit)
+      AND (r.area_id IS NULL OR h.id IS NOT NULL)
+      AND (r.category_id IS NULL OR r.category_id = :cid)
+      AND (r.valid_from IS NULL OR r.valid_from <= :day)
+      AND (r.valid_until IS NULL OR r.valid_until >= :day)
+    ORDER BY (r.area_id IS NULL), h.rank DESC, h.area_m2 ASC, (r.category_id IS NULL), r.id
+    LIMIT 1
+    """
+)
+
+_INSIDE_SQL = text(
+    "SELECT EXISTS (SELECT 1 FROM areas WHERE jurisdiction_id = :jid "
+    "AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)))"
+)
+
+_KIND_LABEL = {"boundary": "Stadtgebiet", "district": "Bezirk", "ortsteil": "Ortsteil", "custom": "Gebiet"}
+
+
+def route_point(session: Session, jurisdiction_id: int, category_id: int, lon: float, lat: float,
+                on: date | None = None) -> RoutingDecision:
+    """Return the department responsible for ``category_id`` at (lon, lat).
+
+    Raises ``OutsideJurisdiction`` when no area of the jurisdiction covers the point
+    and ``NoRoutingRule`` when the town has no rule that applies (no fallback).
+    """
+    params = {"jid": jurisdiction_id, "cid": category_id, "lon": lon, "lat": lat, "day": on or date.today()}
+    row = session.execute(_ROUTE_SQL, params).mappings().first()
+    if row is None:
+        if not session.execute(_INSIDE_SQL, params).scalar():
+            raise OutsideJurisdiction()
+        raise NoRoutingRule()
+    return RoutingDecision(
+        department_id=row["department_id"],
+        department_code=row["department_code"],
+        rule_id=row["rule_id"],
+        area_id=row["innermost_area_id"],
+        explanation=explain(row["rule_id"], row["area_kind"], row["area_name"], row["category_code"]),
+    )
+
+
+def explain(rule_id: int, area_kind: str | None, area_name: str | None, category_code: str | None) -> str:
+    """Human-readable reason stored on the report, e.g. 'Regel 12: Ortsteil Marienfeld × spielplatz'."""
+    where = f"{_KIND_LABEL.get(area_kind or '', 'Gebiet')} {area_name}" if area_name else "gesamte Kommune"
+    what = category_code or "alle Kategorien"
+    if area_name is None and category_code is None:
+        return f"Regel {rule_id}: Auffangregel (gesamte Kommune × alle Kategorien)"
+    return f"Regel {rule_id}: {where} × {what}"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the demo: migrations, Harsewinkel demo data, mail catcher, RQ worker, outbox
+# relay and the web app under gunicorn. Ctrl-C stops everything this script started
+# (the private PostgreSQL and Redis included).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BIN="$ROOT/.venv/bin"
+eval "$(scripts/services.sh env)"
+export PORT=${PORT:-5000}
+export SMTP_HOST=${SMTP_HOST:-127.0.0.1}
+export SMTP_PORT=${SMTP_PORT:-8025}
+export MAILCATCHER_DIR=${MAILCATCHER_DIR:-$ROOT/var/mail}
+export BASE_URL=${BASE_URL:-http://127.0.0.1:$PORT}
+export MEDIA_STORAGE_URL=${MEDIA_STORAGE_URL:-$ROOT/var/media}
+# One key for every process of the demo, kept across runs: links in mails sent by
+# the worker must verify in the web app.
+if [ -z "${SECRET_KEY:-}" ]; then
+    [ -s var/secret_key ] || "$BIN/python" -c "import secrets; print(secrets.token_hex(32))" > var/secret_key
+    SECRET_KEY=$(cat var/secret_key); export SECRET_KEY
+fi
+export FLASK_APP=app:create_app
+
+pids=()
+cleanup() {
+    trap - INT TERM EXIT
+    echo; echo "stopping the demo ..."
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    scripts/services.sh stop
+    echo "stopped."
+}
+trap cleanup INT TERM EXIT
+
+"$BIN/flask" db-upgrade
+"$BIN/flask" demo-load
+
+"$BIN/python" scripts/mailcatcher.py --host "$SMTP_HOST" --port "$SMTP_PORT" --dir "$MAILCATCHER_DIR" & pids+=($!)
+"$BIN/flask" worker & pids+=($!)
+"$BIN/flask" outbox-relay --interval 15 & pids+=($!)
+"$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - \
+    --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' "app:create_app()" & pids+=($!)
+
+cat <<MSG
+
+  Mängelmelder demo is running:  $BASE_URL
+  Report a defect:               $BASE_URL/melden
+  Mails sent by the demo:        $BASE_URL/_demo/mails   (files in $MAILCATCHER_DIR)
+  Stop with Ctrl-C.
+
+MSG
+wait -n "${pids[@]}" || true

@@ -1,0 +1,147 @@
+"""Fixtures: one real PostGIS database and one real Redis per test session, an
+aiosmtpd server, a rollback per test, and factories for reports."""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.cli import run_migrations
+from app.db import db
+from tests.services import RedisServer, SMTPServer, admin_database_url
+
+TEST_SECRET = "test-secret-key"
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """A fresh database in the running cluster, migrated; dropped at the end."""
+    base = make_url(admin_database_url())
+    name = f"mm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        run_migrations(url)
+        yield url
+    finally:
+        from sqlalchemy.orm import close_all_sessions
+
+        close_all_sessions()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_server, smtp_server, media_dir):
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_server.url,
+        "RATELIMIT_STORAGE_URI": "redis+" + redis_server.url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_server.port,
+        "SMTP_TIMEOUT": 5.0,
+        "MEDIA_STORAGE_URL": str(media_dir),
+        "SECRET_KEY": TEST_SECRET,
+        "BASE_URL": "http://maengelmelder.test",
+        "MAIL_FROM": "Mängelmelder Harsewinkel <maengelmelder@harsewinkel.example>",
+        "LOG_LEVEL": "WARNING",
+    })
+    with app.app_context():
+        from app.demo.load import load_town
+
+        load_town(db.session)
+        db.session.commit()
+        db.session.remove()
+    return app
+
+
+@pytest.fixture
+def db_session(app):
+    """Everything a test writes is rolled back afterwards (commits become savepoints)."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+_TABLES_WRITTEN_BY_TESTS = ("outbox_messages", "status_changes", "photos", "reports", "reference_counters")
+
+
+@pytest.fixture
+def committing(app, redis_server, smtp_server, media_dir):
+    """For tests that must really commit (workers see other connections' data):
+    afterwards the report tables, the queue, the mailbox and photo storage are emptied."""
+    smtp_server.clear()
+    redis_server.client().flushdb()
+    with app.app_context():
+        yield app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(text("TRUNCATE " + ", ".join(_TABLES_WRITTEN_BY_TESTS) + " RESTART IDENTITY CASCADE"))
+    redis_server.client().flushdb()
+    smtp_server.clear()
+    smtp_server.refusing = False
+
+
+def csrf_token(client, path: str = "/melden") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def run_worker(app, burst: bool = True) -> None:
+    """Drain the queues with a real RQ worker (non-forking, as `flask worker` runs)."""
+    from rq import SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    from workers.queue import QUEUES, get_queue, redis
+
+    with app.app_context():
+        queues = [get_queue(name) for name in QUEUES]
+        SimpleWorker(queues, connection=redis(), serializer=JSONSerializer).work(burst=burst, with_scheduler=False)

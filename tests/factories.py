@@ -1,0 +1,42 @@
+"""Factory helpers for tests: objects made through the same operations the app uses."""
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from sqlalchemy import select
+
+from app.db import db
+from app.jurisdictions.models import Category, Department, Jurisdiction
+from app.reports.operations import ReportInput, create_report
+
+HARSEWINKEL = (8.229, 51.962)
+GREFFEN = (8.168, 51.983)
+MARIENFELD = (8.284, 51.937)
+# 20 km due north of Harsewinkel's centre (0.18° of latitude ≈ 20 km).
+TWENTY_KM_AWAY = (8.229, 52.142)
+
+
+def town() -> Jurisdiction:
+    return db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == "harsewinkel.de"))
+
+
+def category(code: str) -> Category:
+    return db.session.scalar(select(Category).where(Category.code == code))
+
+
+def department(code: str) -> Department:
+    return db.session.scalar(select(Department).where(Department.code == code))
+
+
+def make_report(point=HARSEWINKEL, category_code="schlagloch", description="Tiefes Loch in der Fahrbahn",
+                email=None, photos=(), **extra):
+    data = ReportInput(category_code=category_code, description=description, lon=point[0], lat=point[1],
+                       email=email, photos=list(photos), **extra)
+    return create_report(town(), data)
+
+
+def jpeg_bytes(size=(640, 480), colour=(200, 60, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
