@@ -43,7 +43,7 @@ venv: system-packages $(VENV)/.installed
 
 translations: $(VENV)/.installed
 	@for po in $$(find app -path '*/translations/*/LC_MESSAGES/messages.po'); do \
-	  $(BIN)/pybabel compile -q -i $$po -o $${po%.po}.mo || exit 1; done
+	  $(BIN)/pybabel compile --statistics -i $$po -o $${po%.po}.mo || exit 1; done
 
 services-up: system-packages
 	scripts/services.sh start

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request
-from flask_babel import Babel
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, refresh
 
 from app.config import PROJECT_ROOT
 
@@ -13,9 +13,9 @@ LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    if hasattr(g, "locale"):
-        return g.locale
-    choice = request.args.get("lang") or request.cookies.get(LANG_COOKIE) if request else None
+    if not has_request_context():
+        return g.get("locale", "de")
+    choice = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     return choice if choice in ("de", "en") else "de"
 
 
@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _pick_locale():
+        # Flask-Babel caches the locale on the app context, which outlives a request
+        # when one is already pushed (tests, CLI); start each request afresh.
+        refresh()
         g.locale = select_locale()
 
     @app.after_request

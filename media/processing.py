@@ -224,7 +224,9 @@ def _sniff_type(data: bytes) -> str:
         return "GIF"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "TIFF"
-    if head.startswith(b"BM") and head[14:15] in (b"\x0c", b"(", b"@", b"l", b"|"):
+    # "BM" alone is too common at the start of text; byte 14 is the size of
+    # the DIB header, which has one of a few fixed values.
+    if head.startswith(b"BM") and head[14:15] in (b"\x0c", b"(", b"4", b"8", b"@", b"l", b"|"):
         return "BMP"
     if head.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")):
         return "JPEG XL"

@@ -101,6 +101,13 @@ class LocalStorage:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
             raise
+        # Make the rename itself durable: the caller is about to commit a
+        # database row that points at this key.
+        directory_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory_fd)
+        finally:
+            os.close(directory_fd)
 
     def get(self, key: str) -> bytes:
         """Return the file's bytes. Raises KeyError if missing, ValueError for an invalid key."""
@@ -121,7 +128,9 @@ class LocalStorage:
         return self._path(key).is_file()
 
     def keys(self, prefix: str = "") -> list[str]:
-        """All keys starting with ``prefix`` (a plain string prefix), sorted."""
+        """All keys starting with ``prefix`` (a plain string prefix), sorted.
+
+        Raises ValueError if the directory part of ``prefix`` is not a valid key."""
         # Walk only the directory the prefix pins down, not the whole tree.
         directory, _, _ = prefix.rpartition("/")
         start = self._path(directory) if directory else self.root

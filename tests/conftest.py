@@ -145,3 +145,37 @@ def run_worker(app, burst: bool = True) -> None:
     with app.app_context():
         queues = [get_queue(name) for name in QUEUES]
         SimpleWorker(queues, connection=redis(), serializer=JSONSerializer).work(burst=burst, with_scheduler=False)
+
+
+@pytest.fixture
+def live_server(committing):
+    """The app on a real HTTP port; data must be committed to be seen (``committing``)."""
+    from tests.browser import LiveServer
+
+    server = LiveServer(committing)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(chromium):
+    """A fresh phone-sized (360 px) browser context, German locale."""
+    from tests.browser import PHONE
+
+    context = chromium.new_context(**PHONE)
+    page = context.new_page()
+    yield page
+    context.close()
