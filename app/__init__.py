@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
 
     from app import cli
+    from app.reports import notifications  # noqa: F401  (registers the report mails)
     from app.public.routes import bp as public_bp
     from app.reports.routes import bp as reports_bp
 

@@ -153,7 +153,8 @@ def process_photo(data: bytes, limits: PhotoLimits = PhotoLimits()) -> Processed
             ``decompression_bomb``, ``truncated`` (also used for otherwise
             corrupt files).
         RuntimeError: if ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES`` has been
-            switched on somewhere in the process (see below).
+            switched on somewhere in the process: truncated uploads could then
+            no longer be told apart from whole ones.
         MemoryError: is not turned into a rejection; within the limits it
             means the server, not the photo, is the problem.
     """
@@ -181,9 +182,10 @@ def process_photo(data: bytes, limits: PhotoLimits = PhotoLimits()) -> Processed
         orientation = _orientation(exif)
         gps = _gps_from_exif(exif)
         icc_profile = im.info.get("icc_profile")
+        # Still inside the with: for RGB sources ``pixels`` is ``im`` itself.
         pixels = _flatten_to_rgb_or_l(im)
+        variants = _make_variants(pixels, original_size, orientation, icc_profile)
 
-    variants = _make_variants(pixels, original_size, orientation, icc_profile)
     width, height = original_size
     if orientation in (5, 6, 7, 8):
         width, height = height, width

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import warnings
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -199,7 +200,7 @@ def test_large_jpeg_is_decoded_at_reduced_scale(monkeypatch: pytest.MonkeyPatch,
     requested: list[tuple[int, int] | None] = []
     original_draft = JpegImagePlugin.JpegImageFile.draft
 
-    def spy(self: JpegImagePlugin.JpegImageFile, mode: str | None, size: tuple[int, int] | None):  # type: ignore[no-untyped-def]
+    def spy(self: JpegImagePlugin.JpegImageFile, mode: str | None, size: tuple[int, int] | None) -> object:
         requested.append(size)
         return original_draft(self, mode, size)
 
@@ -288,24 +289,33 @@ def test_heic_is_accepted_oriented_and_stripped(heic_photo: bytes) -> None:
         assert close(colour_at(out, 0.5, 0.9), BLUE)
 
 
+def grey_with_alpha() -> bytes:
+    """Black everywhere; transparent on the left, opaque on the right."""
+    alpha = halves((300, 200), (0, 0, 0), WHITE).convert("L")
+    return encode(Image.merge("LA", [Image.new("L", (300, 200), 0), alpha]), "PNG")
+
+
+BLACK = (0, 0, 0)
+GREY_156 = (156, 156, 156)  # 40000 / 256
+
+
+def test_truncated_heic_is_refused(heic_photo: bytes) -> None:
+    assert_rejected(heic_photo[: int(len(heic_photo) * 0.6)], "truncated")
+
+
 @pytest.mark.parametrize(
     ("make", "expected_left", "expected_right"),
     [
         pytest.param(lambda: encode(halves((300, 200)).convert("CMYK"), "JPEG", quality=95), RED, BLUE, id="cmyk-jpeg"),
         pytest.param(lambda: encode(halves((300, 200)).convert("L"), "JPEG"), (76, 76, 76), (29, 29, 29), id="grey-jpeg"),
-        pytest.param(
-            lambda: encode(Image.new("I;16", (300, 200), 40000), "PNG"), (156, 156, 156), (156, 156, 156), id="16-bit-png"
-        ),
-        pytest.param(lambda: encode(halves((300, 200), WHITE, (0, 0, 0)).convert("1"), "PNG"), WHITE, (0, 0, 0), id="1-bit-png"),
-        pytest.param(
-            lambda: encode(Image.merge("LA", [Image.new("L", (300, 200), 0), halves((300, 200), (0, 0, 0), WHITE).convert("L")]), "PNG"),
-            WHITE,
-            (0, 0, 0),
-            id="grey-alpha-png",
-        ),
+        pytest.param(lambda: encode(Image.new("I;16", (300, 200), 40000), "PNG"), GREY_156, GREY_156, id="16-bit-png"),
+        pytest.param(lambda: encode(halves((300, 200), WHITE, BLACK).convert("1"), "PNG"), WHITE, BLACK, id="1-bit-png"),
+        pytest.param(grey_with_alpha, WHITE, BLACK, id="grey-alpha-png"),
     ],
 )
-def test_unusual_modes_become_plain_jpeg(make, expected_left, expected_right) -> None:  # type: ignore[no-untyped-def]
+def test_unusual_modes_become_plain_jpeg(
+    make: Callable[[], bytes], expected_left: tuple[int, int, int], expected_right: tuple[int, int, int]
+) -> None:
     photo = process_photo(make())
     assert_clean(photo)
     with Image.open(io.BytesIO(photo.variants["display"].data)) as out:
@@ -324,7 +334,8 @@ def _profile_with_red_and_blue_swapped() -> bytes:
         at = 132 + 12 * index
         entries[bytes(profile[at : at + 4])] = at
     red, blue = entries[b"rXYZ"], entries[b"bXYZ"]
-    profile[red + 4 : red + 12], profile[blue + 4 : blue + 12] = profile[blue + 4 : blue + 12], profile[red + 4 : red + 12]
+    red_entry, blue_entry = profile[red + 4 : red + 12], profile[blue + 4 : blue + 12]
+    profile[red + 4 : red + 12], profile[blue + 4 : blue + 12] = blue_entry, red_entry
     return bytes(profile).replace(b"\x00s\x00R\x00G\x00B", b"\x00X\x00R\x00G\x00B")
 
 
@@ -398,28 +409,34 @@ def gifar() -> bytes:
     return encode(halves((64, 48)), "GIF") + b"\n/*<script>alert(1)</script>*/PK\x03\x04"
 
 
+def cut(data: bytes, fraction: float) -> bytes:
+    return data[: int(len(data) * fraction)]
+
+
+HTML = b"<html><script>alert(1)</script></html>\n"
+
 REFUSALS = [
-    pytest.param(lambda: b"Hallo, hier ist eine Textdatei mit der Endung .jpg\n" * 20, "not_an_image", id="text-named-jpg"),
+    pytest.param(lambda: b"Hallo, dies ist eine Textdatei namens foto.jpg\n" * 20, "not_an_image", id="text-named-jpg"),
     pytest.param(lambda: b"", "not_an_image", id="empty"),
-    pytest.param(lambda: b"<html><script>alert(1)</script></html>\n" + small_jpeg(), "not_an_image", id="html-jpeg-polyglot"),
+    pytest.param(lambda: HTML + small_jpeg(), "not_an_image", id="html-jpeg-polyglot"),
     pytest.param(lambda: b"%PDF-1.7\n" + small_jpeg(), "not_an_image", id="pdf-jpeg-polyglot"),
-    pytest.param(lambda: gifar(), "unsupported_type", id="gif-with-script"),
+    pytest.param(gifar, "unsupported_type", id="gif-with-script"),
     pytest.param(lambda: encode(halves((64, 48)), "GIF"), "unsupported_type", id="gif"),
     pytest.param(lambda: encode(halves((64, 48)), "TIFF"), "unsupported_type", id="tiff"),
     pytest.param(lambda: encode(halves((64, 48)), "BMP"), "unsupported_type", id="bmp"),
     pytest.param(lambda: b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(64), "unsupported_type", id="avif"),
-    pytest.param(lambda: b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(64), "unsupported_type", id="mp4-video"),
-    pytest.param(lambda: b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>", "truncated", id="jpeg-magic-then-html"),
-    pytest.param(lambda: (d := small_jpeg())[: int(len(d) * 0.6)], "truncated", id="jpeg-cut-at-60%"),
-    pytest.param(lambda: (d := big_jpeg())[: int(len(d) * 0.6)], "truncated", id="reduced-decode-jpeg-cut-at-60%"),
-    pytest.param(lambda: (d := big_jpeg())[:-2], "truncated", id="reduced-decode-jpeg-without-eoi"),
+    pytest.param(lambda: b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(64), "unsupported_type", id="mp4"),
+    pytest.param(lambda: b"\xff\xd8\xff\xe0" + HTML, "truncated", id="jpeg-magic-then-html"),
+    pytest.param(lambda: cut(small_jpeg(), 0.6), "truncated", id="jpeg-cut-at-60%"),
+    pytest.param(lambda: cut(big_jpeg(), 0.6), "truncated", id="reduced-decode-jpeg-cut-at-60%"),
+    pytest.param(lambda: big_jpeg()[:-2], "truncated", id="reduced-decode-jpeg-without-eoi"),
     pytest.param(
-        lambda: (d := encode(noise((2400, 1800)), "JPEG", progressive=True))[: int(len(d) * 0.6)],
+        lambda: cut(encode(noise((2400, 1800)), "JPEG", progressive=True), 0.6),
         "truncated",
         id="progressive-jpeg-cut-at-60%",
     ),
-    pytest.param(lambda: (d := encode(noise((400, 300)), "PNG"))[: int(len(d) * 0.6)], "truncated", id="png-cut"),
-    pytest.param(lambda: (d := encode(noise((400, 300)), "WEBP"))[: int(len(d) * 0.6)], "truncated", id="webp-cut"),
+    pytest.param(lambda: cut(encode(noise((400, 300)), "PNG"), 0.6), "truncated", id="png-cut"),
+    pytest.param(lambda: cut(encode(noise((400, 300)), "WEBP"), 0.6), "truncated", id="webp-cut"),
     pytest.param(lambda: png_claiming(30000, 30000), "decompression_bomb", id="bomb-30000x30000"),
     pytest.param(lambda: png_claiming(9000, 9000), "too_many_pixels", id="81-megapixels"),
     pytest.param(lambda: png_claiming(1, 20000), "bad_dimensions", id="1x20000-header"),
@@ -430,7 +447,7 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize(("make", "code"), REFUSALS)
-def test_refusals(make, code: str) -> None:  # type: ignore[no-untyped-def]
+def test_refusals(make: Callable[[], bytes], code: str) -> None:
     assert_rejected(make(), code)
 
 

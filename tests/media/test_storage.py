@@ -96,7 +96,19 @@ def test_keys_skip_temporary_files_and_match_string_prefixes(storage: LocalStora
     assert len(storage.keys()) == 4
 
 
-BAD_KEYS = ["", "../etc/passwd", "a/../../b", "..", "/etc/passwd", "a\\b.jpg", "a//b.jpg", "a/", "./a.jpg", ".hidden", "a/\x00b"]
+BAD_KEYS = [
+    "",
+    "../etc/passwd",
+    "a/../../b",
+    "..",
+    "/etc/passwd",
+    "a\\b.jpg",
+    "a//b.jpg",
+    "a/",
+    "./a.jpg",
+    ".hidden",
+    "a/\x00b",
+]
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)

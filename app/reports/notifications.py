@@ -1,0 +1,63 @@
+"""Mails about a report: double opt-in, status changes, new report for the department."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from flask_babel import force_locale, gettext
+
+from app.db import db
+from app.outbox.messages import compose_email, message_builder
+from app.outbox.models import OutboxMessage
+from app.reports.models import Report, StatusChange
+from app.reports.status import STATUSES
+from app.reports.tokens import confirm_email_token
+from app.urls import absolute_url
+
+
+def _report_context(report: Report) -> dict:
+    context = {"report": report, "report_url": absolute_url("public.report", reference=report.reference)}
+    if report.tracking_token:
+        context["tracking_url"] = absolute_url("reports.track", token=report.tracking_token)
+    return context
+
+
+def _report(message: OutboxMessage) -> Report | None:
+    return db.session.get(Report, message.payload.get("report_id"))
+
+
+@message_builder("confirm_email")
+def confirm_email(message: OutboxMessage) -> EmailMessage | None:
+    report = _report(message)
+    if report is None or not report.reporter_email:
+        return None
+    with force_locale(report.locale):
+        context = _report_context(report)
+        context["confirm_url"] = absolute_url("reports.confirm_email", token=confirm_email_token(report))
+        subject = gettext("Bitte bestätigen Sie Ihre E-Mail-Adresse – Meldung %(ref)s", ref=report.reference)
+        return compose_email(report.reporter_email, subject, "confirm_email", message, locale=report.locale, **context)
+
+
+@message_builder("status_changed")
+def status_changed(message: OutboxMessage) -> EmailMessage | None:
+    report = _report(message)
+    if report is None or not (report.reporter_email and report.reporter_email_confirmed):
+        return None
+    change = db.session.get(StatusChange, message.payload["status_change_id"])
+    if change is None:
+        return None
+    with force_locale(report.locale):
+        status_label = STATUSES[change.new_status].label(report.locale)
+        subject = gettext("Ihre Meldung %(ref)s: %(status)s", ref=report.reference, status=status_label)
+        return compose_email(report.reporter_email, subject, "status_changed", message, locale=report.locale,
+                             change=change, status_label=status_label, **_report_context(report))
+
+
+@message_builder("new_report")
+def new_report(message: OutboxMessage) -> EmailMessage | None:
+    report = _report(message)
+    if report is None or not report.department.email:
+        return None
+    with force_locale("de"):
+        subject = f"Neue Meldung {report.reference}: {report.category.name}"
+        return compose_email(report.department.email, subject, "new_report", message, locale="de",
+                             category_label=report.category.name, **_report_context(report))
