@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 demo: venv translations services-up
 	scripts/demo.sh
 
-test: venv translations services-up
+test: venv translations node_modules/.installed services-up
 	@set -o pipefail; eval "$$(scripts/services.sh env)"; \
 	  status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	  scripts/services.sh stop; exit $$status
@@ -29,6 +29,13 @@ system-packages:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+	@command -v npm >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q npm; }
+
+# axe-core for the accessibility tests (Leaflet itself is vendored in app/static/vendor).
+node_modules/.installed: package.json package-lock.json | system-packages
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
