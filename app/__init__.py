@@ -43,9 +43,28 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(reports_bp)
+    from app.reports.api import bp as intake_api_bp  # JSON intake: offline queue, API clients
+    app.register_blueprint(intake_api_bp)
     if app.config["MAILCATCHER_DIR"]:
         from app.demo.routes import bp as demo_bp
 
         app.register_blueprint(demo_bp)
     cli.init_app(app)
+    from app import open311, openapi  # Open311 GeoReport v2 and /openapi.json
+    open311.init_app(app)
+    openapi.init_app(app)
+    from app import staff  # staff workspace: /intern/ sign-in, queue, admin; its mails and CLI
+    staff.init_app(app)
+    from app import alerts, feeds, transparency  # public map extras: area alerts, Atom feeds, transparency
+    alerts.init_app(app)
+    feeds.init_app(app)
+    transparency.init_app(app)
+    from app import areas, mapapi  # PostGIS layer: map API, geocoding; areas, addresses, re-routing
+    mapapi.init_app(app)
+    areas.init_app(app)
+    from app import catalog  # service catalog: /leistungen, search API, admin editing
+    catalog.init_app(app)
+    from app import followers, ops  # worker queue: follow/unsubscribe, queue page, /metrics, scheduler CLI
+    followers.init_app(app)
+    ops.init_app(app)
     return app

@@ -26,9 +26,11 @@ class RoutingDecision:
 
 
 # Precedence, in ORDER BY terms: a rule bound to an area beats a town-wide one; among
-# areas, the higher rank (Ortsteil over boundary), then the smaller area; then a
-# category-specific rule beats a catch-all; the rule id breaks every remaining tie so
-# that a point on a shared boundary always routes the same way.
+# areas, the higher rank (Ortsteil over boundary), then the smaller area, then the
+# lower area id; then a category-specific rule beats a catch-all; then a rule with a
+# validity period (winter service) beats an open-ended one of the same scope while it
+# is in force; the rule id breaks every remaining tie. A point on a boundary shared by two areas is covered by both
+# (ST_Covers), so it always goes to the smaller one (or, if equal, the older one).
 _ROUTE_SQL = text(
     """
     WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
@@ -51,7 +53,8 @@ _ROUTE_SQL = text(
       AND (r.category_id IS NULL OR r.category_id = :cid)
       AND (r.valid_from IS NULL OR r.valid_from <= :day)
       AND (r.valid_until IS NULL OR r.valid_until >= :day)
-    ORDER BY (r.area_id IS NULL), h.rank DESC, h.area_m2 ASC, (r.category_id IS NULL), r.id
+    ORDER BY (r.area_id IS NULL), h.rank DESC, h.area_m2 ASC, h.id ASC, (r.category_id IS NULL),
+             (r.valid_from IS NULL AND r.valid_until IS NULL), r.id
     LIMIT 1
     """
 )

@@ -34,6 +34,9 @@ trap cleanup INT TERM EXIT
 
 "$BIN/flask" db-upgrade
 "$BIN/flask" demo-load
+"$BIN/flask" catalog-demo-load
+"$BIN/flask" open311 demo  # Open311 API key (OPEN311_DEMO_KEY if set), printed here
+"$BIN/flask" demo-accounts  # staff accounts admin, dispatcher, one per department; prints the password
 
 "$BIN/python" scripts/mailcatcher.py --host "$SMTP_HOST" --port "$SMTP_PORT" --dir "$MAILCATCHER_DIR" & pids+=($!)
 "$BIN/flask" worker & pids+=($!)

@@ -1,59 +1,78 @@
-"""RQ jobs: module-level functions that take ids and are safe to run twice.
+"""RQ jobs: module-level functions that take ids (or nothing) and are safe to run twice.
 
-They run inside the app context that ``flask worker`` pushes.
+They run inside the app context that ``flask worker`` pushes. The outbox row, not
+the RQ job, is the unit of delivery: a job only says "there is work", so a job run
+twice, or a job lost with Redis, never changes how often a mail is sent.
 """
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import current_app
-
-from app.db import db, utcnow
-from app.outbox.messages import build_message
-from app.outbox.models import OutboxMessage
-from workers.mail import MailError, send_email
-from workers.queue import RETRY_INTERVALS
 
 log = logging.getLogger(__name__)
 
 
-def deliver_outbox_message(message_id: int) -> str:
-    """Send one outbox message unless it was already sent; returns what happened.
+def drain_outbox() -> dict:
+    """Deliver one batch of due outbox messages; queue a follow-up job if more are due.
 
-    The row stays locked while the message is sent, so two workers that got the
-    same id (a relay re-enqueue racing a slow job) cannot both send it.
+    Small batches keep a warm shutdown (SIGTERM) quick: the worker finishes the
+    current batch, the follow-up job waits in Redis for the next worker.
     """
-    try:
-        message = db.session.get(OutboxMessage, message_id, with_for_update={"skip_locked": True})
-        if message is None:
-            return "locked-or-missing"
-        if message.state != "pending":
-            return f"already-{message.state}"
-        email = build_message(message)
-        if email is None:
-            message.state = "cancelled"
-            message.last_error = "no recipient"
-            db.session.commit()
-            return "cancelled"
-        message.attempts += 1
+    from app.outbox.relay import KICK_FLAG, due_count, kick
+    from workers.delivery import drain
+    from workers.queue import redis
+
+    # Cleared first: anything committed from now on queues another drain job.
+    redis().delete(KICK_FLAG)
+    outcomes = drain()
+    from app.db import db
+
+    if outcomes.get("claimed") and due_count():
+        kick()
+    db.session.remove()
+    retry_in = outcomes.pop("next_retry_seconds", None)
+    if retry_in is not None:
         try:
-            send_email(email, current_app.config)
-        except MailError as exc:
-            message.last_error = str(exc)[:2000]
-            if message.attempts > len(RETRY_INTERVALS):
-                message.state = "failed"
-            else:
-                message.next_attempt_at = utcnow() + timedelta(seconds=RETRY_INTERVALS[message.attempts - 1])
-            db.session.commit()
-            log.warning("outbox message %s (%s) attempt %s failed: %s", message.id, message.kind, message.attempts, exc)
-            if message.state == "failed":
-                return "failed"
-            raise
-        message.state = "sent"
-        message.sent_at = utcnow()
-        message.last_error = ""
-        db.session.commit()
-        return "sent"
-    finally:
-        db.session.remove()
+            kick(delay=max(float(retry_in), 1.0))
+        except Exception:  # no scheduler reachable: the periodic sweep picks them up
+            log.info("could not schedule the retry drain; the sweep will")
+    return dict(outcomes)
+
+
+def deliver_outbox_message(message_id: int) -> str:
+    """Deliver one message now if it is due (kept for callers that name a row)."""
+    from workers.delivery import drain
+
+    outcomes = drain(limit=1, only_id=message_id)
+    if not outcomes:
+        return "not-due-or-taken"
+    return next(k for k in ("sent", "cancelled", "retry", "failed", "released") if outcomes.get(k))
+
+
+def send_department_digests() -> int:
+    """Record the daily digest for every department whose digest hour has come."""
+    from app.db import db
+    from app.outbox.department import record_due_digests
+
+    count = record_due_digests()
+    db.session.commit()
+    return count
+
+
+def send_reminders() -> int:
+    """Record reminders for reports that sit longer in a status than their category allows."""
+    from app.db import db
+    from app.outbox.department import record_due_reminders
+
+    count = record_due_reminders()
+    db.session.commit()
+    return count
+
+
+def run_retention() -> dict:
+    """Anonymise closed reports and delete unconfirmed ones after their retention period."""
+    from workers.retention import apply_retention
+
+    result = apply_retention(current_app.config)
+    return result.as_dict()

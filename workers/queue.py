@@ -11,8 +11,11 @@ QUEUE_MAIL = "mail"
 QUEUE_DEFAULT = "default"
 QUEUES = (QUEUE_MAIL, QUEUE_DEFAULT)
 
-# Backoff for a message whose channel failed (SMTP refused, webhook down). After the
-# last retry the outbox row is parked as "failed" for an admin to look at.
+# Retries of a message whose channel failed (SMTP refused, webhook down) are kept in
+# the outbox row itself (attempts, next_attempt_at; settings OUTBOX_MAX_ATTEMPTS,
+# OUTBOX_RETRY_BASE_SECONDS, OUTBOX_RETRY_CAP_SECONDS in workers/settings.py): after the
+# last try the row is parked as "failed" for an admin. RQ's own Retry is only for
+# the scheduled jobs below, which are idempotent.
 RETRY_INTERVALS = [10, 30, 120, 600, 1800]
 
 
@@ -25,6 +28,9 @@ def connect(url: str) -> Redis:
 
 
 def init_app(app: Flask) -> None:
+    from workers import settings
+
+    settings.init_app(app)
     app.extensions["redis"] = connect(app.config["REDIS_URL"])
 
 

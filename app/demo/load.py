@@ -126,9 +126,16 @@ def load_demo() -> str:
     """Load the demo town unless it exists; commits. Returns a line for the console."""
     existing = db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == town.JURISDICTION["slug"]))
     if existing is not None:
-        return f"demo data already present ({existing.name})"
+        from app.areas.addresses import load_demo_addresses  # demo addresses for the offline geocoder
+
+        addresses = load_demo_addresses(db.session, existing)
+        db.session.commit()
+        return f"demo data already present ({existing.name}; {addresses} addresses up to date)"
     jurisdiction = load_town(db.session)
     count = load_sample_reports(db.session, jurisdiction)
+    from app.areas.addresses import load_demo_addresses  # demo addresses for the offline geocoder
+
+    load_demo_addresses(db.session, jurisdiction)
     db.session.commit()
     return f"loaded {jurisdiction.name}: 4 areas, {len(town.DEPARTMENTS)} departments, " \
            f"{len(town.CATEGORIES)} categories, {count} sample reports"

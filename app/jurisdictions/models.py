@@ -8,6 +8,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import db, utcnow
+from sqlalchemy import SmallInteger, text  # noqa: E402  (department/category notification settings)
+from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
+
+DEFAULT_REMINDER_DAYS = {"eingegangen": 2, "in_pruefung": 5, "in_bearbeitung": 21}
 
 class Jurisdiction(db.Model):
     """A town. ``slug`` is the Open311 ``jurisdiction_id`` (e.g. ``harsewinkel.de``)."""
@@ -63,6 +67,12 @@ class Department(db.Model):
     code: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
+    # New reports by mail at once ('immediate') or once a day at ``digest_hour`` ('digest');
+    # a back-office system may also receive signed JSON events at ``webhook_url``.
+    notification_mode: Mapped[str] = mapped_column(String(10), default="immediate", server_default="immediate")
+    digest_hour: Mapped[int] = mapped_column(SmallInteger, default=7, server_default="7")
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
 
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="departments")
 
@@ -84,6 +94,12 @@ class Category(db.Model):
     # Description and photos become public at once instead of after staff review.
     publish_immediately: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Days an open report of this category may take before the staff queue calls it overdue.
+    target_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # Days a report may stay in a status before its department is reminded, per status code.
+    reminder_days: Mapped[dict] = mapped_column(JSONB, default=lambda: dict(DEFAULT_REMINDER_DAYS),
+                                                server_default=text(
+                                                    """'{"eingegangen": 2, "in_pruefung": 5, "in_bearbeitung": 21}'::jsonb"""))
 
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="categories")
 

@@ -1,13 +1,19 @@
-"""Turning an outbox row into the e-mail it stands for (rendered when sent).
+"""Turning an outbox row into the e-mail (or webhook call) it stands for, when it is sent.
 
 Each feature registers a builder per message kind with ``@message_builder(kind)``;
 builders read recipients from the database at send time (the outbox and the queue
 hold ids only) and return None when there is nobody (left) to send to.
+
+Mails to citizens (kinds in ``CITIZEN_KINDS``, or registered with
+``audience="citizen"``) about a report carry an unsubscribe link that works without
+login, plus ``List-Unsubscribe`` headers (RFC 2369/8058); right before sending, an
+address that unsubscribed from the report is skipped whatever the kind.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, getaddresses
 from typing import Callable
 
 from flask import current_app, render_template
@@ -15,35 +21,131 @@ from flask import current_app, render_template
 from app.outbox.models import OutboxMessage
 
 Builder = Callable[[OutboxMessage], EmailMessage | None]
+SkipRule = Callable[[OutboxMessage], str | None]
 _BUILDERS: dict[str, Builder] = {}
+_SKIP_RULES: list[SkipRule] = []
+_WEBHOOK_BUILDERS: dict[str, Callable[[OutboxMessage], "WebhookCall | None"]] = {}
+
+# Citizen mails about one report (payload has ``report_id``): unsubscribe footer + check.
+CITIZEN_KINDS: set[str] = {"confirm_email", "status_changed"}
 
 
-def message_builder(kind: str) -> Callable[[Builder], Builder]:
+def message_builder(kind: str, audience: str = "") -> Callable[[Builder], Builder]:
+    """Register the mail builder of ``kind``; ``audience="citizen"`` adds unsubscribe handling."""
     def register(func: Builder) -> Builder:
         _BUILDERS[kind] = func
+        if audience == "citizen":
+            CITIZEN_KINDS.add(kind)
         return func
     return register
 
 
+def skip_rule(func: SkipRule) -> SkipRule:
+    """Register a check run before building any message; a returned reason cancels it."""
+    _SKIP_RULES.append(func)
+    return func
+
+
+@dataclass
+class WebhookCall:
+    url: str
+    secret: str
+    event: str
+    payload: dict
+
+
+def webhook_builder(kind: str):
+    """Register the builder of a webhook message (channel 'webhook') of ``kind``."""
+    def register(func):
+        _WEBHOOK_BUILDERS[kind] = func
+        return func
+    return register
+
+
+def message_id_for(message: OutboxMessage) -> str:
+    """The Message-ID of an outbox row: the same on every try, so a receiving system that
+    suppresses duplicates by Message-ID folds a resend (see workers/delivery.py)."""
+    domain = current_app.config["MAIL_FROM"].rsplit("@", 1)[-1].strip("> ") or "localhost"
+    return f"<outbox-{message.id}@{domain}>"
+
+
+def _unsubscribe_url(message: OutboxMessage, to: str) -> str | None:
+    if message.kind not in CITIZEN_KINDS or not message.payload.get("report_id"):
+        return None
+    from app.followers.tokens import unsubscribe_token
+    from app.urls import absolute_url
+
+    return absolute_url("followers.unsubscribe", token=unsubscribe_token(message.payload["report_id"], to))
+
+
 def compose_email(to: str, subject: str, template: str, message: OutboxMessage, **context) -> EmailMessage:
-    """A plain-text + HTML mail from ``templates/mail/<template>.{txt,html}``."""
+    """A plain-text + HTML mail from ``templates/mail/<template>.{txt,html}``.
+
+    Every header is derived from the outbox row (Message-ID, Date), so building the
+    same row twice gives the same mail.
+    """
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = to
     email["Subject"] = subject
-    email["Date"] = formatdate(localtime=True)
-    # Stable per outbox row: if a message is ever delivered twice, mail clients fold it.
-    domain = current_app.config["MAIL_FROM"].rsplit("@", 1)[-1].strip("> ") or "localhost"
-    email["Message-ID"] = f"<outbox-{message.id}@{domain}>"
+    email["Date"] = formatdate(message.created_at.timestamp(), localtime=True) if message.created_at \
+        else formatdate(localtime=True)
+    email["Message-ID"] = message_id_for(message)
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(render_template(f"mail/{template}.txt", **context))
-    email.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
+    text = render_template(f"mail/{template}.txt", **context)
+    html = render_template(f"mail/{template}.html", **context)
+    unsubscribe_url = _unsubscribe_url(message, to)
+    if unsubscribe_url:
+        email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        footer_context = {"unsubscribe_url": unsubscribe_url, "locale": context.get("locale", "de")}
+        text = text.rstrip("\n") + "\n\n" + render_template("mail/_unsubscribe_footer.txt", **footer_context)
+        footer = render_template("mail/_unsubscribe_footer.html", **footer_context)
+        html = html.replace("</body>", footer + "</body>", 1) if "</body>" in html else html + footer
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
     return email
 
 
+def skip_reason(message: OutboxMessage) -> str | None:
+    for rule in _SKIP_RULES:
+        reason = rule(message)
+        if reason:
+            return reason
+    return None
+
+
 def build_message(message: OutboxMessage) -> EmailMessage | None:
-    """The e-mail for ``message``, or None if there is nobody to send it to."""
+    """The e-mail for ``message``, or None if there is nobody (left) to send it to."""
     builder = _BUILDERS.get(message.kind)
     if builder is None:
         raise ValueError(f"unknown outbox message kind {message.kind!r}")
+    if skip_reason(message):
+        return None
     return builder(message)
+
+
+def prepare(message: OutboxMessage) -> tuple[EmailMessage | WebhookCall | None, str]:
+    """What to deliver for ``message`` and, if nothing, why (for the admin page)."""
+    reason = skip_reason(message)
+    if reason:
+        return None, reason
+    if message.channel == "webhook":
+        builder = _WEBHOOK_BUILDERS.get(message.kind)
+        if builder is None:
+            raise ValueError(f"unknown webhook message kind {message.kind!r}")
+        call = builder(message)
+        return call, "" if call else "no webhook configured"
+    builder = _BUILDERS.get(message.kind)
+    if builder is None:
+        raise ValueError(f"unknown outbox message kind {message.kind!r}")
+    email = builder(message)
+    if email is None:
+        return None, "no recipient"
+    if message.kind in CITIZEN_KINDS and message.payload.get("report_id"):
+        from app.followers.operations import is_unsubscribed
+
+        recipients = [address for _name, address in getaddresses(email.get_all("To", []))]
+        if any(is_unsubscribed(message.payload["report_id"], address) for address in recipients):
+            return None, "unsubscribed"
+    return email, ""

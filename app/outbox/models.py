@@ -18,8 +18,10 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint("state in ('pending','sent','failed','cancelled')", name="state"),
+        CheckConstraint("state in ('pending','sending','sent','failed','cancelled')", name="state"),
         Index("ix_outbox_messages_pending", "next_attempt_at", postgresql_where="state = 'pending'"),
+        Index("ix_outbox_messages_sending", "lease_until", postgresql_where="state = 'sending'"),
+        Index("ix_outbox_messages_failed", "failed_at", postgresql_where="state = 'failed'"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -35,3 +37,9 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     enqueued_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # A worker that claimed the message owns it until ``lease_until`` (state 'sending');
+    # after that another worker may take it over (see workers/delivery.py).
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # When it was parked as 'failed' after the last try (admins see and retry these).
+    failed_at: Mapped[datetime | None]

@@ -20,3 +20,30 @@ def record_message(kind: str, dedup_key: str, payload: dict, channel: str = "ema
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def retry_failed(message_id: int) -> OutboxMessage:
+    """Put a parked ('failed') message back in line with fresh tries (flushes).
+
+    Raises ``NotFound`` if there is no such message, ``DomainError`` if it is not parked.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    from app.db import utcnow
+    from app.errors import DomainError, NotFound
+
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        raise NotFound(_l("Diese Nachricht gibt es nicht."))
+    if message.state != "failed":
+        raise DomainError(_l("Nur fehlgeschlagene Nachrichten können erneut versucht werden."), "message")
+    message.state = "pending"
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.failed_at = None
+    db.session.flush()
+    # The relay wakes a worker after the commit, as for a new message.
+    from app.outbox.relay import note_new_messages
+
+    note_new_messages(db.session(), [message.id])
+    return message

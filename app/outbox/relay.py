@@ -1,9 +1,16 @@
-"""Pushing outbox rows to RQ after the commit, and sweeping up what was missed.
+"""Waking a worker after the commit, and sweeping up what was missed.
 
-New rows are collected when the session flushes and enqueued only once the
-transaction committed, so a worker never races the request for a row that does
-not exist yet. If Redis is down at that moment the rows simply stay pending; the
-periodic sweep (``flask outbox-relay``) enqueues them later.
+New rows are noticed when the session flushes; once the transaction committed, a
+"drain" job is put on the mail queue (never before: a worker must not race the
+request for a row that does not exist yet). The job claims whatever is due in the
+outbox, so one job delivers many messages: the queue carries a wake-up call, the
+database is the source of truth for what must be sent.
+
+While a drain job waits in the queue, further commits do not add another one (a
+Redis flag, cleared when the job starts), so 500 commits per second cost 500 cheap
+``SET NX`` calls, not 500 jobs. If Redis is down at commit time nothing is lost:
+the rows simply stay pending and the periodic sweep (``flask scheduler`` or
+``flask outbox-relay``) wakes a worker once Redis is back.
 """
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import db, utcnow
@@ -19,31 +26,48 @@ from app.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_ids"
+KICK_FLAG = "outbox:drain-queued"
+# Upper bound for the flag, should a queued job vanish without clearing it.
+KICK_FLAG_TTL = 60
 
 
-def _job_id(message_id: int) -> str:
-    return f"outbox-{message_id}"
+def kick(force: bool = False, delay: float = 0.0) -> bool:
+    """Make sure a drain job is queued; returns True if this call enqueued one.
+
+    Raises redis.exceptions.RedisError when Redis is unreachable.
+    """
+    from workers.queue import QUEUE_MAIL, get_queue
+
+    queue = get_queue(QUEUE_MAIL)
+    if delay > 0:
+        # Needs RQ's scheduler (``flask worker`` runs it); the sweep is the fallback.
+        queue.enqueue_in(timedelta(seconds=delay), "workers.jobs.drain_outbox", result_ttl=60, failure_ttl=7 * 86400)
+        return True
+    if not force and not queue.connection.set(KICK_FLAG, "1", nx=True, ex=KICK_FLAG_TTL):
+        return False
+    if force:
+        queue.connection.set(KICK_FLAG, "1", ex=KICK_FLAG_TTL)
+    queue.enqueue("workers.jobs.drain_outbox", result_ttl=60, failure_ttl=7 * 86400)
+    return True
 
 
 def enqueue_messages(message_ids: list[int]) -> int:
-    """Put the given outbox ids on the mail queue; returns how many were enqueued."""
-    from workers.queue import QUEUE_MAIL, get_queue, retry_policy
-
+    """Wake a worker for the given (committed) outbox ids; returns how many were handed over."""
     if not message_ids:
         return 0
-    queue = get_queue(QUEUE_MAIL)
-    with queue.connection.pipeline() as pipe:
-        for message_id in message_ids:
-            queue.enqueue("workers.jobs.deliver_outbox_message", message_id, job_id=_job_id(message_id),
-                          retry=retry_policy(), result_ttl=3600, failure_ttl=7 * 86400, pipeline=pipe)
-        pipe.execute()
+    kick()
     return len(message_ids)
 
 
 def _after_flush(session: Session, _flush_context) -> None:
     new_ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
     if new_ids:
-        session.info.setdefault(_PENDING_KEY, []).extend(new_ids)
+        note_new_messages(session, new_ids)
+
+
+def note_new_messages(session: Session, ids: list[int]) -> None:
+    """Tell the relay about rows inserted without the ORM (kicked after the commit)."""
+    session.info.setdefault(_PENDING_KEY, []).extend(ids)
 
 
 def _after_commit(session: Session) -> None:
@@ -53,36 +77,36 @@ def _after_commit(session: Session) -> None:
     try:
         enqueue_messages(ids)
     except Exception as exc:  # Redis unreachable: the sweep will deliver them.
-        log.warning("could not enqueue %d outbox messages now (%s); the relay sweep will", len(ids), type(exc).__name__)
-        return
-    # Marks the rows as handed to the queue; a separate short statement, because the
-    # committed transaction is over. Failing here only means the sweep re-enqueues.
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(enqueued_at=utcnow()))
-    except Exception:
-        log.warning("could not mark %d outbox messages as enqueued", len(ids))
+        log.warning("could not wake a worker for %d outbox messages now (%s); the relay sweep will",
+                    len(ids), type(exc).__name__)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
 
 
-def sweep(stale_after: timedelta = timedelta(minutes=2), limit: int = 5000) -> int:
-    """Enqueue pending messages that are due and were never (or long ago) enqueued."""
+def due_count(stale_after: timedelta = timedelta(0)) -> int:
+    """Messages a worker could claim now (pending and due, or 'sending' with a lapsed lease)."""
     now = utcnow()
-    ids = list(db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now,
-               or_(OutboxMessage.enqueued_at.is_(None), OutboxMessage.enqueued_at < now - stale_after))
-        .order_by(OutboxMessage.id).limit(limit)
-    ))
-    if not ids:
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(or_(
+        (OutboxMessage.state == "pending") & (OutboxMessage.next_attempt_at <= now)
+        & (OutboxMessage.created_at <= now - stale_after),
+        (OutboxMessage.state == "sending") & (OutboxMessage.lease_until < now),
+    ))) or 0
+
+
+def sweep(stale_after: timedelta = timedelta(seconds=5), limit: int = 5000) -> int:
+    """Wake a worker if messages are due that nobody is working on; returns how many.
+
+    ``stale_after`` spares rows committed a moment ago, whose after-commit wake-up is
+    normally already in the queue. ``limit`` is kept for compatibility.
+    """
+    count = due_count(stale_after)
+    db.session.rollback()
+    if not count:
         return 0
-    enqueue_messages(ids)
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(enqueued_at=now))
-    db.session.commit()
-    return len(ids)
+    kick(force=True)
+    return count
 
 
 def init_app(app: Flask) -> None:

@@ -1,12 +1,21 @@
-"""Public pages of a town."""
+"""Public pages of a town: home, map, list, report pages, statement pages, and what a
+reporter may add through the private tracking link. Views stay thin."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.db import db
-from app.errors import NotFound
-from app.jurisdictions.queries import jurisdiction_by_slug
+from app.errors import DomainError, NotFound, ValidationFailed
+from app.extensions import limiter
+from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
+from app.public import mapview
+from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
+from app.public.queries import (
+    PAGE_SIZE, ReportFilter, parse_filter, point_of, public_ortsteile, public_report_by_reference, report_page,
+    sort_labels, status_filter_labels,
+)
 from app.reports.models import Report
 from app.reports.status import PUBLIC_STATUSES
 
@@ -24,17 +33,183 @@ def home():
     return render_template("public/home.html", jurisdiction=jurisdiction, recent=recent)
 
 
+def _filter_or_errors(jurisdiction) -> tuple[ReportFilter, dict[str, str]]:
+    """The filter from the URL; on bad input an empty filter and the messages per field."""
+    try:
+        return parse_filter(jurisdiction, request.args), {}
+    except ValidationFailed as exc:
+        return ReportFilter(), field_errors(exc)
+
+
+def field_errors(exc: DomainError) -> dict[str, str]:
+    """The first message per form field of a refused input."""
+    errors: dict[str, str] = {}
+    for error in getattr(exc, "errors", [exc]):
+        errors.setdefault(error.field or "form", str(error.message))
+    return errors
+
+
+def _filter_context(jurisdiction, flt: ReportFilter, errors: dict) -> dict:
+    return {"jurisdiction": jurisdiction, "flt": flt, "errors": errors, "categories": active_categories(jurisdiction),
+            "ortsteile": public_ortsteile(jurisdiction), "status_filters": status_filter_labels(),
+            "sorts": sort_labels()}
+
+
+@bp.get("/karte")
+def map_page():
+    """The map of public reports; the same filters as the list (which works without it)."""
+    jurisdiction = jurisdiction_by_slug(None)
+    flt, errors = _filter_or_errors(jurisdiction)
+    fmap = mapview.build_map()
+    scripts, styles = mapview.asset_urls()
+    context = _filter_context(jurisdiction, flt, errors)
+    return render_template("public/map.html", map_html=fmap.get_root().html.render(), scripts=scripts,
+                           styles=styles, map_id=mapview.map_element_id(), **context), 400 if errors else 200
+
+
+@bp.get("/karte/karte.js")
+def map_script():
+    """folium's Leaflet set-up for the map page, served from 'self' (see app/public/mapview.py)."""
+    script = mapview.map_script(mapview.build_map())
+    response = current_app.response_class(script, mimetype="text/javascript")
+    response.set_etag(mapview.script_etag(script))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response.make_conditional(request)
+
+
+@bp.get("/meldungen")
+def report_list():
+    """The accessible alternative to the map: a paged list with the same filters."""
+    jurisdiction = jurisdiction_by_slug(None)
+    flt, errors = _filter_or_errors(jurisdiction)
+    reports, has_next = ([], False) if errors else report_page(jurisdiction, flt)
+    return render_template("public/list.html", reports=reports, has_next=has_next, page_size=PAGE_SIZE,
+                           **_filter_context(jurisdiction, flt, errors)), 400 if errors else 200
+
+
+def _public_report(reference: str) -> Report:
+    report = public_report_by_reference(reference)
+    if report is None:
+        raise NotFound(gettext("Diese Meldung gibt es nicht oder sie ist nicht öffentlich."))
+    return report
+
+
+def _follow_available() -> bool:
+    try:
+        from app.followers.operations import request_follow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @bp.get("/meldungen/<reference>")
 def report(reference: str):
-    item = db.session.scalar(select(Report).where(Report.reference == reference))
-    if item is None or item.hidden or not item.status_info.public:
-        raise NotFound("unknown report")
-    return render_template("public/report.html", report=item)
+    item = _public_report(reference)
+    lon, lat = point_of(item)
+    return render_template("public/report.html", report=item, lat=lat, lon=lon,
+                           follow_available=_follow_available(), followed=request.args.get("folgen") == "angefragt")
 
+
+@bp.get("/meldungen/<reference>/popup.json")
+def report_popup(reference: str):
+    """What a map popup shows: public fields only, published description only."""
+    item = _public_report(reference)
+    locale = g.get("locale", "de")
+    description = item.shown_description
+    response = jsonify({
+        "reference": item.reference,
+        "url": url_for("public.report", reference=item.reference),
+        "category_label": item.category.label(locale),
+        "status": item.status,
+        "status_label": item.status_info.label(locale),
+        "address": item.address,
+        "description": description[:280] if description is not None else None,
+        "created_at": item.created_at.isoformat(),
+    })
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Vary"] = "Cookie"
+    return response
+
+
+@bp.post("/meldungen/<reference>/folgen")
+@limiter.limit("10/hour")
+def follow(reference: str):
+    """Follow a report: the followers feature sends the double opt-in mail."""
+    item = _public_report(reference)
+    if not _follow_available():
+        raise NotFound(gettext("Das Folgen von Meldungen ist hier nicht eingerichtet."))
+    from app.followers.operations import request_follow
+
+    email = (request.form.get("email") or "").strip()
+    try:
+        request_follow(item, email, g.get("locale", "de"))
+    except DomainError as exc:
+        db.session.rollback()
+        lon, lat = point_of(item)
+        return render_template("public/report.html", report=item, lat=lat, lon=lon, follow_available=True,
+                               follow_error=str(exc.message), follow_email=email), exc.status
+    db.session.commit()
+    return redirect(url_for("public.report", reference=item.reference, folgen="angefragt") + "#folgen", 303)
+
+
+# --- the reporter's own additions, behind the private tracking link ------------------
+
+def _tracked(token: str) -> Report:
+    report = db.session.scalar(select(Report).where(Report.tracking_token == token[:64])) if token else None
+    if report is None:
+        raise NotFound(gettext("Dieser Link ist ungültig oder abgelaufen."))
+    return report
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _render_additions(report: Report, errors: dict, form: dict, status: int = 200, done: str | None = None):
+    from app.public.models import ReporterComment
+
+    comments = list(db.session.scalars(select(ReporterComment).where(ReporterComment.report_id == report.id)
+                                       .order_by(ReporterComment.id)))
+    body = render_template("public/track_additions.html", report=report, errors=errors, form=form, done=done,
+                           comments=comments, max_comment=MAX_COMMENT,
+                           max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"])
+    return _private(Response(body, status=status))
+
+
+@bp.get("/verfolgen/<token>/ergaenzen")
+def track_additions(token: str):
+    report = _tracked(token)
+    return _render_additions(report, {}, {}, done=request.args.get("erledigt"))
+
+
+@bp.post("/verfolgen/<token>/ergaenzen")
+@limiter.limit("20/hour")
+def add_to_report(token: str):
+    report = _tracked(token)
+    kind = request.form.get("was")
+    try:
+        if kind == "kommentar":
+            add_reporter_comment(report, request.form.get("comment", ""))
+        elif kind == "foto":
+            uploads = [f.read() for f in request.files.getlist("photos")]
+            add_reporter_photos(report, [u for u in uploads if u])
+        else:
+            raise DomainError(gettext("Bitte wählen Sie, ob Sie einen Kommentar oder ein Foto senden."), "was")
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_additions(report, field_errors(exc), {"comment": request.form.get("comment", "")[:MAX_COMMENT + 100]},
+                                 status=exc.status)
+    return redirect(url_for("public.track_additions", token=token, erledigt=kind), 303)
+
+
+# --- statement pages every public German town site needs ------------------------------
 
 @bp.get("/datenschutz")
 def privacy():
-    return render_template("public/privacy.html")
+    return render_template("public/privacy.html", jurisdiction=jurisdiction_by_slug(None))
 
 
 @bp.get("/impressum")

@@ -63,6 +63,8 @@ class Report(db.Model):
 
     reporter_email: Mapped[str | None] = mapped_column(String(320))
     reporter_name: Mapped[str | None] = mapped_column(String(200))
+    # Given through Open311 (``phone``); contact data, shown to staff only.
+    reporter_phone: Mapped[str | None] = mapped_column(String(50))
     reporter_email_confirmed: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str] = mapped_column(String(5), default="de")
 

@@ -25,6 +25,7 @@ from geo.routing import NoRoutingRule, OutsideJurisdiction, route_point
 
 MAX_DESCRIPTION = 5000
 MAX_NOTE = 5000
+MAX_ADDRESS = 300
 _EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 
 
@@ -40,6 +41,21 @@ class ReportInput:
     locale: str = "de"
     idempotency_key: str | None = None
     photos: list[bytes] = field(default_factory=list)
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+
+
+def clean_text(raw: str | None) -> str:
+    """Citizen text without control characters (PostgreSQL refuses NUL in text)."""
+    return _CONTROL_CHARS.sub("", raw or "")
+
+
+def clean_idempotency_key(raw: str | None) -> str | None:
+    """The key if it has the expected shape (8–100 of ``A-Z a-z 0-9 . _ : -``), else None."""
+    key = (raw or "").strip()
+    return key if IDEMPOTENCY_KEY_RE.match(key) else None
 
 
 def parse_coordinate(raw: str | None, low: float, high: float) -> float | None:
@@ -90,9 +106,11 @@ def validate_report_input(jurisdiction: Jurisdiction, data: ReportInput) -> Cate
     elif len(description) > MAX_DESCRIPTION:
         errors.append(DomainError(_l("Die Beschreibung ist zu lang (höchstens %(n)s Zeichen).", n=MAX_DESCRIPTION),
                                   "description"))
-    if data.lat is None or data.lon is None:
-        errors.append(DomainError(_l("Bitte geben Sie den Ort an: Breite und Länge in Grad, z. B. 51,962 und 8,229."),
-                                  "location"))
+    if (data.lat is None or data.lon is None) and not (data.address or "").strip():
+        errors.append(DomainError(_l("Bitte geben Sie den Ort an: eine Adresse oder Breite und Länge in Grad, "
+                                     "z. B. 51,962 und 8,229."), "location"))
+    elif data.address and len(data.address) > MAX_ADDRESS:
+        errors.append(DomainError(_l("Die Adresse ist zu lang (höchstens %(n)s Zeichen).", n=MAX_ADDRESS), "address"))
     if data.email:
         if len(data.email) > 254 or not _EMAIL_RE.match(data.email):
             errors.append(DomainError(_l("Diese E-Mail-Adresse ist ungültig."), "email"))
@@ -107,6 +125,35 @@ def validate_report_input(jurisdiction: Jurisdiction, data: ReportInput) -> Cate
     return category
 
 
+def resolve_location(jurisdiction: Jurisdiction, data: ReportInput) -> None:
+    """Without coordinates, find the typed address in the town (the no-JavaScript path).
+
+    Sets ``data.lat``/``data.lon`` (and the address to the found label). Raises
+    ``ValidationFailed`` naming the address field when nothing matches, or the
+    location when no geocoder is available.
+    """
+    if data.lat is not None and data.lon is not None:
+        return
+    query = (data.address or "").strip()
+    try:
+        from geo.geocoding import search_addresses
+    except ImportError:  # the geocoder is optional; then coordinates are required
+        search_addresses = None
+    results = search_addresses(db.session, jurisdiction.id, query, limit=1) if (search_addresses and query) else []
+    if not results:
+        if search_addresses is None:
+            raise ValidationFailed([DomainError(
+                _l("Bitte geben Sie den Ort an: eine Adresse oder Breite und Länge in Grad, z. B. 51,962 und 8,229."),
+                "location")])
+        raise ValidationFailed([DomainError(
+            _l("Die Adresse „%(query)s“ haben wir in %(town)s nicht gefunden. Bitte prüfen Sie die Schreibweise "
+               "(Straße und Hausnummer) oder geben Sie Breite und Länge an.", query=query[:80], town=jurisdiction.name),
+            "address", code="address_not_found")])
+    best = results[0]
+    data.lat, data.lon = float(best.lat), float(best.lon)
+    data.address = best.label
+
+
 def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     """Validate, route in PostGIS, store photos and record the report (flushes).
 
@@ -115,12 +162,13 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     transaction rolls back, so nothing half-stored remains.
     """
     category = validate_report_input(jurisdiction, data)
+    resolve_location(jurisdiction, data)
     processed = process_uploads(data.photos)
     try:
         decision = route_point(db.session, jurisdiction.id, category.id, data.lon, data.lat)
     except OutsideJurisdiction:
         raise ValidationFailed([DomainError(
-            _l("Dieser Ort liegt außerhalb von %(town)s. Bitte setzen Sie die Markierung innerhalb des Stadtgebiets.",
+            _l("Dieser Ort liegt außerhalb des Stadtgebiets (%(town)s). Bitte setzen Sie die Markierung innerhalb des Stadtgebiets.",
                town=jurisdiction.name), "location", code="outside_jurisdiction")])
     except NoRoutingRule:
         raise DomainError(_l("Für diese Kategorie ist an diesem Ort niemand zuständig. Bitte wählen Sie „Sonstiges“."),

@@ -3,71 +3,187 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request, send_from_directory,
+                   url_for)
+from flask_babel import gettext
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from app.config import PROJECT_ROOT
 from app.db import db
 from app.errors import NotFound, ValidationFailed
 from app.extensions import limiter
+from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.reports.models import Photo, Report
 from app.reports.operations import (
-    ReportInput, confirm_reporter_email, create_report, find_duplicate_submission, parse_coordinate,
+    ReportInput, clean_idempotency_key, clean_text, confirm_reporter_email, create_report, find_duplicate_submission,
+    parse_coordinate,
 )
 from app.reports.photos import storage
 
 bp = Blueprint("reports", __name__)
 
+DEFAULT_INTAKE_RATE_LIMIT = "30/minute;300/day"
 
-def _form_input() -> ReportInput:
-    form = request.form
-    uploads = [f.read() for f in request.files.getlist("photos") if f and f.filename]
+
+def intake_rate_limit() -> str:
+    """Submissions per client (form and API together), e.g. ``"30/minute;300/day"``."""
+    return current_app.config.get("INTAKE_RATE_LIMIT", DEFAULT_INTAKE_RATE_LIMIT)
+
+
+# One budget for the HTML form and the JSON API, counted in Redis per client address.
+intake_limit = limiter.shared_limit(intake_rate_limit, scope="intake")
+
+
+def report_input(form, files, idempotency_key: str | None) -> ReportInput:
+    """The submission as typed: the same fields for the HTML form and the JSON API."""
+    uploads = []
+    for upload in files.getlist("photos"):
+        content = upload.read()
+        if content or upload.filename:  # a browser sends an empty, nameless part when no file was chosen
+            uploads.append(content)
     return ReportInput(
-        category_code=form.get("category", "").strip(),
-        description=form.get("description", ""),
+        category_code=clean_text(form.get("category")).strip()[:100],
+        description=clean_text(form.get("description")),
         lat=parse_coordinate(form.get("lat"), -90, 90),
         lon=parse_coordinate(form.get("lon"), -180, 180),
-        address=form.get("address"),
-        email=form.get("email", "").strip() or None,
-        name=form.get("name", "").strip() or None,
+        address=clean_text(form.get("address")).strip() or None,
+        email=clean_text(form.get("email")).strip() or None,
+        name=clean_text(form.get("name")).strip() or None,
         locale=g.get("locale", "de"),
-        idempotency_key=(form.get("idempotency_key") or "").strip()[:100] or None,
+        idempotency_key=idempotency_key,
         photos=uploads,
     )
 
 
-@bp.get("/melden")
-def new_report():
-    jurisdiction = jurisdiction_by_slug(None)
-    return render_template("reports/new.html", jurisdiction=jurisdiction, categories=active_categories(jurisdiction),
-                           form={"idempotency_key": uuid.uuid4().hex}, errors={})
-
-
-@bp.post("/melden")
-@limiter.limit(lambda: "30/minute;300/day")
-def submit_report():
-    jurisdiction = jurisdiction_by_slug(None)
-    data = _form_input()
+def submit(jurisdiction: Jurisdiction, data: ReportInput) -> tuple[Report, bool]:
+    """Create and commit the report, or return the one already made with the same
+    idempotency key (``created`` False). Raises ``ValidationFailed`` after rolling back."""
     existing = find_duplicate_submission(jurisdiction, data.idempotency_key)
     if existing is not None:
-        return redirect(url_for("reports.submitted", token=existing.tracking_token), 303)
+        return existing, False
     try:
         report = create_report(jurisdiction, data)
         db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        errors = {e.field or "form": str(e.message) for e in exc.errors}
-        form = {k: v for k, v in request.form.items()}
-        return render_template("reports/new.html", jurisdiction=jurisdiction,
-                               categories=active_categories(jurisdiction), form=form, errors=errors), 400
+    except ValidationFailed:
+        db.session.rollback()  # also removes photo files stored before the refusal
+        raise
     except IntegrityError:
         # A retry with the same idempotency key raced this one and won.
         db.session.rollback()
         existing = find_duplicate_submission(jurisdiction, data.idempotency_key)
         if existing is None:
             raise
-        report = existing
+        return existing, False
+    return report, True
+
+
+def town_bounds(jurisdiction: Jurisdiction) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of the town's areas, for fitting the map."""
+    row = db.session.execute(text(
+        "SELECT ST_YMin(e), ST_XMin(e), ST_YMax(e), ST_XMax(e) FROM "
+        "(SELECT ST_Extent(geom) AS e FROM areas WHERE jurisdiction_id = :jid) s"), {"jid": jurisdiction.id}).first()
+    if row is None or row[0] is None:
+        return None
+    return [[row[0], row[1]], [row[2], row[3]]]
+
+
+def intake_config(jurisdiction: Jurisdiction) -> dict:
+    """What the page script needs: endpoints, map, limits and its messages in the page's language."""
+    config = current_app.config
+    return {
+        "submitUrl": url_for("intake_api.create"),
+        "locationUrl": url_for("intake_api.check_location"),
+        "followUrl": url_for("intake_api.follow") if follow_enabled() else None,
+        # The geo layer's public JSON API (app/mapapi).
+        "geocodeUrl": "/api/v1/geocode",
+        "reverseUrl": "/api/v1/reverse",
+        "nearbyUrl": "/api/v1/reports/nearby",
+        "serviceWorker": url_for("reports.service_worker"),
+        "tileUrl": config["TILE_URL"],
+        "tileAttribution": config["TILE_ATTRIBUTION"],
+        "bounds": town_bounds(jurisdiction),
+        "maxPhotos": config["MAX_PHOTOS_PER_REPORT"],
+        "maxPhotoBytes": config["MAX_PHOTO_BYTES"],
+        "photoLongSide": config.get("BROWSER_PHOTO_LONG_SIDE", 2000),
+        "duplicateRadius": config.get("DUPLICATE_RADIUS_M", 50),
+        "lang": g.get("locale", "de"),
+        "messages": {
+            "summaryTitle": gettext("Bitte prüfen Sie Ihre Angaben"),
+            "category": gettext("Bitte wählen Sie eine Kategorie."),
+            "description": gettext("Bitte beschreiben Sie den Mangel in wenigen Worten."),
+            "location": gettext("Bitte geben Sie den Ort an: eine Adresse oder Breite und Länge in Grad, "
+                                "z. B. 51,962 und 8,229."),
+            "tooManyPhotos": gettext("Höchstens %(n)s Fotos pro Meldung.", n=config["MAX_PHOTOS_PER_REPORT"]),
+            "sending": gettext("Ihre Meldung wird gesendet …"),
+            "queued": gettext("Keine Verbindung. Ihre Meldung ist auf diesem Gerät gespeichert und wird automatisch "
+                              "gesendet, sobald wieder eine Verbindung besteht. Lassen Sie diese Seite dafür am "
+                              "besten geöffnet."),
+            "queuedSent": gettext("Ihre gespeicherte Meldung wurde gesendet. Ihre Vorgangsnummer:"),
+            "queuedRefused": gettext("Ihre gespeicherte Meldung wurde nicht angenommen. Bitte prüfen Sie die Angaben "
+                                     "und senden Sie sie erneut."),
+            "showConfirmation": gettext("Bestätigung und privaten Verfolgungslink ansehen"),
+            "serverError": gettext("Der Server ist gerade nicht erreichbar. Ihre Meldung ist gespeichert und wird "
+                                   "später erneut gesendet."),
+            "pinTitle": gettext("Ort des Mangels"),
+            "pinSet": gettext("Markierung gesetzt: Breite %(lat)s, Länge %(lon)s."),
+            "addressAtPin": gettext("Adresse an der Markierung:"),
+            "department": gettext("Zuständig:"),
+            "locating": gettext("Ihr Standort wird ermittelt …"),
+            "locateFailed": gettext("Ihr Standort konnte nicht ermittelt werden. Bitte setzen Sie die Markierung "
+                                    "auf der Karte oder geben Sie eine Adresse ein."),
+            "searching": gettext("Adresse wird gesucht …"),
+            "noAddress": gettext("Keine passende Adresse gefunden. Bitte prüfen Sie die Schreibweise."),
+            "searchUnavailable": gettext("Die Adresssuche ist gerade nicht verfügbar. Bitte setzen Sie die "
+                                         "Markierung auf der Karte."),
+            "chooseAddress": gettext("Gefundene Adressen – bitte eine auswählen:"),
+            "distance": gettext("%(m)s m entfernt"),
+            "follow": gettext("Stattdessen dieser Meldung folgen"),
+            "followEmail": gettext("Ihre E-Mail-Adresse für Nachrichten zu dieser Meldung"),
+            "followSend": gettext("Folgen"),
+            "photoPreview": gettext("Vorschau von Foto %(n)s"),
+            "photoGpsUsed": gettext("Die Position des Fotos wurde als Ort übernommen."),
+        },
+    }
+
+
+def _render_form(jurisdiction: Jurisdiction, form: dict, errors: dict, status: int = 200):
+    categories = active_categories(jurisdiction)
+    return render_template("reports/new.html", jurisdiction=jurisdiction, categories=categories, form=form,
+                           errors=errors, intake_config=intake_config(jurisdiction),
+                           first_category=categories[0].code if categories else ""), status
+
+
+def follow_enabled() -> bool:
+    try:
+        from app.followers.operations import request_follow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@bp.get("/melden")
+def new_report():
+    jurisdiction = jurisdiction_by_slug(None)
+    return _render_form(jurisdiction, {"idempotency_key": uuid.uuid4().hex}, {})
+
+
+@bp.post("/melden")
+@intake_limit
+def submit_report():
+    jurisdiction = jurisdiction_by_slug(None)
+    data = report_input(request.form, request.files, clean_idempotency_key(request.form.get("idempotency_key")))
+    try:
+        report, _created = submit(jurisdiction, data)
+    except ValidationFailed as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors:
+            errors.setdefault(error.field or "form", str(error.message))
+        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        if not data.idempotency_key:
+            form["idempotency_key"] = uuid.uuid4().hex
+        return _render_form(jurisdiction, form, errors, 400)
     return redirect(url_for("reports.submitted", token=report.tracking_token), 303)
 
 
@@ -78,16 +194,33 @@ def _report_by_token(token: str) -> Report:
     return report
 
 
+def _private(response):
+    # Pages behind the tracking link: never cached by shared caches, never indexed.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @bp.get("/meldung/eingegangen/<token>")
 def submitted(token: str):
     report = _report_by_token(token)
-    return render_template("reports/submitted.html", report=report)
+    return _private(Response(render_template("reports/submitted.html", report=report)))
 
 
 @bp.get("/verfolgen/<token>")
 def track(token: str):
     report = _report_by_token(token)
-    return render_template("reports/track.html", report=report)
+    return _private(Response(render_template("reports/track.html", report=report)))
+
+
+@bp.get("/verfolgen/<token>/fotos/<int:photo_id>/<variant>.jpg")
+def tracked_photo(token: str, photo_id: int, variant: str):
+    """The reporter's own photo (published or not), behind the private tracking link."""
+    report = _report_by_token(token)
+    item = db.session.get(Photo, photo_id)
+    if item is None or item.report_id != report.id or variant not in item.variants:
+        abort(404)
+    return _private(Response(storage().get(item.variants[variant]), mimetype="image/jpeg"))
 
 
 @bp.get("/bestaetigen/<token>")
@@ -108,4 +241,40 @@ def photo(photo_id: int, variant: str):
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- installable web app: the service worker must be served from the site root so
+# that its scope covers /melden; the manifest names the app and its icons.
+
+@bp.get("/sw.js")
+def service_worker():
+    response = send_from_directory(PROJECT_ROOT / "app" / "static" / "js", "sw.js", mimetype="text/javascript",
+                                   max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    jurisdiction = jurisdiction_by_slug(None)
+    body = {
+        "name": f"Mängelmelder {jurisdiction.name}",
+        "short_name": "Mängelmelder",
+        "lang": "de",
+        "start_url": url_for("reports.new_report"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#003e6b",
+        "icons": [
+            {"src": url_for("static", filename="img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": url_for("static", filename="img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": url_for("static", filename="img/icon-maskable-512.png"), "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
+        ],
+    }
+    response = current_app.response_class(current_app.json.dumps(body), mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response

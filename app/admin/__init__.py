@@ -1,0 +1,1 @@
+"""Administration of the staff workspace: accounts, departments, categories, routing rules, text templates."""

@@ -1,0 +1,61 @@
+"""Mails to followers: the double opt-in and the report's updates."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from flask_babel import force_locale, gettext
+
+from app.db import db
+from app.followers.models import Follower
+from app.followers.tokens import follow_token
+from app.outbox.messages import compose_email, message_builder
+from app.outbox.models import OutboxMessage
+from app.reports.models import Report, StatusChange
+from app.reports.status import STATUSES
+from app.urls import absolute_url
+
+
+def _follower(message: OutboxMessage) -> Follower | None:
+    follower = db.session.get(Follower, message.payload.get("follower_id"))
+    if follower is None or follower.report_id != message.payload.get("report_id"):
+        return None
+    return follower
+
+
+def _visible(report: Report | None) -> bool:
+    return report is not None and not report.hidden and report.status_info.public
+
+
+@message_builder("follow_confirm", audience="citizen")
+def follow_confirm(message: OutboxMessage) -> EmailMessage | None:
+    follower = _follower(message)
+    if follower is None or follower.confirmed_at is not None or follower.unsubscribed_at is not None:
+        return None
+    report = follower.report
+    if not _visible(report):
+        return None
+    with force_locale(follower.locale):
+        subject = gettext("Bitte bestätigen: Neuigkeiten zur Meldung %(ref)s erhalten", ref=report.reference)
+        return compose_email(follower.email, subject, "follow_confirm", message, locale=follower.locale,
+                             report=report, confirm_url=absolute_url("followers.confirm", token=follow_token(follower)),
+                             report_url=absolute_url("public.report", reference=report.reference))
+
+
+@message_builder("follower_update", audience="citizen")
+def follower_update(message: OutboxMessage) -> EmailMessage | None:
+    follower = _follower(message)
+    if follower is None or not follower.active:
+        return None
+    report = follower.report
+    change = db.session.get(StatusChange, message.payload.get("status_change_id"))
+    if change is None or change.report_id != report.id or not _visible(report):
+        return None
+    if report.reporter_email_confirmed and (report.reporter_email or "").lower() == follower.email:
+        return None  # the reporter gets the same news in the reporter's own mail
+    locale = follower.locale
+    with force_locale(locale):
+        status_label = STATUSES[change.new_status].label(locale)
+        subject = gettext("Meldung %(ref)s, der Sie folgen: %(status)s", ref=report.reference, status=status_label)
+        return compose_email(follower.email, subject, "follower_update", message, locale=locale, report=report,
+                             change=change, status_label=status_label,
+                             report_url=absolute_url("public.report", reference=report.reference))

@@ -1,0 +1,100 @@
+"""Following a report (double opt-in) and unsubscribing. Operations flush; the caller commits."""
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.db import db, utcnow
+from app.errors import DomainError, NotFound
+from app.followers.models import Follower, MailUnsubscribe
+from app.followers.tokens import email_digest, read_follow_token, read_unsubscribe_token
+from app.outbox.operations import record_message
+from app.reports.models import Report
+
+MAX_FOLLOWERS_PER_REPORT = 500
+
+
+def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
+    """Register ``email`` as a follower of ``report`` and queue the double opt-in mail (flushes).
+
+    Asking again resends nothing new while a confirmation is pending, and re-activates
+    an address that had unsubscribed (it must confirm again). Raises ``DomainError``
+    for an invalid address or a report that cannot be followed.
+    """
+    from app.reports.operations import _EMAIL_RE
+
+    email = (email or "").strip().lower()
+    if not email or len(email) > 254 or not _EMAIL_RE.match(email):
+        raise DomainError(_l("Diese E-Mail-Adresse ist ungültig."), "email")
+    if report.hidden or not report.status_info.public:
+        raise NotFound(_l("Diese Meldung gibt es nicht."))
+    follower = db.session.scalar(select(Follower).where(Follower.report_id == report.id, Follower.email == email))
+    if follower is None:
+        count = db.session.scalar(select(db.func.count()).select_from(Follower).where(Follower.report_id == report.id))
+        if count >= MAX_FOLLOWERS_PER_REPORT:
+            raise DomainError(_l("Dieser Meldung folgen bereits sehr viele Personen."), "email")
+        follower = Follower(report_id=report.id, email=email, locale=locale if locale in ("de", "en") else "de")
+        db.session.add(follower)
+        db.session.flush()
+    elif follower.unsubscribed_at is not None:
+        follower.unsubscribed_at = None
+        follower.confirmed_at = None
+        db.session.execute(MailUnsubscribe.__table__.delete().where(
+            MailUnsubscribe.report_id == report.id, MailUnsubscribe.email_digest == email_digest(email)))
+    if follower.confirmed_at is None and not _confirm_mail_waiting(follower):
+        record_message("follow_confirm", f"follow_confirm:{follower.id}:{utcnow():%Y%m%dT%H%M%S%f}",
+                       {"report_id": report.id, "follower_id": follower.id})
+    db.session.flush()
+    return follower
+
+
+def _confirm_mail_waiting(follower: Follower) -> bool:
+    """An opt-in mail for this follower is still on its way (asking twice sends one)."""
+    from app.outbox.models import OutboxMessage
+
+    return db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.kind == "follow_confirm", OutboxMessage.dedup_key.like(f"follow_confirm:{follower.id}:%"),
+        OutboxMessage.state.in_(("pending", "sending")))) is not None
+
+
+def confirm_follow(token: str) -> Follower:
+    """Confirm a follower from the link in the opt-in mail; idempotent."""
+    parsed = read_follow_token(token)
+    follower = db.session.get(Follower, parsed[0]) if parsed else None
+    if follower is None or not secrets.compare_digest(email_digest(follower.email)[:32], parsed[1]):
+        raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
+    if follower.unsubscribed_at is None and follower.confirmed_at is None:
+        follower.confirmed_at = utcnow()
+    db.session.flush()
+    return follower
+
+
+def unsubscribe_target(token: str) -> Report:
+    """The report an unsubscribe link is about; raises ``NotFound`` for a bad link."""
+    parsed = read_unsubscribe_token(token)
+    report = db.session.get(Report, parsed[0]) if parsed else None
+    if report is None:
+        raise NotFound(_l("Dieser Abmeldelink ist ungültig oder die Meldung wurde gelöscht."))
+    return report
+
+
+def unsubscribe(token: str) -> Report:
+    """Stop every mail about the report to the address the link was sent to (flushes; idempotent)."""
+    report = unsubscribe_target(token)
+    _report_id, digest = read_unsubscribe_token(token)
+    db.session.execute(insert(MailUnsubscribe).values(report_id=report.id, email_digest=digest, created_at=utcnow())
+                       .on_conflict_do_nothing(index_elements=["report_id", "email_digest"]))
+    for follower in db.session.scalars(select(Follower).where(Follower.report_id == report.id)):
+        if email_digest(follower.email)[:32] == digest and follower.unsubscribed_at is None:
+            follower.unsubscribed_at = utcnow()
+    db.session.flush()
+    return report
+
+
+def is_unsubscribed(report_id: int, email: str) -> bool:
+    return db.session.scalar(select(MailUnsubscribe.id).where(
+        MailUnsubscribe.report_id == report_id,
+        MailUnsubscribe.email_digest == email_digest(email)[:32])) is not None

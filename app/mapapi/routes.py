@@ -1,0 +1,239 @@
+"""JSON map API under /api/v1: thin views over geo/ (parse, query, cache headers)."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, Response, g, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.errors import DomainError
+from app.jurisdictions.models import Category, Department, Jurisdiction
+from app.jurisdictions.queries import jurisdiction_by_slug
+from app.mapapi import params
+from app.mapapi.replica import read_session
+from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES, STATUSES
+from app.urls import absolute_url
+from geo import mapqueries
+from geo.geocoding import reverse_geocode, search_addresses
+from geo.nearby import open_reports_nearby
+
+bp = Blueprint("mapapi", __name__, url_prefix="/api/v1")
+
+# How long browsers and proxies may reuse an answer without asking again.
+MAP_MAX_AGE = 30
+GEOCODE_MAX_AGE = 3600
+
+
+def _locale() -> str:
+    return g.get("locale", "de")
+
+
+def _jurisdiction() -> Jurisdiction:
+    return jurisdiction_by_slug(request.args.get("jurisdiction_id") or None)
+
+
+def _category(jurisdiction: Jurisdiction) -> Category | None:
+    code = request.args.get("category", "").strip()
+    if not code:
+        return None
+    category = read_session().scalar(select(Category).where(Category.jurisdiction_id == jurisdiction.id,
+                                                            Category.code == code))
+    if category is None:
+        raise DomainError(_("Die Kategorie „%(code)s“ gibt es nicht.", code=code[:50]), "category",
+                          code="unknown_category")
+    return category
+
+
+def _statuses() -> tuple[str, ...]:
+    """``status=open|closed|<code>[,...]``; public statuses only. Default: every public status."""
+    raw = request.args.get("status", "").strip()
+    if not raw:
+        return PUBLIC_STATUSES
+    chosen: list[str] = []
+    for part in raw.split(","):
+        part = part.strip()
+        if part == "open":
+            chosen += [s for s in OPEN_STATUSES if s in PUBLIC_STATUSES]
+        elif part == "closed":
+            chosen += list(CLOSED_STATUSES)
+        elif part in PUBLIC_STATUSES:
+            chosen.append(part)
+        else:
+            raise DomainError(_("Den Status „%(status)s“ gibt es nicht (erlaubt: open, closed oder ein Statuscode).",
+                                status=part[:40]), "status", code="unknown_status")
+    return tuple(dict.fromkeys(chosen))
+
+
+def _department(jurisdiction: Jurisdiction) -> Department | None:
+    code = request.args.get("department", "").strip()
+    if not code:
+        return None
+    department = read_session().scalar(select(Department).where(Department.jurisdiction_id == jurisdiction.id,
+                                                                Department.code == code))
+    if department is None:
+        raise DomainError(_("Die Stelle „%(code)s“ gibt es nicht.", code=code[:50]), "department",
+                          code="unknown_department")
+    return department
+
+
+def _map_filter(jurisdiction: Jurisdiction) -> mapqueries.MapFilter:
+    category = _category(jurisdiction)
+    department = _department(jurisdiction)
+    return mapqueries.MapFilter(
+        statuses=_statuses(),
+        category_ids=(category.id,) if category else None,
+        department_ids=(department.id,) if department else None,
+        max_age_days=params.int_arg("max_age_days", 1, 36500),
+    )
+
+
+def _json(body: str | bytes, max_age: int, etag: str | None = None, mimetype: str = "application/json") -> Response:
+    """A cacheable answer; 304 without a body when the client's ETag still matches."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    if etag:
+        response.set_etag(etag, weak=True)
+    else:
+        response.add_etag()
+    return response.make_conditional(request)
+
+
+def _not_modified(etag: str, max_age: int) -> Response | None:
+    """Answer 304 before running the query when the map has not changed since the client's copy."""
+    if request.if_none_match and request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        response.set_etag(etag, weak=True)
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        return response
+    return None
+
+
+def _view_etag(jurisdiction: Jurisdiction, kind: str) -> str:
+    """The map version of the town plus every parameter and the language: unchanged data, same tag."""
+    version = mapqueries.map_version(read_session(), jurisdiction.id)
+    args = json.dumps(sorted(request.args.items(multi=True)), ensure_ascii=False)
+    digest = hashlib.blake2b(f"{kind}|{args}|{_locale()}".encode(), digest_size=10).hexdigest()
+    return f"{kind}-{jurisdiction.id}-{version}-{digest}"
+
+
+def _report_url_prefix() -> str:
+    return absolute_url("public.report", reference="X")[:-1]
+
+
+# --- geocoding ---------------------------------------------------------------------------------
+
+@bp.get("/geocode")
+def geocode():
+    query = request.args.get("q", "").strip()
+    if len(query) < 2:
+        raise DomainError(_("Bitte geben Sie mindestens zwei Zeichen einer Adresse ein."), "q", code="missing")
+    if len(query) > 200:
+        raise DomainError(_("Die Suchanfrage ist zu lang (höchstens 200 Zeichen)."), "q")
+    limit = params.int_arg("limit", 1, 20, default=5)
+    results = search_addresses(read_session(), _jurisdiction().id, query, limit=limit)
+    body = json.dumps({"results": [a.as_dict() for a in results]}, ensure_ascii=False)
+    return _json(body, GEOCODE_MAX_AGE)
+
+
+@bp.get("/reverse")
+def reverse():
+    lat, lon = params.lat_lon()
+    distance = params.float_arg("max_distance", 1, 500, required=False, default=75.0)
+    found = reverse_geocode(read_session(), _jurisdiction().id, lon, lat, max_distance_m=distance)
+    result = None
+    if found is not None:
+        result = {**found.as_dict(), "distance_m": round(found.distance_m or 0.0, 1)}
+    return _json(json.dumps({"result": result}, ensure_ascii=False), GEOCODE_MAX_AGE)
+
+
+# --- nearby ------------------------------------------------------------------------------------
+
+@bp.get("/reports/nearby")
+def nearby():
+    lat, lon = params.lat_lon()
+    jurisdiction = _jurisdiction()
+    category = _category(jurisdiction)
+    radius = params.float_arg("radius", 1, 500, required=False, default=50.0)
+    limit = params.int_arg("limit", 1, 50, default=10)
+    session = read_session()
+    found = open_reports_nearby(session, jurisdiction.id, lon, lat, radius_m=radius,
+                                category_id=category.id if category else None, limit=limit)
+    categories = {c.code: c for c in session.scalars(select(Category).where(Category.jurisdiction_id == jurisdiction.id))}
+    prefix = _report_url_prefix()
+    locale = _locale()
+    reports = [{
+        "reference": item.reference,
+        "url": prefix + item.reference,
+        "category": item.category_code,
+        "category_label": categories[item.category_code].label(locale),
+        "status": item.status,
+        "status_label": STATUSES[item.status].label(locale),
+        "distance_m": round(item.distance_m, 1),
+    } for item in found]
+    return _json(json.dumps({"reports": reports}, ensure_ascii=False), MAP_MAX_AGE)
+
+
+# --- map data ----------------------------------------------------------------------------------
+
+def _labels(jurisdiction: Jurisdiction) -> tuple[dict, dict]:
+    locale = _locale()
+    statuses = {code: s.label(locale) for code, s in STATUSES.items()}
+    categories = {c.id: c.label(locale) for c in read_session().scalars(
+        select(Category).where(Category.jurisdiction_id == jurisdiction.id))}
+    return statuses, categories
+
+
+@bp.get("/reports.geojson")
+def reports_geojson():
+    jurisdiction = _jurisdiction()
+    bbox = params.bbox_arg()
+    limit = params.int_arg("limit", 1, mapqueries.MAX_FEATURES, default=mapqueries.MAX_FEATURES)
+    filters = _map_filter(jurisdiction)
+    etag = _view_etag(jurisdiction, "reports")
+    cached = _not_modified(etag, MAP_MAX_AGE)
+    if cached is not None:
+        return cached
+    status_labels, _categories = _labels(jurisdiction)
+    body = mapqueries.reports_geojson(read_session(), jurisdiction.id, bbox, filters, locale=_locale(),
+                                      url_prefix=_report_url_prefix(), status_labels=status_labels, limit=limit)
+    return _json(body, MAP_MAX_AGE, etag=etag, mimetype="application/geo+json")
+
+
+@bp.get("/clusters.geojson")
+def clusters_geojson():
+    jurisdiction = _jurisdiction()
+    bbox = params.bbox_arg()
+    zoom = params.int_arg("zoom", 0, 22, required=True)
+    filters = _map_filter(jurisdiction)
+    etag = _view_etag(jurisdiction, "clusters")
+    cached = _not_modified(etag, MAP_MAX_AGE)
+    if cached is not None:
+        return cached
+    body = mapqueries.clusters_geojson(read_session(), jurisdiction.id, bbox, zoom, filters)
+    return _json(body, MAP_MAX_AGE, etag=etag, mimetype="application/geo+json")
+
+
+@bp.get("/tiles/<int:z>/<int:x>/<int:y>.mvt")
+def tile(z: int, x: int, y: int):
+    if not 0 <= z <= 22 or not (0 <= x < 2 ** z and 0 <= y < 2 ** z):
+        raise DomainError(_("Diese Kachel gibt es nicht (z 0–22, x und y 0 bis 2^z − 1)."), "tile",
+                          code="out_of_range")
+    jurisdiction = _jurisdiction()
+    filters = _map_filter(jurisdiction)
+    etag = _view_etag(jurisdiction, f"tile-{z}-{x}-{y}")
+    cached = _not_modified(etag, MAP_MAX_AGE)
+    if cached is not None:
+        return cached
+    body = mapqueries.tile_mvt(read_session(), jurisdiction.id, z, x, y, filters)
+    return _json(body, MAP_MAX_AGE, etag=etag, mimetype="application/vnd.mapbox-vector-tile")
+
+
+def init_app(app) -> None:
+    from app.mapapi import replica
+
+    replica.init_app(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,178 @@
+"""What departments receive: the daily digest, reminders, webhook events.
+
+A department in 'digest' mode gets no mail per new report; instead, once a day at
+its ``digest_hour`` (Europe/Berlin), one mail lists the reports that reached it
+since the previous digest. Reminders go out once per report and status when a
+report stays longer in that status than its category's ``reminder_days`` allow.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from app.db import db, utcnow
+from app.jurisdictions.models import Department
+from app.outbox.messages import WebhookCall, compose_email, message_builder, skip_rule, webhook_builder
+from app.outbox.models import OutboxMessage
+from app.outbox.operations import record_message
+from app.reports.models import Report, StatusChange
+from app.reports.status import OPEN_STATUSES, STATUSES
+from app.urls import absolute_url
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin"))
+
+
+@skip_rule
+def _digest_departments_get_no_single_mails(message: OutboxMessage) -> str | None:
+    if message.kind != "new_report":
+        return None
+    report = db.session.get(Report, message.payload.get("report_id"))
+    if report is not None and report.department.notification_mode == "digest":
+        return "digest"
+    return None
+
+
+# --- the daily digest -------------------------------------------------------------
+
+def _last_digest_until(department: Department) -> datetime | None:
+    payload = db.session.scalar(
+        select(OutboxMessage.payload).where(OutboxMessage.kind == "department_digest",
+                                            OutboxMessage.payload["department_id"].as_integer() == department.id)
+        .order_by(OutboxMessage.id.desc()).limit(1))
+    return datetime.fromisoformat(payload["until"]) if payload else None
+
+
+def record_due_digests(now: datetime | None = None) -> int:
+    """Record today's digest for each digest department whose hour has come (flushes).
+
+    Idempotent: the dedup key holds the department and the local date, so running it
+    every few minutes, or twice, records one digest a day. A scheduler that was down
+    at the hour catches up on its next run; the digest then covers everything since
+    the previous one.
+    """
+    now = now or utcnow()
+    local = now.astimezone(_tz())
+    count = 0
+    for department in db.session.scalars(select(Department).where(Department.notification_mode == "digest")):
+        if local.hour < department.digest_hour:
+            continue
+        since = _last_digest_until(department) or now - timedelta(days=1)
+        key = f"department_digest:{department.id}:{local.date().isoformat()}"
+        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)):
+            continue
+        record_message("department_digest", key, {"department_id": department.id,
+                                                  "since": since.isoformat(), "until": now.isoformat()})
+        count += 1
+    return count
+
+
+def digest_reports(department_id: int, since: datetime, until: datetime) -> list[Report]:
+    return list(db.session.scalars(
+        select(Report).where(Report.department_id == department_id, Report.created_at > since,
+                             Report.created_at <= until, Report.status != "unbestaetigt")
+        .order_by(Report.created_at)))
+
+
+@message_builder("department_digest")
+def department_digest(message: OutboxMessage) -> EmailMessage | None:
+    department = db.session.get(Department, message.payload.get("department_id"))
+    if department is None or not department.email:
+        return None
+    since = datetime.fromisoformat(message.payload["since"])
+    until = datetime.fromisoformat(message.payload["until"])
+    reports = digest_reports(department.id, since, until)
+    if not reports:
+        return None  # nothing new: no empty mail
+    with force_locale("de"):
+        local_day = until.astimezone(_tz()).strftime("%d.%m.%Y")
+        subject = f"Tagesübersicht {local_day}: {len(reports)} neue Meldung{'en' if len(reports) != 1 else ''}"
+        items = [{"report": r, "url": absolute_url("public.report", reference=r.reference)} for r in reports]
+        return compose_email(department.email, subject, "department_digest", message, locale="de",
+                             department=department, items=items, day=local_day)
+
+
+# --- reminders --------------------------------------------------------------------
+
+def record_due_reminders(now: datetime | None = None, limit: int = 2000) -> int:
+    """Record a reminder for each open report that overstayed its status (flushes).
+
+    One reminder per report and stay in a status (the key holds the time the status
+    was entered), so an hourly run does not repeat it.
+    """
+    from app.jurisdictions.models import Category
+
+    now = now or utcnow()
+    count = 0
+    rows = db.session.execute(
+        select(Report.id, Report.status, Report.status_changed_at, Report.department_id, Category.reminder_days)
+        .join(Category, Category.id == Report.category_id)
+        .where(Report.status.in_([s for s in OPEN_STATUSES if s != "unbestaetigt"]), Report.hidden.is_(False))
+        .order_by(Report.status_changed_at).limit(limit))
+    for report_id, status, entered, department_id, reminder_days in rows:
+        days = (reminder_days or {}).get(status)
+        if days is None or entered > now - timedelta(days=float(days)):
+            continue
+        key = f"reminder:{report_id}:{status}:{int(entered.timestamp())}"
+        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)):
+            continue
+        record_message("reminder", key, {"report_id": report_id, "status": status, "department_id": department_id,
+                                         "days": days})
+        count += 1
+    return count
+
+
+@message_builder("reminder")
+def reminder(message: OutboxMessage) -> EmailMessage | None:
+    report = db.session.get(Report, message.payload.get("report_id"))
+    if report is None or report.status != message.payload.get("status") or not report.department.email:
+        return None  # moved on since: no reminder needed
+    with force_locale("de"):
+        status_label = STATUSES[report.status].label("de")
+        subject = f"Erinnerung: Meldung {report.reference} seit über {message.payload['days']} Tagen „{status_label}“"
+        return compose_email(report.department.email, subject, "reminder", message, locale="de", report=report,
+                             status_label=status_label, days=message.payload["days"],
+                             report_url=absolute_url("public.report", reference=report.reference))
+
+
+# --- webhook events ---------------------------------------------------------------
+
+@webhook_builder("webhook_event")
+def webhook_event(message: OutboxMessage) -> WebhookCall | None:
+    """Public facts plus the internal description; never reporter contact data."""
+    report = db.session.get(Report, message.payload.get("report_id"))
+    department = db.session.get(Department, message.payload.get("department_id"))
+    if report is None or department is None or not department.webhook_url:
+        return None
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(report.location)
+    payload = {
+        "event": message.payload["event"],
+        "delivery_id": message.id,
+        "occurred_at": message.created_at.isoformat(),
+        "department": department.code,
+        "report": {
+            "reference": report.reference,
+            "url": absolute_url("public.report", reference=report.reference),
+            "category": report.category.code,
+            "status": report.status,
+            "status_label": STATUSES[report.status].label("de"),
+            "lat": round(point.y, 6), "lon": round(point.x, 6),
+            "address": report.address,
+            "description": report.description,
+            "created_at": report.created_at.isoformat(),
+        },
+    }
+    change = db.session.get(StatusChange, message.payload.get("status_change_id")) \
+        if message.payload.get("status_change_id") else None
+    if change is not None:
+        payload["change"] = {"old_status": change.old_status, "new_status": change.new_status,
+                             "public_note": change.public_note, "at": change.created_at.isoformat()}
+    return WebhookCall(department.webhook_url, department.webhook_secret or "", message.payload["event"], payload)

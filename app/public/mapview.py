@@ -1,0 +1,77 @@
+"""The public map, built with folium but served entirely from this app.
+
+folium renders a stand-alone HTML page: CDN links to Leaflet, jQuery, Bootstrap,
+Font Awesome, inline ``<style>`` and an inline ``<script>``. The site's CSP
+(``script-src 'self'; style-src 'self'``) refuses all of that, and the CDNs are
+third-party hosts (DSGVO). So we keep folium for what it is good at - the Leaflet
+set-up code for the map and its tile layer - and:
+
+* point folium's asset lists at the vendored copies (``LocalAssetsMap``),
+* take its generated script out of the page and serve it as a JavaScript file of
+  its own (``/karte/karte.js``), cacheable, from 'self' - no nonce, no hash, no
+  change to the CSP,
+* replace folium's inline styles with ``static/css/map.css``.
+
+The tile URL and attribution come from TILE_URL / TILE_ATTRIBUTION.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import folium
+from flask import current_app, url_for
+
+# Harsewinkel's centre; the town page could carry its own later.
+DEFAULT_CENTER = (51.962, 8.229)
+DEFAULT_ZOOM = 14
+MAP_ID = "reports"  # folium names the element "map_<id>" and the JS variable alike
+
+
+class LocalAssetsMap(folium.Map):
+    """A folium map whose JavaScript and CSS come from this app, not from CDNs.
+
+    Only Leaflet is needed: markers and clusters are drawn by ``static/js/map.js``
+    from the map API, so jQuery, Bootstrap, awesome-markers and Font Awesome (folium's
+    other defaults) are left out altogether.
+    """
+
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+
+def asset_urls() -> tuple[list[str], list[str]]:
+    """(scripts, stylesheets) the map page loads, all from this app."""
+    scripts = [url_for("static", filename="vendor/leaflet/leaflet.js")]
+    styles = [url_for("static", filename="vendor/leaflet/leaflet.css"), url_for("static", filename="css/map.css")]
+    return scripts, styles
+
+
+def build_map(center: tuple[float, float] = DEFAULT_CENTER, zoom: int = DEFAULT_ZOOM, map_id: str = MAP_ID,
+              min_zoom: int = 11) -> LocalAssetsMap:
+    scripts, styles = asset_urls()
+    fmap = LocalAssetsMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
+                          min_zoom=min_zoom, max_zoom=19)
+    # Read by folium when it renders the page header: the vendored files only.
+    fmap.default_js = [(f"js{i}", url) for i, url in enumerate(scripts)]
+    fmap.default_css = [(f"css{i}", url) for i, url in enumerate(styles)]
+    fmap._id = map_id
+    tiles = folium.TileLayer(tiles=current_app.config["TILE_URL"], attr=current_app.config["TILE_ATTRIBUTION"],
+                             name="Karte", max_zoom=19, min_zoom=min_zoom)
+    tiles._id = "base"
+    tiles.add_to(fmap)
+    return fmap
+
+
+def map_element_id(map_id: str = MAP_ID) -> str:
+    return f"map_{map_id}"
+
+
+def map_script(fmap: LocalAssetsMap) -> str:
+    """folium's generated Leaflet set-up code, to be served as a file of its own."""
+    figure = fmap.get_root()
+    figure.render()
+    return figure.script.render().strip() + "\n"
+
+
+def script_etag(script: str) -> str:
+    return hashlib.sha256(script.encode()).hexdigest()[:32]

@@ -1,0 +1,27 @@
+"""Mail to the department when a reporter adds a remark or photos via the tracking link."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from flask_babel import force_locale
+
+from app.db import db
+from app.outbox.messages import compose_email, message_builder
+from app.outbox.models import OutboxMessage
+from app.public.models import ReporterComment
+from app.reports.models import Report
+from app.urls import absolute_url
+
+
+@message_builder("reporter_comment")
+def reporter_comment(message: OutboxMessage) -> EmailMessage | None:
+    comment = db.session.get(ReporterComment, message.payload["comment_id"]) if "comment_id" in message.payload else None
+    report = comment.report if comment else db.session.get(Report, message.payload.get("report_id"))
+    if report is None or not report.department.email:
+        return None
+    photo_count = len(message.payload.get("photo_ids", []))
+    with force_locale("de"):
+        subject = f"Ergänzung der meldenden Person zu {report.reference}"
+        return compose_email(report.department.email, subject, "reporter_comment", message, locale="de",
+                             report=report, comment=comment, photo_count=photo_count,
+                             report_url=absolute_url("public.report", reference=report.reference))

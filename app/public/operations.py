@@ -1,0 +1,54 @@
+"""What a reporter may add to their own report through the private tracking link."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.db import db
+from app.errors import DomainError, ValidationFailed
+from app.outbox.operations import record_message
+from app.public.models import ReporterComment
+from app.reports.models import Photo, Report
+from app.reports.operations import clean_text
+
+MAX_COMMENT = 2000
+
+
+def add_reporter_comment(report: Report, body: str) -> ReporterComment:
+    """Store the reporter's remark and tell the department (flushes).
+
+    Raises ``DomainError`` (field ``comment``) when it is empty or too long.
+    """
+    text = clean_text(body).strip()
+    if not text:
+        raise DomainError(_l("Bitte schreiben Sie Ihre Ergänzung in das Feld."), "comment", code="empty")
+    if len(text) > MAX_COMMENT:
+        raise DomainError(_l("Die Ergänzung ist zu lang (höchstens %(n)s Zeichen).", n=MAX_COMMENT), "comment",
+                          code="too_long")
+    comment = ReporterComment(report=report, body=text)
+    db.session.add(comment)
+    db.session.flush()
+    record_message("reporter_comment", f"reporter_comment:{comment.id}", {"comment_id": comment.id})
+    return comment
+
+
+def add_reporter_photos(report: Report, uploads: list[bytes]) -> list[Photo]:
+    """Clean and store further photos of the reporter (flushes). They are public only
+    if the category publishes at once; otherwise staff publish them after review.
+
+    Raises ``ValidationFailed`` (field ``photos``) for no photo, too many photos or
+    a photo that cannot be used; stored files are removed again on rollback.
+    """
+    from app.reports.photos import attach_photos, process_uploads
+
+    if not uploads:
+        raise ValidationFailed([DomainError(_l("Bitte wählen Sie ein Foto aus."), "photos", code="empty")])
+    limit = int(current_app.config["MAX_PHOTOS_PER_REPORT"])
+    if len(report.photos) + len(uploads) > limit:
+        raise ValidationFailed([DomainError(
+            _l("Zu einer Meldung sind höchstens %(n)s Fotos möglich.", n=limit), "photos", code="too_many")])
+    processed = process_uploads(uploads)
+    photos = attach_photos(report, processed, published=report.category.publish_immediately)
+    record_message("reporter_comment", f"reporter_photos:{report.id}:{photos[0].id}",
+                   {"report_id": report.id, "photo_ids": [p.id for p in photos]})
+    return photos

@@ -1,0 +1,31 @@
+"""The staff workspace: sign-in, roles, the queue, report handling, audit log, export, dashboard."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the staff and admin blueprints, the staff mails and the ``demo-accounts`` command."""
+    from app.admin.routes import bp as admin_bp
+    from app.staff import cli, notifications  # noqa: F401  (notifications registers the mails)
+    from app.staff.auth import bp as auth_bp
+    from app.staff.routes import bp as staff_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(admin_bp)
+    cli.init_app(app)
+
+    @app.before_request
+    def _forget_signed_in_staff():
+        # The cache lives on ``g``, which outlives a request when an app context is
+        # already pushed (tests, CLI): look the account up afresh for every request.
+        from flask import g
+
+        g.pop("staff_user", None)
+
+    @app.context_processor
+    def _staff_context():
+        from app.staff.auth import current_staff
+
+        return {"current_staff": current_staff}

@@ -1,0 +1,283 @@
+"""Staff sign-in: accounts with Argon2 hashes, session cookie, roles, throttling, password reset.
+
+The interface other features use:
+
+* ``current_staff()`` – the signed-in ``StaffUser`` or None;
+* ``@role_required("admin", "dispatcher", "staff")`` – a view for these roles only
+  (not signed in: redirect to the sign-in page; wrong role: 403).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+import time
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for)
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from app.db import db, utcnow
+from app.extensions import limiter
+from app.outbox.operations import record_message
+from app.staff import audit
+from app.staff.models import ROLES, StaffUser
+
+bp = Blueprint("staff_auth", __name__, url_prefix="/intern")
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: StaffUser, password: str) -> bool:
+    """True if ``password`` is the user's; rehashes when Argon2 parameters changed."""
+    if not user.password_hash:
+        return False
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    from app.errors import DomainError
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(_("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_PASSWORD_LENGTH),
+                          "password")
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def _fingerprint(user: StaffUser) -> str:
+    """Changes whenever the password changes: old sessions and reset links stop working."""
+    return hashlib.sha256(f"{user.id}:{user.password_hash or user.oidc_subject}".encode()).hexdigest()[:16]
+
+
+# --- the interface ------------------------------------------------------------
+
+def current_staff() -> StaffUser | None:
+    """The signed-in, active staff account of this request, or None."""
+    if "staff_user" in g:
+        return g.staff_user
+    user = None
+    staff_id = session.get("staff_id")
+    if staff_id is not None:
+        candidate = db.session.get(StaffUser, staff_id)
+        if candidate is not None and candidate.active and session.get("staff_fp") == _fingerprint(candidate):
+            user = candidate
+    g.staff_user = user
+    return user
+
+
+def role_required(*roles: str):
+    """Restrict a view to signed-in staff with one of ``roles`` (default: any role)."""
+    allowed = set(roles or ROLES)
+    unknown = allowed - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_staff()
+            if user is None:
+                return redirect(url_for("staff_auth.login", next=_safe_next(request.full_path)))
+            if user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def sign_in(user: StaffUser) -> None:
+    session.clear()  # no session fixation: a fresh session (and CSRF token) for the signed-in person
+    g.pop("csrf_token", None)
+    session["staff_id"] = user.id
+    session["staff_fp"] = _fingerprint(user)
+    session.permanent = False
+    g.staff_user = user
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths inside the staff area; never an open redirect."""
+    if not target:
+        return None
+    target = target.rstrip("?")
+    if target.startswith("/intern") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def login_rate_limit() -> str:
+    return current_app.config.get("STAFF_LOGIN_RATE_LIMIT", "20/minute;200/hour")
+
+
+def find_user(username: str) -> StaffUser | None:
+    username = username.strip().lower()
+    if not username or len(username) > 100:
+        return None
+    return db.session.scalar(select(StaffUser).where(func.lower(StaffUser.username) == username))
+
+
+def authenticate(username: str, password: str) -> tuple[StaffUser | None, str | None]:
+    """Check a sign-in; returns (user, None) or (None, message). Updates the throttle state (flushes)."""
+    user = find_user(username)
+    generic = _("Benutzername oder Passwort ist falsch.")
+    if user is None or not user.active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password or "-")
+        except VerificationError:
+            pass
+        return None, generic
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return None, _("Zu viele Fehlversuche. Bitte versuchen Sie es in %(n)s Minuten erneut.", n=minutes)
+    if not check_password(user, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            audit.record("login_locked", staff=user)
+        else:
+            audit.record("login_failed", staff=user)
+        db.session.flush()
+        return None, generic
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record("login", staff=user)
+    return user, None
+
+
+# --- views --------------------------------------------------------------------
+
+@bp.get("/anmelden")
+def login():
+    # Shown to signed-in staff too: signing in again switches the account.
+    return render_template("staff/login.html", next=_safe_next(request.args.get("next")), error=None,
+                           username="", oidc=oidc_enabled())
+
+
+@bp.post("/anmelden")
+@limiter.limit(login_rate_limit, key_func=lambda: f"staff-login:{request.remote_addr}")
+def login_post():
+    username = (request.form.get("username") or "")[:200]
+    password = (request.form.get("password") or "")[:1000]
+    next_url = _safe_next(request.form.get("next"))
+    user, error = authenticate(username, password)
+    db.session.commit()  # the throttle state counts even when the sign-in failed
+    if user is None:
+        return render_template("staff/login.html", next=next_url, error=error, username=username,
+                               oidc=oidc_enabled()), 401
+    sign_in(user)
+    return redirect(next_url or url_for("staff.queue"), 303)
+
+
+@bp.post("/abmelden")
+def logout():
+    user = current_staff()
+    if user is not None:
+        audit.record("logout", staff=user)
+        db.session.commit()
+    session.clear()
+    g.pop("csrf_token", None)
+    g.pop("staff_user", None)
+    return redirect(url_for("staff_auth.login"), 303)
+
+
+# --- password reset by mail ----------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="staff-password-reset")
+
+
+def password_reset_token(user: StaffUser) -> str:
+    return _serializer().dumps({"id": user.id, "fp": _fingerprint(user)})
+
+
+def read_password_reset_token(token: str) -> StaffUser | None:
+    try:
+        data = _serializer().loads(token, max_age=RESET_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(StaffUser, data.get("id")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+        return None
+    return user
+
+
+def request_password_reset(username_or_email: str) -> None:
+    """Queue a reset mail if the account exists and has an address (flushes); silent otherwise."""
+    value = username_or_email.strip().lower()[:320]
+    if not value:
+        return
+    user = db.session.scalar(select(StaffUser).where(
+        (func.lower(StaffUser.username) == value) | (func.lower(StaffUser.email) == value)).limit(1))
+    if user is None or not user.active or not user.email:
+        return
+    # At most one mail per account and ten minutes, however often the form is sent.
+    window = int(time.time() // 600)
+    record_message("staff_password_reset", f"staff_password_reset:{user.id}:{window}", {"staff_user_id": user.id})
+    audit.record("password_reset_requested", staff=user)
+
+
+@bp.get("/passwort-vergessen")
+def forgot_password():
+    return render_template("staff/forgot_password.html", sent=False)
+
+
+@bp.post("/passwort-vergessen")
+@limiter.limit("5/minute;30/hour", key_func=lambda: f"staff-reset:{request.remote_addr}")
+def forgot_password_post():
+    request_password_reset(request.form.get("username") or "")
+    db.session.commit()
+    # The same answer whether or not the account exists (no account enumeration).
+    return render_template("staff/forgot_password.html", sent=True)
+
+
+@bp.route("/passwort-neu/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    from app.errors import DomainError
+
+    user = read_password_reset_token(token)
+    if user is None:
+        return render_template("staff/reset_password.html", invalid=True, error=None), 404
+    if request.method == "GET":
+        return render_template("staff/reset_password.html", invalid=False, error=None)
+    password = request.form.get("password") or ""
+    if password != (request.form.get("password_repeat") or ""):
+        return render_template("staff/reset_password.html", invalid=False,
+                               error=_("Die beiden Passwörter stimmen nicht überein.")), 400
+    try:
+        set_password(user, password[:1000])
+    except DomainError as exc:
+        return render_template("staff/reset_password.html", invalid=False, error=str(exc.message)), 400
+    audit.record("password_reset", staff=user)
+    db.session.commit()
+    sign_in(user)
+    return redirect(url_for("staff.queue"), 303)
+
+
+# --- optional OpenID Connect ------------------------------------------------------
+
+def oidc_enabled() -> bool:
+    return bool(current_app.config.get("OIDC_ISSUER") and current_app.config.get("OIDC_CLIENT_ID"))

@@ -1,0 +1,111 @@
+"""Staff accounts, the audit log, internal notes and text templates (Textbausteine)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import db, utcnow
+from app.jurisdictions.models import Category, Department, Jurisdiction
+
+ROLES = ("admin", "dispatcher", "staff")
+
+
+class StaffUser(db.Model):
+    """A person of the town's administration who works on reports.
+
+    ``role``: admin (everything), dispatcher (every report of the town), staff
+    (the reports of ``department_id``). ``failed_logins``/``locked_until`` hold the
+    throttling state for wrong passwords.
+    """
+
+    __tablename__ = "staff_users"
+    __table_args__ = (
+        CheckConstraint("role in ('admin','dispatcher','staff')", name="role"),
+        CheckConstraint("role <> 'staff' OR department_id IS NOT NULL", name="staff_has_department"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    # NULL for accounts that only sign in through OpenID Connect.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    jurisdiction: Mapped[Jurisdiction] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+class AuditEntry(db.Model):
+    """Who did what when: one row per staff action, with the changed values."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_report_id_id", "report_id", "id"),
+        Index("ix_audit_log_jurisdiction_id_id", "jurisdiction_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"))
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    # {"field": [old, new], ...} or free details; never reporter contact data.
+    changes: Mapped[dict] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InternalNote(db.Model):
+    """A note between staff about a report; never shown to the public or the reporter."""
+
+    __tablename__ = "internal_notes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TextTemplate(db.Model):
+    """A Textbaustein: a ready public note for a status, optionally per category."""
+
+    __tablename__ = "text_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    status: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    category: Mapped[Category | None] = relationship()
+
+
+class DashboardSnapshot(db.Model):
+    """The dashboard's figures per town, computed in the background (see dashboard.py)."""
+
+    __tablename__ = "staff_dashboard_snapshots"
+
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict] = mapped_column(JSONB, default=dict)

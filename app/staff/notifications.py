@@ -1,0 +1,40 @@
+"""Mails of the staff workspace: password reset, report passed to another department."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from flask_babel import force_locale
+
+from app.db import db
+from app.outbox.messages import compose_email, message_builder
+from app.outbox.models import OutboxMessage
+from app.reports.models import Report
+from app.staff.models import StaffUser
+from app.urls import absolute_url
+
+
+@message_builder("staff_password_reset")
+def staff_password_reset(message: OutboxMessage) -> EmailMessage | None:
+    from app.staff.auth import RESET_MAX_AGE, password_reset_token
+
+    user = db.session.get(StaffUser, message.payload.get("staff_user_id"))
+    if user is None or not user.active or not user.email:
+        return None
+    # The link is made when the mail is sent: the outbox and the queue hold the id only.
+    with force_locale("de"):
+        url = absolute_url("staff_auth.reset_password", token=password_reset_token(user))
+        return compose_email(user.email, "Mängelmelder: Passwort neu setzen", "staff_password_reset", message,
+                             locale="de", user=user, reset_url=url, minutes=RESET_MAX_AGE // 60)
+
+
+@message_builder("staff_reassigned")
+def staff_reassigned(message: OutboxMessage) -> EmailMessage | None:
+    report = db.session.get(Report, message.payload.get("report_id"))
+    if report is None or report.department_id != message.payload.get("department_id") or not report.department.email:
+        return None
+    with force_locale("de"):
+        subject = f"Meldung {report.reference} an Sie weitergeleitet: {report.category.name}"
+        return compose_email(report.department.email, subject, "staff_reassigned", message, locale="de",
+                             report=report, reason=message.payload.get("reason", ""),
+                             from_department=message.payload.get("from_department", ""),
+                             staff_url=absolute_url("staff.report_detail", report_id=report.id))

@@ -1,0 +1,265 @@
+"""The staff queue: filters, keyset paging, counts per status.
+
+Every query is scoped to what the signed-in account may see (``scope``): the town,
+and for department staff their department. Paging is by keyset on
+``(created_at, id)`` (or ``(priority, created_at, id)``), so page 2000 costs what
+page 1 costs; the partial indexes of migration 0500 serve the default view.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from geoalchemy2 import Geography
+from sqlalchemy import and_, cast, func, literal, or_, select, tuple_
+from sqlalchemy.sql import Select
+
+from app.db import db, utcnow
+from app.errors import DomainError, ValidationFailed
+from app.jurisdictions.models import Area, Category, Department
+from app.reports.models import Report
+from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
+from app.staff.access import sees_all_departments
+from app.staff.models import StaffUser
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+SORTS = ("neueste", "aelteste", "prioritaet", "entfernung")
+STATUS_GROUPS = {"offen": OPEN_STATUSES, "geschlossen": CLOSED_STATUSES, "alle": tuple(STATUSES)}
+MAX_QUERY = 200
+
+
+@dataclass
+class QueueFilters:
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    status_param: list[str] = field(default_factory=lambda: ["offen"])
+    category_id: int | None = None
+    department_id: int | None = None
+    area_id: int | None = None
+    min_age_days: int | None = None
+    max_age_days: int | None = None
+    text: str = ""
+    overdue: bool = False
+    sort: str = "neueste"
+    lon: float | None = None
+    lat: float | None = None
+    after: str | None = None
+    page_size: int = PAGE_SIZE
+
+    def query_args(self, **override) -> dict:
+        """The filters as URL parameters (for links to the next page, export, map data)."""
+        args = {"status": self.status_param, "kategorie": self.category_id, "abteilung": self.department_id,
+                "gebiet": self.area_id, "alter_min": self.min_age_days, "alter_max": self.max_age_days,
+                "q": self.text or None, "ueberfaellig": "1" if self.overdue else None,
+                "sort": self.sort if self.sort != "neueste" else None, "lon": self.lon, "lat": self.lat}
+        args.update(override)
+        return {k: v for k, v in args.items() if v not in (None, "", [])}
+
+
+def _int(args, name: str, errors: list, low: int = 0, high: int = 10**9) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(DomainError(_l("„%(name)s“ muss eine ganze Zahl sein.", name=name), name))
+        return None
+    if not low <= value <= high:
+        errors.append(DomainError(_l("„%(name)s“ liegt außerhalb des erlaubten Bereichs.", name=name), name))
+        return None
+    return value
+
+
+def _float(args, name: str, errors: list, low: float, high: float) -> float | None:
+    raw = (args.get(name) or "").strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        errors.append(DomainError(_l("„%(name)s“ ist keine gültige Koordinate.", name=name), name))
+        return None
+    return value
+
+
+def parse_filters(args, user: StaffUser) -> QueueFilters:
+    """Read the queue filters from URL parameters; raises ``ValidationFailed`` naming bad ones."""
+    errors: list[DomainError] = []
+    f = QueueFilters()
+    raw_status = [s for s in args.getlist("status") if s] or ["offen"]
+    statuses: list[str] = []
+    for value in raw_status:
+        if value in STATUS_GROUPS:
+            statuses.extend(STATUS_GROUPS[value])
+        elif value in STATUSES:
+            statuses.append(value)
+        else:
+            errors.append(DomainError(_l("Den Status „%(value)s“ gibt es nicht.", value=value[:40]), "status"))
+    f.statuses = tuple(dict.fromkeys(statuses)) or OPEN_STATUSES
+    f.status_param = raw_status
+    f.category_id = _int(args, "kategorie", errors, 1)
+    f.department_id = _int(args, "abteilung", errors, 1)
+    f.area_id = _int(args, "gebiet", errors, 1)
+    f.min_age_days = _int(args, "alter_min", errors, 0, 36500)
+    f.max_age_days = _int(args, "alter_max", errors, 0, 36500)
+    f.text = (args.get("q") or "").strip()[:MAX_QUERY]
+    f.overdue = args.get("ueberfaellig") in ("1", "on", "true")
+    f.sort = args.get("sort") or "neueste"
+    if f.sort not in SORTS:
+        errors.append(DomainError(_l("Diese Sortierung gibt es nicht."), "sort"))
+        f.sort = "neueste"
+    f.lon = _float(args, "lon", errors, -180, 180)
+    f.lat = _float(args, "lat", errors, -90, 90)
+    if f.sort == "entfernung" and (f.lon is None or f.lat is None):
+        errors.append(DomainError(_l("Für die Sortierung nach Entfernung bitte einen Punkt (lat, lon) angeben."),
+                                  "sort"))
+    f.after = (args.get("nach") or "").strip() or None
+    size = _int(args, "anzahl", errors, 1, MAX_PAGE_SIZE)
+    f.page_size = size or PAGE_SIZE
+    if not sees_all_departments(user):
+        f.department_id = user.department_id  # staff see their department's reports only
+    if errors:
+        raise ValidationFailed(errors)
+    return f
+
+
+def scoped_conditions(f: QueueFilters, user: StaffUser, with_status: bool = True) -> list:
+    now = utcnow()
+    conds = [Report.jurisdiction_id == user.jurisdiction_id]
+    if not sees_all_departments(user):
+        conds.append(Report.department_id == user.department_id)
+    elif f.department_id:
+        conds.append(Report.department_id == f.department_id)
+    if with_status:
+        conds.append(Report.status.in_(f.statuses))
+    if f.category_id:
+        conds.append(Report.category_id == f.category_id)
+    if f.area_id:
+        area_geom = select(Area.geom).where(Area.id == f.area_id, Area.jurisdiction_id == user.jurisdiction_id)
+        conds.append(func.ST_Intersects(Report.location, area_geom.scalar_subquery()))
+    if f.min_age_days is not None:
+        conds.append(Report.created_at <= now - timedelta(days=f.min_age_days))
+    if f.max_age_days is not None:
+        conds.append(Report.created_at >= now - timedelta(days=f.max_age_days))
+    if f.text:
+        like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(or_(Report.reference == f.text.upper(), Report.description.ilike(like),
+                         Report.address.ilike(like)))
+    if f.overdue:
+        conds.append(Report.status.in_(OPEN_STATUSES))
+        target = select(Category.target_days).where(Category.id == Report.category_id).scalar_subquery()
+        conds.append(Report.created_at < literal(now) - func.make_interval(0, 0, 0, target))
+    return conds
+
+
+def _encode(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode(token: str) -> list | None:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return data if isinstance(data, list) else None
+
+
+def overdue_expression(now: datetime):
+    target = select(Category.target_days).where(Category.id == Report.category_id).scalar_subquery()
+    return and_(Report.status.in_(OPEN_STATUSES), Report.created_at < literal(now) - func.make_interval(0, 0, 0, target))
+
+
+def queue_select(f: QueueFilters, user: StaffUser) -> Select:
+    """Rows of the queue page (one more than the page size, to know whether another follows)."""
+    now = utcnow()
+    columns = [Report.id, Report.reference, Report.status, Report.priority, Report.created_at, Report.address,
+               Report.category_id, Report.department_id, Report.hidden,
+               func.left(Report.description, 140).label("excerpt"),
+               func.ST_X(Report.location).label("lon"), func.ST_Y(Report.location).label("lat"),
+               overdue_expression(now).label("overdue")]
+    conds = scoped_conditions(f, user)
+    cursor = _decode(f.after) if f.after else None
+    if f.after and cursor is None:
+        raise ValidationFailed([DomainError(_l("Der Verweis auf die nächste Seite ist ungültig."), "nach")])
+    try:
+        if f.sort == "neueste":
+            order = [Report.created_at.desc(), Report.id.desc()]
+            if cursor:
+                conds.append(tuple_(Report.created_at, Report.id) < (datetime.fromisoformat(cursor[0]), int(cursor[1])))
+        elif f.sort == "aelteste":
+            order = [Report.created_at.asc(), Report.id.asc()]
+            if cursor:
+                conds.append(tuple_(Report.created_at, Report.id) > (datetime.fromisoformat(cursor[0]), int(cursor[1])))
+        elif f.sort == "prioritaet":
+            order = [Report.priority.desc(), Report.created_at.asc(), Report.id.asc()]
+            if cursor:
+                p, created, rid = int(cursor[0]), datetime.fromisoformat(cursor[1]), int(cursor[2])
+                conds.append(or_(Report.priority < p,
+                                 and_(Report.priority == p, tuple_(Report.created_at, Report.id) > (created, rid))))
+        else:  # entfernung: nearest first; the cursor is the offset (distance has no stable key)
+            point = func.ST_SetSRID(func.ST_MakePoint(f.lon, f.lat), 4326)
+            columns.append(func.ST_Distance(cast(Report.location, Geography), cast(point, Geography))
+                           .label("distance_m"))
+            order = [Report.location.op("<->")(point), Report.id]
+    except (ValueError, TypeError, IndexError):
+        raise ValidationFailed([DomainError(_l("Der Verweis auf die nächste Seite ist ungültig."), "nach")])
+    query = select(*columns).where(*conds).order_by(*order).limit(f.page_size + 1)
+    if f.sort == "entfernung" and cursor:
+        try:
+            query = query.offset(max(0, min(int(cursor[0]), 100_000)))
+        except (ValueError, TypeError, IndexError):
+            raise ValidationFailed([DomainError(_l("Der Verweis auf die nächste Seite ist ungültig."), "nach")])
+    return query
+
+
+@dataclass
+class QueuePage:
+    rows: list
+    next_cursor: str | None
+
+
+def queue_page(f: QueueFilters, user: StaffUser) -> QueuePage:
+    rows = db.session.execute(queue_select(f, user)).all()
+    more = len(rows) > f.page_size
+    rows = rows[:f.page_size]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        if f.sort in ("neueste", "aelteste"):
+            next_cursor = _encode([last.created_at.isoformat(), last.id])
+        elif f.sort == "prioritaet":
+            next_cursor = _encode([last.priority, last.created_at.isoformat(), last.id])
+        else:
+            offset = (_decode(f.after)[0] if f.after else 0) + f.page_size
+            next_cursor = _encode([offset])
+    return QueuePage(rows=rows, next_cursor=next_cursor)
+
+
+def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
+    """Reports per status under the current filters (the status filter itself aside)."""
+    conds = scoped_conditions(f, user, with_status=False)
+    rows = db.session.execute(select(Report.status, func.count()).where(*conds).group_by(Report.status)).all()
+    counts = {code: 0 for code in STATUSES}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def lookups(user: StaffUser) -> dict:
+    """Names of categories, departments and Ortsteile of the town, for filters and rows."""
+    categories = db.session.execute(select(Category.id, Category.code, Category.name, Category.name_en)
+                                    .where(Category.jurisdiction_id == user.jurisdiction_id)
+                                    .order_by(Category.name)).all()
+    departments = db.session.execute(select(Department.id, Department.code, Department.name)
+                                     .where(Department.jurisdiction_id == user.jurisdiction_id)
+                                     .order_by(Department.name)).all()
+    areas = db.session.execute(select(Area.id, Area.name).where(Area.jurisdiction_id == user.jurisdiction_id,
+                                                                  Area.kind.in_(("ortsteil", "district", "custom")))
+                               .order_by(Area.name)).all()
+    return {"categories": categories, "departments": departments, "areas": areas,
+            "category_by_id": {c.id: c for c in categories}, "department_by_id": {d.id: d for d in departments}}

@@ -1,0 +1,327 @@
+"""Staff pages under /intern/: the queue, report detail and actions, export, dashboard. Views stay thin."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context,
+                   url_for)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.db import db
+from app.errors import DomainError
+from app.jurisdictions.models import Department
+from app.reports.models import Photo
+from app.reports.photos import storage
+from app.reports.status import STATUSES
+from app.staff import operations as ops
+from app.staff.access import can_see_contact, can_export_contacts, report_for
+from app.staff.auth import current_staff, role_required
+from app.staff.models import AuditEntry, InternalNote
+from app.staff.queries import lookups, parse_filters, queue_page, status_counts
+
+bp = Blueprint("staff", __name__, url_prefix="/intern")
+ANY_ROLE = ("admin", "dispatcher", "staff")
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/")
+@role_required(*ANY_ROLE)
+def index():
+    return redirect(url_for("staff.queue"))
+
+
+@bp.get("/eingang")
+@role_required(*ANY_ROLE)
+def queue():
+    user = current_staff()
+    filters = parse_filters(request.args, user)
+    page = queue_page(filters, user)
+    names = lookups(user)
+    counts = status_counts(filters, user)
+    markers = [{"id": r.id, "ref": r.reference, "lat": r.lat, "lon": r.lon, "status": r.status,
+                "label": STATUSES[r.status].label(g.locale),
+                "url": url_for("staff.report_detail", report_id=r.id)} for r in page.rows]
+    return render_template("staff/queue.html", filters=filters, page=page, names=names, counts=counts,
+                           markers_json=json.dumps(markers).replace("<", "\\u003c"), priorities=ops.PRIORITIES,
+                           bulk_departments=names["departments"])
+
+
+def _report_page(report, status=200):
+    user = current_staff()
+    notes = list(db.session.scalars(select(InternalNote).where(InternalNote.report_id == report.id)
+                                    .order_by(InternalNote.id)))
+    entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.report_id == report.id)
+                                      .order_by(AuditEntry.id.desc()).limit(200)))
+    departments = list(db.session.scalars(select(Department).where(Department.jurisdiction_id == report.jurisdiction_id)
+                                          .order_by(Department.name)))
+    templates = ops.templates_for(report)
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(report.location)
+    return render_template("staff/report.html", report=report, notes=notes, audit_entries=entries,
+                           departments=departments, templates=templates, priorities=ops.PRIORITIES,
+                           show_contact=can_see_contact(user, report), lat=point.y, lon=point.x,
+                           templates_json=json.dumps([{"id": t.id, "status": t.status, "title": t.title,
+                                                       "body": t.body} for t in templates]).replace("<", "\\u003c")), status
+
+
+@bp.get("/meldungen/<int:report_id>")
+@role_required(*ANY_ROLE)
+def report_detail(report_id: int):
+    return _report_page(report_for(current_staff(), report_id))
+
+
+@bp.get("/meldungen/<int:report_id>/fotos/<int:photo_id>/<variant>.jpg")
+@role_required(*ANY_ROLE)
+def photo(report_id: int, photo_id: int, variant: str):
+    report = report_for(current_staff(), report_id)
+    item = db.session.get(Photo, photo_id)
+    if item is None or item.report_id != report.id or variant not in item.variants:
+        abort(404)
+    return Response(storage().get(item.variants[variant]), mimetype="image/jpeg")
+
+
+def _done(report, message: str):
+    db.session.commit()
+    flash(message)
+    return redirect(url_for("staff.report_detail", report_id=report.id), 303)
+
+
+@bp.post("/meldungen/<int:report_id>/status")
+@role_required(*ANY_ROLE)
+def change_status(report_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    public_note = (request.form.get("public_note") or "").strip()
+    if not public_note and request.form.get("template_id"):
+        public_note = ops.template_text(report, request.form["template_id"])
+    ops.set_status(user, report, (request.form.get("status") or "")[:32], public_note=public_note, detail=request.form.get("detail") or "",
+                   duplicate_of_reference=request.form.get("duplicate_of") or "")
+    return _done(report, _("Der Status wurde geändert."))
+
+
+@bp.post("/meldungen/<int:report_id>/prioritaet")
+@role_required(*ANY_ROLE)
+def change_priority(report_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    raw = (request.form.get("priority") or "").strip()
+    if not raw.isdigit():
+        raise DomainError(_("Diese Priorität gibt es nicht."), "priority")
+    ops.set_priority(user, report, int(raw))
+    return _done(report, _("Die Priorität wurde geändert."))
+
+
+@bp.post("/meldungen/<int:report_id>/abteilung")
+@role_required(*ANY_ROLE)
+def reassign(report_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    raw = (request.form.get("department") or "").strip()
+    if not raw.isdigit():
+        raise DomainError(_("Bitte wählen Sie eine Abteilung."), "department")
+    ops.reassign(user, report, int(raw), request.form.get("reason") or "")
+    db.session.commit()
+    flash(_("Die Meldung wurde weitergeleitet."))
+    # Department staff no longer see a report they passed on.
+    from app.staff.access import can_view_report
+
+    if can_view_report(user, report):
+        return redirect(url_for("staff.report_detail", report_id=report.id), 303)
+    return redirect(url_for("staff.queue"), 303)
+
+
+@bp.post("/meldungen/<int:report_id>/notiz")
+@role_required(*ANY_ROLE)
+def add_note(report_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    ops.add_note(user, report, request.form.get("note") or "")
+    return _done(report, _("Die interne Notiz wurde gespeichert."))
+
+
+@bp.post("/meldungen/<int:report_id>/beschreibung")
+@role_required(*ANY_ROLE)
+def edit_description(report_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    ops.edit_public_description(user, report, request.form.get("public_description") or "",
+                                published=request.form.get("published") == "1")
+    return _done(report, _("Die öffentliche Beschreibung wurde gespeichert."))
+
+
+@bp.post("/meldungen/<int:report_id>/sichtbarkeit")
+@role_required(*ANY_ROLE)
+def visibility(report_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    hidden = request.form.get("hidden") == "1"
+    ops.set_hidden(user, report, hidden)
+    return _done(report, _("Die Meldung ist jetzt verborgen.") if hidden else _("Die Meldung ist wieder öffentlich."))
+
+
+@bp.post("/meldungen/<int:report_id>/fotos/<int:photo_id>/freigabe")
+@role_required(*ANY_ROLE)
+def photo_publish(report_id: int, photo_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    ops.set_photo_published(user, report, photo_id, request.form.get("published") == "1")
+    return _done(report, _("Die Freigabe des Fotos wurde geändert."))
+
+
+@bp.post("/meldungen/<int:report_id>/fotos/<int:photo_id>/schwaerzen")
+@role_required(*ANY_ROLE)
+def photo_redact(report_id: int, photo_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    old_keys = ops.redact_photo(user, report, photo_id, ops.parse_rectangle(request.form))
+    db.session.commit()
+    # Only after the commit: the unredacted variants are gone for good.
+    store = storage()
+    for key in old_keys:
+        store.delete(key)
+    flash(_("Der Bereich wurde geschwärzt."))
+    return redirect(url_for("staff.report_detail", report_id=report.id), 303)
+
+
+@bp.post("/sammelaktion")
+@role_required(*ANY_ROLE)
+def bulk():
+    user = current_staff()
+    ids = []
+    for raw in request.form.getlist("ids"):
+        if not raw.isdigit():
+            raise DomainError(_("Die Auswahl enthält eine ungültige Meldungsnummer."), "ids")
+        ids.append(int(raw))
+    count = ops.bulk_apply(user, ids, request.form.get("action") or "", (request.form.get("value") or "").strip(),
+                           public_note=request.form.get("public_note") or "",
+                           reason=request.form.get("reason") or request.form.get("public_note") or "")
+    db.session.commit()
+    flash(_("%(n)s Meldungen wurden geändert.", n=count))
+    back = request.form.get("back") or ""
+    return redirect(back if back.startswith("/intern/eingang") else url_for("staff.queue"), 303)
+
+
+# --- export -----------------------------------------------------------------
+
+EXPORT_LIMIT = 100_000
+
+
+def _export_rows(filters, user):
+    """The filtered queue in pages of keyset order, up to EXPORT_LIMIT rows."""
+    filters.page_size = 1000
+    filters.sort = filters.sort if filters.sort in ("neueste", "aelteste", "prioritaet") else "neueste"
+    filters.after = None
+    sent = 0
+    while sent < EXPORT_LIMIT:
+        page = queue_page(filters, user)
+        yield from page.rows
+        sent += len(page.rows)
+        if not page.next_cursor:
+            return
+        filters.after = page.next_cursor
+
+
+def _contacts_for(ids: list[int]) -> dict[int, tuple]:
+    from app.reports.models import Report
+
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Report.id, Report.reporter_name, Report.reporter_email)
+                              .where(Report.id.in_(ids))).all()
+    return {r.id: (r.reporter_name or "", r.reporter_email or "") for r in rows}
+
+
+@bp.get("/eingang.csv")
+@role_required(*ANY_ROLE)
+def export_csv():
+    user = current_staff()
+    filters = parse_filters(request.args, user)
+    names = lookups(user)
+    with_contacts = request.args.get("kontakte") == "1" and can_export_contacts(user)
+    header = ["reference", "status", "category", "department", "priority", "created_at", "address", "lat", "lon",
+              "overdue", "hidden"]
+    if with_contacts:
+        header += ["reporter_name", "reporter_email"]
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        batch = []
+
+        def flush_batch():
+            contacts = _contacts_for([r.id for r in batch]) if with_contacts else {}
+            for r in batch:
+                row = [r.reference, r.status, names["category_by_id"][r.category_id].code,
+                       names["department_by_id"][r.department_id].code, r.priority, r.created_at.isoformat(),
+                       _csv_safe(r.address or ""), f"{r.lat:.6f}", f"{r.lon:.6f}", int(bool(r.overdue)),
+                       int(r.hidden)]
+                if with_contacts:
+                    row += [_csv_safe(v) for v in contacts.get(r.id, ("", ""))]
+                writer.writerow(row)
+            batch.clear()
+
+        for row in _export_rows(filters, user):
+            batch.append(row)
+            if len(batch) >= 1000:
+                flush_batch()
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        flush_batch()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="meldungen.csv"'
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    # Spreadsheets run cells starting with = + - @ as formulas.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.get("/eingang.geojson")
+@role_required(*ANY_ROLE)
+def export_geojson():
+    user = current_staff()
+    filters = parse_filters(request.args, user)
+    names = lookups(user)
+
+    def generate():
+        yield '{"type":"FeatureCollection","features":['
+        first = True
+        for r in _export_rows(filters, user):
+            feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(r.lon, 6), round(r.lat, 6)]},
+                       "properties": {"reference": r.reference, "status": r.status,
+                                      "category": names["category_by_id"][r.category_id].code,
+                                      "department": names["department_by_id"][r.department_id].code,
+                                      "priority": r.priority, "created_at": r.created_at.isoformat(),
+                                      "address": r.address, "overdue": bool(r.overdue), "hidden": r.hidden}}
+            yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
+            first = False
+        yield "]}"
+
+    response = Response(stream_with_context(generate()), mimetype="application/geo+json")
+    response.headers["Content-Disposition"] = 'attachment; filename="meldungen.geojson"'
+    return response
+
+
+@bp.get("/uebersicht")
+@role_required(*ANY_ROLE)
+def dashboard():
+    from app.staff.dashboard import dashboard_data
+
+    user = current_staff()
+    data, computed_at = dashboard_data(user.jurisdiction_id)
+    return render_template("staff/dashboard.html", data=data, computed_at=computed_at)

@@ -1,0 +1,187 @@
+/* The public map: draws the reports of the visible area from the map API.
+ * folium's generated script (/karte/karte.js) has created the Leaflet map as a
+ * global named like the map element. Everything citizens typed is put into the
+ * page with textContent, never as HTML. */
+(function () {
+  "use strict";
+  var el = document.querySelector(".folium-map[data-clusters-url]");
+  if (!el || typeof L === "undefined" || !window[el.id]) { return; }
+  var map = window[el.id];
+  var d = el.dataset;
+  var form = document.getElementById("report-filter");
+  var statusBox = document.getElementById("map-status");
+  var permalink = document.getElementById("permalink");
+  var listLink = document.getElementById("list-link");
+  var layer = L.layerGroup().addTo(map);
+  var controller = null;
+  var timer = null;
+  var FILTERS = ["kategorie", "status"];
+
+  function t(key, n) { return (d["t" + key] || "").replace("{n}", n); }
+
+  var start = new URLSearchParams(window.location.search);
+  var lat = parseFloat(start.get("lat")), lon = parseFloat(start.get("lon")), zoom = parseInt(start.get("z"), 10);
+  if (isFinite(lat) && isFinite(lon)) { map.setView([lat, lon], isFinite(zoom) ? zoom : map.getZoom()); }
+
+  function filterValues() {
+    var values = {};
+    FILTERS.forEach(function (name) {
+      var field = form && form.elements[name];
+      if (field && field.value) { values[name] = field.value; }
+    });
+    return values;
+  }
+
+  function apiQuery(values) {
+    var q = new URLSearchParams();
+    if (values.kategorie) { q.set("category", values.kategorie); }
+    if (values.status === "offen") { q.set("status", "open"); }
+    else if (values.status === "geschlossen") { q.set("status", "closed"); }
+    else if (values.status === "erledigt") { q.set("status", "erledigt"); q.set("max_age_days", d.recentlyFixedDays); }
+    var b = map.getBounds();
+    q.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","));
+    return q;
+  }
+
+  function updateLinks() {
+    var values = filterValues();
+    var centre = map.getCenter();
+    var q = new URLSearchParams(values);
+    q.set("lat", centre.lat.toFixed(5));
+    q.set("lon", centre.lng.toFixed(5));
+    q.set("z", String(map.getZoom()));
+    var url = window.location.pathname + "?" + q.toString();
+    window.history.replaceState(null, "", url);
+    if (permalink) { permalink.href = url; }
+    if (listLink) {
+      var lq = new URLSearchParams(values).toString();
+      listLink.href = listLink.pathname + (lq ? "?" + lq : "");
+    }
+  }
+
+  function getJson(url, signal) {
+    return fetch(url, { signal: signal, headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    });
+  }
+
+  function text(tag, value, className) {
+    var node = document.createElement(tag);
+    node.textContent = value;
+    if (className) { node.className = className; }
+    return node;
+  }
+
+  function popupFor(reference) {
+    var box = document.createElement("div");
+    box.className = "map-popup";
+    box.appendChild(text("p", t("Loading")));
+    getJson(d.popupUrl.replace("REF", encodeURIComponent(reference))).then(function (info) {
+      box.textContent = "";
+      var head = document.createElement("p");
+      head.appendChild(text("strong", info.category_label));
+      head.appendChild(document.createTextNode(" – " + info.status_label));
+      box.appendChild(head);
+      if (info.address) { box.appendChild(text("p", info.address, "citizen-text")); }
+      box.appendChild(text("p", info.description === null ? t("NoDescription") : info.description, "citizen-text"));
+      var link = text("a", t("OpenReport") + " " + info.reference);
+      link.href = info.url;
+      box.appendChild(link);
+    }).catch(function () { box.textContent = t("Error"); });
+    return box;
+  }
+
+  function latLngOf(feature) {
+    var c = feature.geometry.coordinates;
+    return L.latLng(c[1], c[0]);
+  }
+
+  function clusterMarker(feature) {
+    var n = feature.properties.count;
+    var label = text("span", String(n));
+    var size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 44 : 52;
+    var marker = L.marker(latLngOf(feature), {
+      icon: L.divIcon({ html: label, className: "marker-cluster", iconSize: [size, size] }),
+      title: t("Cluster", n), keyboard: true, riseOnHover: true
+    });
+    marker.on("click", function () {
+      map.setView(marker.getLatLng(), Math.min(map.getZoom() + 2, map.getMaxZoom()));
+    });
+    return marker;
+  }
+
+  function reportMarker(latlng, reference, kind, title) {
+    var hidden = text("span", title, "visually-hidden");
+    var marker = L.marker(latlng, {
+      icon: L.divIcon({ html: hidden, className: "marker-report marker-" + kind, iconSize: [22, 22] }),
+      title: title, keyboard: true
+    });
+    marker.bindPopup(function () { return popupFor(reference); }, { maxWidth: 260 });
+    return marker;
+  }
+
+  function draw(features, mode) {
+    layer.clearLayers();
+    var shown = 0;
+    features.forEach(function (f) {
+      var p = f.properties || {};
+      if (mode === "clusters" && p.count > 1) {
+        layer.addLayer(clusterMarker(f));
+        shown += p.count;
+      } else if (p.reference) {
+        var kind = mode === "reports" ? (p.status_closed || ["erledigt", "nicht_zustaendig", "abgelehnt", "duplikat"].indexOf(p.status) >= 0 ? "closed" : "open") : "single";
+        var title = mode === "reports" ? p.category_label + " – " + p.status_label + " (" + p.reference + ")" : t("Report") + " " + p.reference;
+        layer.addLayer(reportMarker(latLngOf(f), p.reference, kind, title));
+        shown += 1;
+      }
+    });
+    el.dataset.mode = mode;
+    el.dataset.state = "loaded";
+    el.dataset.shown = String(shown);
+    if (window.performance && performance.mark && !el.dataset.firstDrawn && shown > 0) {
+      el.dataset.firstDrawn = "1";
+      performance.mark("mm-first-markers");
+    }
+    statusBox.textContent = t("Shown", shown);
+  }
+
+  function load() {
+    if (controller) { controller.abort(); }
+    controller = new AbortController();
+    var signal = controller.signal;
+    var q = apiQuery(filterValues());
+    var cq = new URLSearchParams(q);
+    cq.set("zoom", String(map.getZoom()));
+    el.dataset.state = "loading";
+    getJson(d.clustersUrl + "?" + cq.toString(), signal).then(function (clusters) {
+      var features = clusters.features || [];
+      var split = features.every(function (f) { return (f.properties.count || 1) <= 1; });
+      if (!split || features.length === 0 || features.length > parseInt(d.detailLimit, 10)) {
+        draw(features, "clusters");
+        return null;
+      }
+      // The server no longer clusters here: fetch the details (category, status) of each report.
+      return getJson(d.reportsUrl + "?" + q.toString(), signal).then(function (reports) {
+        draw(reports.features || [], "reports");
+      });
+    }).catch(function (err) {
+      if (err && err.name === "AbortError") { return; }
+      el.dataset.state = "error";
+      statusBox.textContent = t("Error");
+    });
+  }
+
+  function refresh() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () { updateLinks(); load(); }, 200);
+  }
+
+  map.on("moveend", refresh);
+  if (form) {
+    form.addEventListener("change", refresh);
+    form.addEventListener("submit", function (event) { event.preventDefault(); refresh(); });
+  }
+  updateLinks();
+  load();
+}());

@@ -1,0 +1,290 @@
+"""Benchmark the public map against the issue's targets, on 1,000,000 reports.
+
+Usage::
+
+    python bench/bench_public.py [--seconds 8] [--port 5601] [--markdown FILE]
+
+Uses the shared scale database (``bench.scale_data.ensure_scale_database``: 1M
+reports, half of them in a dense city around 7.63° E 51.96° N; built once if
+missing), its own Redis on a Unix socket in a temp dir, a fake tile server on
+127.0.0.1:PORT+1 (the configured TILE_URL, so nothing leaves the machine), and the
+app under gunicorn on 127.0.0.1:PORT (2 workers × 4 threads, as ``make demo``).
+
+(h) hello world: a route returning "ok" in the same gunicorn app - the baseline;
+(b) ``/api/v1/reports.geojson`` for random street-level views (≈ 1 km wide) in the city;
+(c) ``/api/v1/clusters.geojson`` for random town-level views (zoom 13) in the city.
+
+Requests/s with 8 client threads on kept-alive connections for ``--seconds`` each,
+interleaved in rounds. Target: b/h ≥ 0.5. Then:
+
+(w) the map page's own HTML+JS+CSS (tiles and map data excluded), gzip-compressed as
+    a proxy would send it: target < 250 KB;
+(f) headless Chromium opens ``/karte`` on the city and measures the time from
+    navigation start to the first markers drawn (the page's ``mm-first-markers``
+    performance mark): target < 1 s; median of 5 fresh page loads.
+
+With ``--markdown FILE`` the table replaces the part of FILE between
+``<!-- bench_public:start -->`` and ``<!-- bench_public:end -->``. The exit status is 1
+when a target is missed.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+from bench.scale_data import CITY_BBOX, SLUG, ensure_scale_database  # noqa: E402
+
+START_MARKER = "<!-- bench_public:start -->"
+END_MARKER = "<!-- bench_public:end -->"
+THREADS = 8
+WEIGHT_TARGET = 250 * 1024
+FIRST_MARKERS_TARGET_MS = 1000.0
+
+
+def bench_app():
+    """The app plus a hello-world route (the baseline), for gunicorn."""
+    from app import create_app
+
+    app = create_app()
+    app.add_url_rule("/_bench/hello", "bench_hello", lambda: "ok")
+    return app
+
+
+def start_redis(workdir: Path) -> subprocess.Popen:
+    sock = workdir / "redis.sock"
+    process = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", "0", "--unixsocket",
+                                str(sock), "--dir", str(workdir), "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if sock.exists():
+            return process
+        time.sleep(0.05)
+    raise RuntimeError("redis-server did not come up")
+
+
+def start_tiles(port: int) -> ThreadingHTTPServer:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (226, 232, 220)).save(buffer, "PNG")
+    png = buffer.getvalue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def start_gunicorn(url: str, workdir: Path, port: int, tile_port: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=f"unix://{workdir / 'redis.sock'}",
+               MEDIA_STORAGE_URL=str(workdir / "media"), LOG_LEVEL="WARNING", SECRET_KEY="bench-public",
+               BASE_URL=f"http://127.0.0.1:{port}", DEFAULT_JURISDICTION=SLUG,
+               TILE_URL=f"http://127.0.0.1:{tile_port}/{{z}}/{{x}}/{{y}}.png")
+    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+                                "--workers", "2", "--threads", "4", "--log-level", "warning",
+                                "bench.bench_public:bench_app()"], cwd=ROOT, env=env, start_new_session=True)
+    for _ in range(300):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/_bench/hello", timeout=1).status_code == 200:
+                return process
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("gunicorn did not come up")
+
+
+def random_view(rng: random.Random, width_deg: float, height_deg: float) -> str:
+    minlon, minlat, maxlon, maxlat = CITY_BBOX
+    lon = rng.uniform(minlon, maxlon - width_deg)
+    lat = rng.uniform(minlat, maxlat - height_deg)
+    return f"{lon:.5f},{lat:.5f},{lon + width_deg:.5f},{lat + height_deg:.5f}"
+
+
+def requests_per_second(base: str, make_path, seconds: float) -> tuple[float, int]:
+    """Requests/s over ``seconds`` with THREADS clients; also returns non-200 answers."""
+    done = [0]
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        session = requests.Session()
+        count = bad = 0
+        while time.perf_counter() < deadline:
+            response = session.get(base + make_path(rng), timeout=30)
+            count += 1
+            bad += response.status_code != 200
+        with lock:
+            done[0] += count
+            errors[0] += bad
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done[0] / (time.perf_counter() - started), errors[0]
+
+
+def page_weight(base: str) -> tuple[int, int, list[tuple[str, int, int]]]:
+    """(raw bytes, gzip bytes, per file) of the map page and the scripts/styles it names."""
+    html = requests.get(base + "/karte").text
+    urls = ["/karte"] + re.findall(r'<(?:script|link)[^>]+(?:src|href)="(/[^"]+\.(?:js|css))"', html)
+    urls += [u for u in re.findall(r'<script src="(/karte/karte\.js)"', html) if u not in urls]
+    rows = []
+    for url in dict.fromkeys(urls):
+        body = requests.get(base + url).content
+        rows.append((url, len(body), len(gzip.compress(body, 6))))
+    return sum(r[1] for r in rows), sum(r[2] for r in rows), rows
+
+
+def first_markers_ms(base: str, loads: int) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    lon = (CITY_BBOX[0] + CITY_BBOX[2]) / 2
+    lat = (CITY_BBOX[1] + CITY_BBOX[3]) / 2
+    times = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(loads):
+            context = browser.new_context(viewport={"width": 1200, "height": 900})  # fresh cache each time
+            page = context.new_page()
+            page.goto(f"{base}/karte?lat={lat:.5f}&lon={lon:.5f}&z=13")
+            page.wait_for_function("() => performance.getEntriesByName('mm-first-markers').length > 0", timeout=30000)
+            times.append(page.evaluate("() => performance.getEntriesByName('mm-first-markers')[0].startTime"))
+            context.close()
+        browser.close()
+    return times
+
+
+def write_section(path: Path, table: str) -> None:
+    text = path.read_text() if path.exists() else ""
+    block = f"{START_MARKER}\n{table}\n{END_MARKER}"
+    if START_MARKER in text and END_MARKER in text:
+        text = text[:text.index(START_MARKER)] + block + text[text.index(END_MARKER) + len(END_MARKER):]
+    else:
+        text = text.rstrip() + ("\n\n" if text else "") + "## Public map (bench_public)\n\n" + block + "\n"
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per measurement (default 8)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--port", type=int, default=5601, help="gunicorn port; the tile server uses PORT+1")
+    parser.add_argument("--markdown", type=Path, help="write the table into this Markdown file")
+    args = parser.parse_args(argv)
+
+    admin_url = os.environ.get("DATABASE_URL")
+    if not admin_url:
+        print("DATABASE_URL is not set: eval \"$(scripts/services.sh env)\" first", file=sys.stderr)
+        return 2
+    url = ensure_scale_database(admin_url)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-public-"))
+    redis_process = start_redis(workdir)
+    tiles = start_tiles(args.port + 1)
+    gunicorn = None
+    try:
+        gunicorn = start_gunicorn(url, workdir, args.port, args.port + 1)
+        base = f"http://127.0.0.1:{args.port}"
+        street = 0.014  # ≈ 1 km × 0.8 km at 52° N: a phone at zoom 15-16
+        probes = {
+            "h": lambda rng: "/_bench/hello",
+            "b": lambda rng: "/api/v1/reports.geojson?bbox=" + random_view(rng, street, street * 0.6),
+            "c": lambda rng: "/api/v1/clusters.geojson?zoom=13&bbox=" + random_view(rng, 0.12, 0.07),
+        }
+        for make in probes.values():  # warm-up: imports, pools, caches
+            requests_per_second(base, make, 1.0)
+        results: dict[str, list[float]] = {k: [] for k in probes}
+        failures = {k: 0 for k in probes}
+        for _ in range(args.rounds):
+            for key, make in probes.items():
+                rps, bad = requests_per_second(base, make, args.seconds)
+                results[key].append(rps)
+                failures[key] += bad
+        h, b, c = (statistics.median(results[k]) for k in ("h", "b", "c"))
+        raw, packed, files = page_weight(base)
+        first = first_markers_ms(base, 5)
+        first_median = statistics.median(first)
+    finally:
+        if gunicorn is not None:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            gunicorn.wait(timeout=30)
+        tiles.shutdown()
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    ok_rps = b / h >= 0.5
+    ok_weight = packed < WEIGHT_TARGET
+    ok_first = first_median < FIRST_MARKERS_TARGET_MS
+    lines = [
+        f"Public map on the scale database (1,000,000 reports); gunicorn 2 workers × 4 threads, {THREADS} client "
+        f"threads, median of {args.rounds} interleaved rounds of {args.seconds:g} s; Python "
+        f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores (shared).",
+        "",
+        "| probe | requests/s | ÷ hello | non-200 |",
+        "|---|---:|---:|---:|",
+        f"| (h) hello world (baseline) | {h:.0f} | 1.00 | {failures['h']} |",
+        f"| (b) reports.geojson, street view ≈ 1 km | {b:.0f} | {b / h:.2f} | {failures['b']} |",
+        f"| (c) clusters.geojson, zoom 13 | {c:.0f} | {c / h:.2f} | {failures['c']} |",
+        "",
+        f"Target b/h ≥ 0.5 — {'met' if ok_rps else 'NOT MET'}.",
+        "",
+        "| map page file | bytes | gzip bytes |",
+        "|---|---:|---:|",
+        *[f"| `{u}` | {r} | {p} |" for u, r, p in files],
+        f"| **total** | {raw} | {packed} |",
+        "",
+        f"Target < 250 KB compressed — {'met' if ok_weight else 'NOT MET'} ({packed / 1024:.0f} KB). "
+        "(gunicorn itself does not compress; a reverse proxy would.)",
+        "",
+        f"First markers in headless Chromium (fresh context, city view at zoom 13): median {first_median:.0f} ms "
+        f"of {len(first)} loads ({', '.join(f'{t:.0f}' for t in first)} ms). "
+        f"Target < 1 s — {'met' if ok_first else 'NOT MET'}.",
+    ]
+    table = "\n".join(lines)
+    print(table)
+    if args.markdown:
+        write_section(args.markdown, table)
+    return 0 if ok_rps and ok_weight and ok_first else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

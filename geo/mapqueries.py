@@ -1,0 +1,303 @@
+"""Map queries: reports in a bounding box as GeoJSON, server-side clusters, vector tiles.
+
+Clusters and zoomed-out tiles read ``map_cells`` (revision 0101): per town, level
+(4–18), Web-Mercator cell, category and status the number of visible reports and
+the sum of their coordinates, kept exact by statement triggers. A cell at level L
+is the tile at zoom L, so a view at zoom Z is clustered with cells of level Z+2
+(about 64 screen pixels) and a vector tile at zoom z with cells of level z+5
+(32 × 32 per tile). Filters the cells cannot answer (department, age) fall back to
+grouping the matching reports live, with the same cell grid.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+MAX_FEATURES = 5000
+HALF_WORLD = 20037508.342789244
+WORLD = 2 * HALF_WORLD
+MIN_LEVEL, MAX_LEVEL = 4, 18
+# From this zoom on a vector tile carries single reports instead of clusters.
+MVT_POINTS_FROM_ZOOM = 14
+MVT_EXTENT = 4096
+
+
+@dataclass(frozen=True)
+class MapFilter:
+    statuses: tuple[str, ...]
+    category_ids: tuple[int, ...] | None = None
+    department_ids: tuple[int, ...] | None = None
+    max_age_days: int | None = None
+
+    @property
+    def cells_can_answer(self) -> bool:
+        return self.department_ids is None and self.max_age_days is None
+
+    def params(self) -> dict:
+        return {"statuses": list(self.statuses), "cats": list(self.category_ids or []),
+                "no_cats": self.category_ids is None, "depts": list(self.department_ids or []),
+                "no_depts": self.department_ids is None,
+                "age_days": self.max_age_days if self.max_age_days is not None else -1}
+
+
+# Conditions on ``reports r`` shared by every live query (public view).
+_REPORT_FILTER = """
+    r.jurisdiction_id = :jid AND NOT r.hidden AND r.status = ANY(:statuses)
+    AND (:no_cats OR r.category_id = ANY(:cats))
+    AND (:no_depts OR r.department_id = ANY(:depts))
+    AND (:age_days < 0 OR r.created_at >= now() - make_interval(days => :age_days))
+"""
+
+
+def mercator(lon: float, lat: float) -> tuple[float, float]:
+    lat = max(min(lat, 85.05112878), -85.05112878)
+    x = lon * HALF_WORLD / 180.0
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * HALF_WORLD / math.pi
+    return x, y
+
+
+def lonlat(x: float, y: float) -> tuple[float, float]:
+    lon = x * 180.0 / HALF_WORLD
+    lat = math.degrees(2 * math.atan(math.exp(y * math.pi / HALF_WORLD)) - math.pi / 2)
+    return lon, lat
+
+
+def cell_size(level: int) -> float:
+    return WORLD / (1 << level)
+
+
+def cell_range(bbox: tuple[float, float, float, float], level: int) -> tuple[int, int, int, int]:
+    """Cells (cx0, cy0, cx1, cy1) of ``level`` that intersect the WGS 84 ``bbox``."""
+    minx, miny = mercator(bbox[0], bbox[1])
+    maxx, maxy = mercator(bbox[2], bbox[3])
+    size = cell_size(level)
+    limit = (1 << level) - 1
+    clamp = lambda v: max(0, min(limit, v))  # noqa: E731
+    return (clamp(math.floor((minx + HALF_WORLD) / size)), clamp(math.floor((HALF_WORLD - maxy) / size)),
+            clamp(math.floor((maxx + HALF_WORLD) / size)), clamp(math.floor((HALF_WORLD - miny) / size)))
+
+
+def map_version(session: Session, jurisdiction_id: int) -> int:
+    """Changes so far to the town's map data (0 if none); part of every map ETag."""
+    version = session.execute(text("SELECT version FROM map_versions WHERE jurisdiction_id = :jid"),
+                              {"jid": jurisdiction_id}).scalar()
+    return int(version or 0)
+
+
+# --- reports in a bounding box -------------------------------------------------------------------
+
+_GEOJSON_SQL = text(f"""
+    SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f.feature), '[]'::json))::text
+    FROM (
+        SELECT json_build_object(
+            'type', 'Feature',
+            'geometry', ST_AsGeoJSON(r.location, 6)::json,
+            'properties', json_build_object(
+                'reference', r.reference,
+                'url', CAST(:url_prefix AS text) || r.reference,
+                'category', c.code,
+                'category_label', CASE WHEN :english AND coalesce(c.name_en, '') <> '' THEN c.name_en ELSE c.name END,
+                'status', r.status,
+                'status_label', CAST(:labels AS jsonb) ->> r.status,
+                'created_at', r.created_at)) AS feature
+        FROM reports r JOIN categories c ON c.id = r.category_id
+        WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
+          AND {_REPORT_FILTER}
+        ORDER BY r.created_at DESC, r.id DESC
+        LIMIT :limit
+    ) AS f
+""")
+
+# The same selection returned as plain rows: the baseline of the benchmark.
+RAW_BBOX_SQL = text(f"""
+    SELECT r.reference, ST_X(r.location), ST_Y(r.location), c.code, r.status, r.created_at
+    FROM reports r JOIN categories c ON c.id = r.category_id
+    WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
+      AND {_REPORT_FILTER}
+    ORDER BY r.created_at DESC, r.id DESC
+    LIMIT :limit
+""")
+
+
+def bbox_params(jurisdiction_id: int, bbox, filters: MapFilter, limit: int) -> dict:
+    return {"jid": jurisdiction_id, "minlon": bbox[0], "minlat": bbox[1], "maxlon": bbox[2], "maxlat": bbox[3],
+            "limit": max(1, min(int(limit), MAX_FEATURES)), **filters.params()}
+
+
+def reports_geojson(session: Session, jurisdiction_id: int, bbox: tuple[float, float, float, float],
+                    filters: MapFilter, *, locale: str, url_prefix: str, status_labels: dict[str, str],
+                    limit: int = MAX_FEATURES) -> str:
+    """Visible reports in ``bbox`` (newest first, at most ``limit``) as a GeoJSON FeatureCollection text.
+
+    Properties: reference, url, category, category_label, status, status_label,
+    created_at. Built in PostgreSQL, so Python never touches the rows.
+    """
+    params = bbox_params(jurisdiction_id, bbox, filters, limit)
+    params.update(url_prefix=url_prefix, english=locale == "en", labels=json.dumps(status_labels))
+    return session.execute(_GEOJSON_SQL, params).scalar_one()
+
+
+# --- clusters ------------------------------------------------------------------------------------
+
+_CELLS_SQL = text("""
+    SELECT cx, cy, sum(n)::int AS n, sum(sum_x) AS sx, sum(sum_y) AS sy
+    FROM map_cells
+    WHERE jurisdiction_id = :jid AND level = :level AND cx BETWEEN :cx0 AND :cx1 AND cy BETWEEN :cy0 AND :cy1
+      AND status = ANY(:statuses) AND (:no_cats OR category_id = ANY(:cats))
+    GROUP BY cx, cy
+    HAVING sum(n) > 0
+""")
+
+_LIVE_CELLS_SQL = text(f"""
+    SELECT cx, cy, count(*)::int AS n, sum(mx) AS sx, sum(my) AS sy
+    FROM (
+        SELECT ST_X(m) AS mx, ST_Y(m) AS my,
+               floor((ST_X(m) + {HALF_WORLD}) / :size)::int AS cx,
+               floor(({HALF_WORLD} - ST_Y(m)) / :size)::int AS cy
+        FROM (SELECT ST_Transform(r.location, 3857) AS m FROM reports r
+              WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326) AND {_REPORT_FILTER}) AS q
+    ) AS p
+    GROUP BY cx, cy
+""")
+
+# The single report of each one-report cell, for the cluster's ``reference``; each cell
+# is looked up by its own small envelope, so the cost follows the number of singles.
+_SINGLES_SQL = text(f"""
+    SELECT (c->>0)::int AS cx, (c->>1)::int AS cy, s.reference
+    FROM jsonb_array_elements(CAST(:cells AS jsonb)) AS c
+    CROSS JOIN LATERAL (
+        SELECT r.reference FROM reports r
+        WHERE r.location && ST_MakeEnvelope((c->>2)::float8, (c->>3)::float8, (c->>4)::float8, (c->>5)::float8, 4326)
+          AND {_REPORT_FILTER}
+          AND floor((ST_X(ST_Transform(r.location, 3857)) + {HALF_WORLD}) / :size)::int = (c->>0)::int
+          AND floor(({HALF_WORLD} - ST_Y(ST_Transform(r.location, 3857))) / :size)::int = (c->>1)::int
+        ORDER BY r.id LIMIT 1
+    ) AS s
+""")
+
+
+def cell_bounds(cx: int, cy: int, size: float) -> tuple[float, float, float, float]:
+    """WGS 84 (minlon, minlat, maxlon, maxlat) of a cell, padded by a hair for float safety."""
+    x0, y1 = cx * size - HALF_WORLD, HALF_WORLD - cy * size
+    minlon, minlat = lonlat(x0, y1 - size)
+    maxlon, maxlat = lonlat(x0 + size, y1)
+    pad = 1e-9
+    return minlon - pad, minlat - pad, maxlon + pad, maxlat + pad
+
+
+def cluster_level(zoom: int) -> int | None:
+    """The cell level for clusters at map zoom ``zoom`` (None: past the precomputed levels)."""
+    level = max(MIN_LEVEL, zoom + 2)
+    return level if level <= MAX_LEVEL else None
+
+
+def clusters(session: Session, jurisdiction_id: int, bbox: tuple[float, float, float, float], zoom: int,
+             filters: MapFilter) -> list[dict]:
+    """Clusters of visible reports for a map view: [{lon, lat, count, reference?}].
+
+    A cluster is a grid cell of about 64 screen pixels at ``zoom``, drawn at the
+    centroid of its reports; a cluster of one carries that report's reference.
+    """
+    level = cluster_level(zoom)
+    live_level = level if level is not None else min(zoom + 2, 30)
+    size = cell_size(live_level)
+    cx0, cy0, cx1, cy1 = cell_range(bbox, live_level)
+    params = {**bbox_params(jurisdiction_id, bbox, filters, 1), "size": size}
+    if level is not None and filters.cells_can_answer:
+        rows = session.execute(_CELLS_SQL, {**params, "level": level, "cx0": cx0, "cy0": cy0, "cx1": cx1,
+                                            "cy1": cy1}).all()
+    else:
+        rows = session.execute(_LIVE_CELLS_SQL, params).all()
+    singles = [[r.cx, r.cy, *cell_bounds(r.cx, r.cy, size)] for r in rows if r.n == 1]
+    references = {}
+    if singles:
+        references = {(r.cx, r.cy): r.reference
+                      for r in session.execute(_SINGLES_SQL, {**params, "cells": json.dumps(singles)})}
+    result = []
+    for row in sorted(rows, key=lambda r: (r.cy, r.cx)):
+        lon, lat = lonlat(row.sx / row.n, row.sy / row.n)
+        item = {"lon": round(lon, 6), "lat": round(lat, 6), "count": row.n}
+        if row.n == 1 and (row.cx, row.cy) in references:
+            item["reference"] = references[(row.cx, row.cy)]
+        result.append(item)
+    return result
+
+
+def clusters_geojson(session: Session, jurisdiction_id: int, bbox, zoom: int, filters: MapFilter) -> str:
+    features = []
+    for item in clusters(session, jurisdiction_id, bbox, zoom, filters):
+        props = {"count": item["count"]}
+        if "reference" in item:
+            props["reference"] = item["reference"]
+        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [item["lon"], item["lat"]]},
+                         "properties": props})
+    return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))
+
+
+# Naive baseline for the benchmark: group every matching report of the view live.
+RAW_CLUSTER_SQL = _LIVE_CELLS_SQL
+
+
+# --- vector tiles ---------------------------------------------------------------------------------
+
+_MVT_POINTS_SQL = text(f"""
+    WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env)
+    SELECT ST_AsMVT(t, 'reports', {MVT_EXTENT}, 'geom') FROM (
+        SELECT ST_AsMVTGeom(ST_Transform(r.location, 3857), b.env, {MVT_EXTENT}, 64, true) AS geom,
+               r.reference, c.code AS category, r.status
+        FROM reports r JOIN categories c ON c.id = r.category_id, b
+        WHERE r.location && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 64.0 / {MVT_EXTENT}), 4326)
+          AND {_REPORT_FILTER}
+    ) AS t
+""")
+
+_MVT_CELLS_SQL = text(f"""
+    WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env)
+    SELECT ST_AsMVT(t, 'clusters', {MVT_EXTENT}, 'geom') FROM (
+        SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sum(sum_x) / sum(n), sum(sum_y) / sum(n)), 3857), b.env,
+                            {MVT_EXTENT}, 64, true) AS geom,
+               sum(n)::int AS count
+        FROM map_cells, b
+        WHERE jurisdiction_id = :jid AND level = :level AND cx BETWEEN :cx0 AND :cx1 AND cy BETWEEN :cy0 AND :cy1
+          AND status = ANY(:statuses) AND (:no_cats OR category_id = ANY(:cats))
+        GROUP BY cx, cy, b.env
+        HAVING sum(n) > 0
+    ) AS t
+""")
+
+_MVT_LIVE_CELLS_SQL = text(f"""
+    WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env)
+    SELECT ST_AsMVT(t, 'clusters', {MVT_EXTENT}, 'geom') FROM (
+        SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(avg(ST_X(p.m)), avg(ST_Y(p.m))), 3857), b.env,
+                            {MVT_EXTENT}, 64, true) AS geom, count(*)::int AS count
+        FROM (SELECT ST_Transform(r.location, 3857) AS m FROM reports r
+              WHERE r.location && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AND {_REPORT_FILTER}) AS p, b
+        GROUP BY floor(ST_X(p.m) / :size), floor(ST_Y(p.m) / :size), b.env
+    ) AS t
+""")
+
+
+def tile_mvt(session: Session, jurisdiction_id: int, z: int, x: int, y: int, filters: MapFilter) -> bytes:
+    """A Mapbox Vector Tile: layer ``reports`` (reference, category, status) from zoom 14,
+    layer ``clusters`` (count) below, from the precomputed cells where the filters allow."""
+    params = {**filters.params(), "jid": jurisdiction_id, "z": z, "x": x, "y": y}
+    if z >= MVT_POINTS_FROM_ZOOM:
+        data = session.execute(_MVT_POINTS_SQL, params).scalar()
+    else:
+        level = min(z + 5, MAX_LEVEL)
+        if filters.cells_can_answer:
+            span = 1 << (level - z)
+            data = session.execute(_MVT_CELLS_SQL, {**params, "level": level, "cx0": x * span,
+                                                    "cx1": (x + 1) * span - 1, "cy0": y * span,
+                                                    "cy1": (y + 1) * span - 1}).scalar()
+        else:
+            data = session.execute(_MVT_LIVE_CELLS_SQL, {**params, "size": cell_size(level)}).scalar()
+    return bytes(data or b"")
+
+
+# Naive baseline for the benchmark: the points layer at any zoom.
+RAW_MVT_POINTS_SQL = _MVT_POINTS_SQL

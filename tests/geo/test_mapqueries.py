@@ -1,0 +1,233 @@
+"""Map queries on real PostGIS: bbox GeoJSON with filters, clusters, vector tiles, ETags, replica."""
+from __future__ import annotations
+
+import pytest
+from shapely.geometry import Point, shape
+from sqlalchemy import event, select, text
+
+from app.db import db
+from app.reports.models import Report
+from app.reports.operations import change_status
+from geo import mapqueries
+from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, department, make_report, town
+
+TOWN_BBOX = "8.10,51.89,8.36,52.03"
+CENTRE_BBOX = "8.22,51.955,8.24,51.97"
+
+
+def _features(client, query):
+    response = client.get(f"/api/v1/reports.geojson?{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["type"] == "FeatureCollection"
+    return {f["properties"]["reference"]: f for f in body["features"]}
+
+
+def _cells_snapshot():
+    return db.session.execute(text(
+        "SELECT jurisdiction_id, level, cx, cy, category_id, status, n, round(sum_x::numeric, 3), "
+        "round(sum_y::numeric, 3) FROM map_cells WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6")).all()
+
+
+def test_bbox_geojson_returns_public_reports_in_the_box_only(client):
+    here = make_report(point=HARSEWINKEL, email="buerger@example.org", description="Geheime Beschreibung 123")
+    make_report(point=GREFFEN)
+    hidden = make_report(point=(HARSEWINKEL[0] + 0.001, HARSEWINKEL[1]))
+    hidden.hidden = True
+    unconfirmed = make_report(point=(HARSEWINKEL[0] - 0.001, HARSEWINKEL[1]))
+    unconfirmed.status = "unbestaetigt"
+    db.session.flush()
+    response = client.get(f"/api/v1/reports.geojson?bbox={CENTRE_BBOX}")
+    raw = response.get_data(as_text=True)
+    features = _features(client, f"bbox={CENTRE_BBOX}")
+    assert set(features) == {here.reference}
+    feature = features[here.reference]
+    assert shape(feature["geometry"]).equals(Point(HARSEWINKEL))
+    props = feature["properties"]
+    assert set(props) == {"reference", "url", "category", "category_label", "status", "status_label", "created_at"}
+    assert props["url"].endswith(f"/meldungen/{here.reference}")
+    assert (props["category"], props["status"], props["status_label"]) == ("schlagloch", "eingegangen", "Eingegangen")
+    assert "buerger@example.org" not in raw and "Geheime" not in raw
+    assert response.headers["Content-Type"].startswith("application/geo+json")
+
+
+def test_bbox_filters_category_status_department_and_age(client):
+    pothole = make_report(point=HARSEWINKEL, category_code="schlagloch")
+    light = make_report(point=HARSEWINKEL, category_code="strassenlaterne")
+    done = make_report(point=MARIENFELD, category_code="spielplatz")
+    change_status(done, "erledigt", public_note="Repariert", actor="test")
+    old = make_report(point=GREFFEN, category_code="graffiti")
+    db.session.execute(text("UPDATE reports SET created_at = now() - interval '40 days' WHERE id = :id"),
+                       {"id": old.id})
+    assert set(_features(client, f"bbox={TOWN_BBOX}&category=strassenlaterne")) == {light.reference}
+    assert set(_features(client, f"bbox={TOWN_BBOX}&status=closed")) == {done.reference}
+    assert set(_features(client, f"bbox={TOWN_BBOX}&status=open")) == {pothole.reference, light.reference,
+                                                                        old.reference}
+    assert set(_features(client, f"bbox={TOWN_BBOX}&status=erledigt")) == {done.reference}
+    assert set(_features(client, f"bbox={TOWN_BBOX}&department=stadtwerke")) == {light.reference}
+    assert old.reference not in _features(client, f"bbox={TOWN_BBOX}&max_age_days=30")
+    assert len(_features(client, f"bbox={TOWN_BBOX}&limit=2")) == 2
+    english = _features(client, f"bbox={TOWN_BBOX}&category=strassenlaterne&lang=en")[light.reference]
+    assert (english["properties"]["category_label"], english["properties"]["status_label"]) == \
+        ("Street light out", "Received")
+
+
+@pytest.mark.parametrize("query,field", [
+    ("", "bbox"), ("bbox=1,2,3", "bbox"), ("bbox=8.3,51.9,8.2,52.0", "bbox"), ("bbox=a,b,c,d", "bbox"),
+    ("bbox=0,0,50,50", "bbox"), (f"bbox={TOWN_BBOX}&status=weg", "status"),
+    (f"bbox={TOWN_BBOX}&department=nix", "department"), (f"bbox={TOWN_BBOX}&max_age_days=-3", "max_age_days"),
+    (f"bbox={TOWN_BBOX}&limit=100000", "limit"), (f"bbox={TOWN_BBOX}&status=unbestaetigt", "status"),
+])
+def test_bbox_bad_parameters_are_400(client, query, field):
+    response = client.get(f"/api/v1/reports.geojson?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["field"] == field
+
+
+def test_etag_answers_304_until_the_map_changes(client):
+    make_report(point=HARSEWINKEL)
+    first = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}")
+    etag = first.headers["ETag"]
+    assert "max-age" in first.headers["Cache-Control"]
+    again = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    other_view = client.get(f"/api/v1/reports.geojson?bbox={CENTRE_BBOX}", headers={"If-None-Match": etag})
+    assert other_view.status_code == 200
+    make_report(point=GREFFEN)
+    changed = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert len(changed.get_json()["features"]) == 2
+
+
+def test_clusters_count_every_visible_report_once(client):
+    reports = [make_report(point=(HARSEWINKEL[0] + i * 0.0003, HARSEWINKEL[1])) for i in range(5)]
+    reports += [make_report(point=GREFFEN, category_code="graffiti"), make_report(point=MARIENFELD)]
+    change_status(reports[0], "erledigt", public_note="ok", actor="test")
+    for zoom in (8, 11, 13, 16, 18, 20):
+        body = client.get(f"/api/v1/clusters.geojson?bbox={TOWN_BBOX}&zoom={zoom}").get_json()
+        assert sum(f["properties"]["count"] for f in body["features"]) == 7, zoom
+        open_only = client.get(f"/api/v1/clusters.geojson?bbox={TOWN_BBOX}&zoom={zoom}&status=open").get_json()
+        assert sum(f["properties"]["count"] for f in open_only["features"]) == 6, zoom
+    zoomed_out = client.get(f"/api/v1/clusters.geojson?bbox={TOWN_BBOX}&zoom=10").get_json()["features"]
+    assert max(f["properties"]["count"] for f in zoomed_out) == 5
+    single = [f for f in zoomed_out if f["properties"]["count"] == 1]
+    refs = {f["properties"]["reference"] for f in single}
+    assert refs == {reports[5].reference, reports[6].reference}
+    for feature in single:
+        if feature["properties"]["reference"] == reports[5].reference:
+            assert shape(feature["geometry"]).equals_exact(Point(GREFFEN), 1e-6)
+    graffiti = client.get(f"/api/v1/clusters.geojson?bbox={TOWN_BBOX}&zoom=10&category=graffiti").get_json()
+    assert [f["properties"] for f in graffiti["features"]] == [{"count": 1, "reference": reports[5].reference}]
+
+
+def test_precomputed_clusters_equal_live_grouping(db_session):
+    for i in range(12):
+        make_report(point=(8.20 + i * 0.01, 51.95 + (i % 3) * 0.01),
+                    category_code=["schlagloch", "graffiti", "gully"][i % 3])
+    bbox = (8.10, 51.89, 8.36, 52.03)
+    for zoom in (6, 9, 12, 15):
+        for filters in (mapqueries.MapFilter(statuses=("eingegangen",)),
+                        mapqueries.MapFilter(statuses=("eingegangen",), category_ids=(db.session.scalar(
+                            select(Report.category_id).where(Report.status == "eingegangen").limit(1)),))):
+            cells = mapqueries.clusters(db.session, town().id, bbox, zoom, filters)
+            # The department filter is not precomputed: the same grid grouped live.
+            live_filters = mapqueries.MapFilter(statuses=filters.statuses, category_ids=filters.category_ids,
+                                                department_ids=tuple(d.id for d in town().departments))
+            live = mapqueries.clusters(db.session, town().id, bbox, zoom, live_filters)
+            assert [(c["count"], c.get("reference")) for c in cells] == [(c["count"], c.get("reference")) for c in live]
+            for a, b in zip(cells, live):
+                assert Point(a["lon"], a["lat"]).equals_exact(Point(b["lon"], b["lat"]), 1e-6)
+
+
+def test_cells_stay_exact_through_updates_deletes_and_bulk_changes(db_session):
+    reports = [make_report(point=(8.22 + i * 0.002, 51.96)) for i in range(6)]
+    change_status(reports[0], "in_bearbeitung", actor="test")
+    reports[1].hidden = True
+    reports[2].category_id = reports[3].category_id  # no change
+    db.session.flush()
+    db.session.execute(text("UPDATE reports SET location = ST_SetSRID(ST_MakePoint(8.17, 51.98), 4326) "
+                            "WHERE id = :id"), {"id": reports[4].id})
+    db.session.execute(text("DELETE FROM status_changes WHERE report_id = :id"), {"id": reports[5].id})
+    db.session.execute(text("DELETE FROM reports WHERE id = :id"), {"id": reports[5].id})
+    db.session.execute(text("UPDATE reports SET status = 'in_pruefung' WHERE jurisdiction_id = :j"),
+                       {"j": town().id})
+    kept = _cells_snapshot()
+    db.session.execute(text("SELECT map_cells_rebuild(:j)"), {"j": town().id})
+    assert _cells_snapshot() == kept
+    assert sum(row.n for row in kept if row.level == 4) == 4
+
+
+def test_vector_tiles(client):
+    report = make_report(point=HARSEWINKEL)
+    x14, y14 = _tile(HARSEWINKEL, 14)
+    tile = client.get(f"/api/v1/tiles/14/{x14}/{y14}.mvt")
+    assert tile.status_code == 200
+    assert tile.headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert b"reports" in tile.data and report.reference.encode() in tile.data
+    x10, y10 = _tile(HARSEWINKEL, 10)
+    low = client.get(f"/api/v1/tiles/10/{x10}/{y10}.mvt")
+    assert low.status_code == 200 and b"clusters" in low.data and report.reference.encode() not in low.data
+    live = client.get(f"/api/v1/tiles/10/{x10}/{y10}.mvt?department=tiefbau")
+    assert b"clusters" in live.data
+    empty = client.get(f"/api/v1/tiles/14/{x14 + 50}/{y14}.mvt")
+    assert empty.status_code == 200 and empty.data == b""
+    again = client.get(f"/api/v1/tiles/14/{x14}/{y14}.mvt", headers={"If-None-Match": tile.headers["ETag"]})
+    assert again.status_code == 304
+    assert client.get("/api/v1/tiles/3/9/1.mvt").status_code == 400
+
+
+def _tile(point, z):
+    import math
+
+    lon, lat = point
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_nearby_endpoint_is_metric_and_public(client):
+    near = make_report(point=HARSEWINKEL)
+    # 30 m east and 80 m north.
+    east = make_report(point=(HARSEWINKEL[0] + 30 / (111_320 * 0.6157), HARSEWINKEL[1]), category_code="graffiti")
+    make_report(point=(HARSEWINKEL[0], HARSEWINKEL[1] + 80 / 111_200))
+    hidden = make_report(point=HARSEWINKEL)
+    hidden.hidden = True
+    closed = make_report(point=HARSEWINKEL)
+    change_status(closed, "erledigt", public_note="ok", actor="test")
+    body = client.get(f"/api/v1/reports/nearby?lat={HARSEWINKEL[1]}&lon={HARSEWINKEL[0]}").get_json()
+    assert [r["reference"] for r in body["reports"]] == [near.reference, east.reference]
+    assert body["reports"][0]["distance_m"] == 0.0 and 29 < body["reports"][1]["distance_m"] < 31
+    assert set(body["reports"][0]) == {"reference", "url", "category", "category_label", "status", "status_label",
+                                       "distance_m"}
+    only = client.get(f"/api/v1/reports/nearby?lat={HARSEWINKEL[1]}&lon={HARSEWINKEL[0]}&category=graffiti&radius=100")
+    assert [r["reference"] for r in only.get_json()["reports"]] == [east.reference]
+    wide = client.get(f"/api/v1/reports/nearby?lat={HARSEWINKEL[1]}&lon={HARSEWINKEL[0]}&radius=100").get_json()
+    assert len(wide["reports"]) == 3
+
+
+def test_read_queries_go_to_the_replica(committing, database_url):
+    """With DATABASE_REPLICA_URL set, map queries run on the "replica" bind (here: a second,
+    read-only connection pool to the same database, standing in for a streaming replica)."""
+    from app import create_app
+
+    with committing.app_context():
+        report = make_report(point=HARSEWINKEL)
+        db.session.commit()
+        reference = report.reference
+    config = {k: committing.config[k] for k in ("TESTING", "SQLALCHEMY_DATABASE_URI", "DATABASE_URL", "REDIS_URL",
+                                                 "RATELIMIT_STORAGE_URI", "SECRET_KEY", "BASE_URL",
+                                                 "MEDIA_STORAGE_URL")}
+    replica_url = database_url + ("&" if "?" in database_url else "?") + "application_name=mm_replica"
+    app = create_app({**config, "DATABASE_REPLICA_URL": replica_url, "SQLALCHEMY_BINDS": {"replica": replica_url}})
+    seen = []
+    with app.app_context():
+        engine = db.engines["replica"]
+        event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+        client = app.test_client()
+        features = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}").get_json()["features"]
+        assert [f["properties"]["reference"] for f in features] == [reference]
+        assert any("FeatureCollection" in statement for statement in seen)
+        assert any("READ ONLY" in statement for statement in seen)
+        for engine in db.engines.values():
+            engine.dispose()

@@ -1,0 +1,135 @@
+"""The public pages in headless Chromium: the map (clusters, panning, filter, popups,
+link to the report), third-party requests, citizen markup and axe-core."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.db import db
+from tests.browser import describe_violations, run_axe
+from tests.factories import HARSEWINKEL, MARIENFELD, make_report
+
+pytestmark = pytest.mark.browser
+
+XSS = "<img src=x onerror=alert(1)>"
+# Three reports about 45 m apart: one cluster at zoom 14, single markers at zoom 19.
+OPEN_MARKER = ".leaflet-marker-icon.marker-open"
+CLOSE = [(8.2290, 51.9620, "schlagloch"), (8.2296, 51.9620, "strassenlaterne"), (8.2293, 51.9624, "gully")]
+
+
+def _reports():
+    made = [make_report(point=(lon, lat), category_code=code, description=f"Test {code}",
+                        address=f"Teststraße {i}") for i, (lon, lat, code) in enumerate(CLOSE, start=1)]
+    xss = make_report(point=MARIENFELD, category_code="gully", description=XSS, address=XSS)  # gully: published at once
+    db.session.commit()
+    return made, xss
+
+
+def _wait_loaded(page):
+    page.wait_for_selector("#map_reports[data-state=loaded]", timeout=10000)
+
+
+def _fail_on_dialog(page, seen):
+    page.on("dialog", lambda dialog: (seen.append(dialog.message), dialog.dismiss()))
+
+
+def test_map_pans_splits_clusters_filters_and_links_to_the_report(public_live, desktop, tile_server):
+    made, _xss = _reports()
+    page = desktop
+    page.goto(public_live.url + "/karte?lat=51.9622&lon=8.2293&z=14")
+    _wait_loaded(page)
+    assert page.locator("#map_reports").get_attribute("data-mode") == "clusters"
+    counts = [int(t) for t in page.locator(".leaflet-marker-icon.marker-cluster").all_inner_texts()]
+    assert counts and max(counts) >= 2
+    assert sum(counts) + page.locator(".leaflet-marker-icon.marker-single").count() >= 3
+
+    # Pan by dragging the map: new data for the new view, and the permalink follows.
+    box = page.locator("#map_reports").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 150, box["y"] + box["height"] / 2 - 60, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lon') !== '8.22930'")
+    _wait_loaded(page)
+    assert page.locator("#permalink").get_attribute("href").startswith("/karte?")
+    assert tile_server.requests, "the map drew no tiles"
+
+    # Zoom in on the cluster until the server no longer clusters: single markers with status.
+    for _ in range(4):
+        if page.locator(OPEN_MARKER).count():
+            break
+        zoom = page.evaluate("() => map_reports.getZoom()")
+        page.locator(".leaflet-marker-icon.marker-cluster").first.click()
+        page.wait_for_function(f"() => map_reports.getZoom() > {zoom} && new URLSearchParams(location.search)"
+                               f".get('z') == map_reports.getZoom() && "
+                               "document.getElementById('map_reports').dataset.state === 'loaded'")
+    page.wait_for_selector(OPEN_MARKER)
+    assert page.locator("#map_reports").get_attribute("data-mode") == "reports"
+    assert page.locator(OPEN_MARKER).count() == 3
+
+    # A filter narrows the markers and goes into the permalink.
+    page.select_option("#f-kategorie", "strassenlaterne")
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-marker-icon.marker-open').length === 1")
+    assert "kategorie=strassenlaterne" in page.locator("#permalink").get_attribute("href")
+    light = made[1]
+    page.locator(OPEN_MARKER).first.click()
+    popup = page.locator(".map-popup a")
+    popup.wait_for()
+    assert light.reference in popup.inner_text()
+    popup.click()
+    page.wait_for_url(f"**/meldungen/{light.reference}")
+    assert light.reference in page.locator("h1").inner_text()
+
+
+def test_citizen_markup_stays_text_in_popups_and_on_the_report_page(public_live, desktop):
+    _made, xss = _reports()
+    page = desktop
+    dialogs: list[str] = []
+    _fail_on_dialog(page, dialogs)
+    page.goto(public_live.url + f"/karte?lat={MARIENFELD[1]}&lon={MARIENFELD[0]}&z=19")
+    _wait_loaded(page)
+    page.locator(".leaflet-marker-icon.marker-report").first.click()
+    popup = page.locator(".map-popup")
+    popup.locator("a").wait_for()
+    assert XSS in popup.inner_text()
+    assert popup.locator("img").count() == 0
+    page.goto(public_live.url + f"/meldungen/{xss.reference}")
+    assert XSS in page.locator(".facts").inner_text()
+    assert page.locator(".facts img").count() == 0
+    assert dialogs == []
+
+
+def test_public_pages_contact_only_the_app_and_the_tile_server(public_live, desktop, tile_server):
+    made, _xss = _reports()
+    page = desktop
+    hosts: list[str] = []
+    page.on("request", lambda request: hosts.append(request.url))
+    paths = ["/", "/karte", "/meldungen", f"/meldungen/{made[0].reference}", "/transparenz", "/benachrichtigungen",
+             "/impressum", "/datenschutz", "/barrierefreiheit", "/melden",
+             f"/verfolgen/{made[0].tracking_token}", f"/verfolgen/{made[0].tracking_token}/ergaenzen"]
+    for path in paths:
+        page.goto(public_live.url + path)
+        page.wait_for_load_state("networkidle")
+        if path == "/karte":
+            _wait_loaded(page)
+            page.locator(".leaflet-marker-icon").first.click()
+            page.wait_for_load_state("networkidle")
+    allowed = {urlsplit(public_live.url).netloc, urlsplit(tile_server.url).netloc}
+    origins = {urlsplit(url).netloc for url in hosts if not url.startswith(("data:", "blob:"))}
+    assert origins <= allowed, f"requests to other hosts: {origins - allowed}"
+    assert urlsplit(tile_server.url).netloc in origins  # tiles were really loaded from the configured server
+    assert any("/api/v1/clusters.geojson" in url for url in hosts)
+
+
+def test_public_pages_pass_axe(public_live, desktop, phone):
+    made, _xss = _reports()
+    for page in (desktop, phone):
+        for path in ["/karte?lat=51.9622&lon=8.2293&z=14", "/karte?lat=51.9622&lon=8.2293&z=19", "/meldungen",
+                     f"/meldungen/{made[0].reference}", "/transparenz", "/benachrichtigungen",
+                     f"/verfolgen/{made[0].tracking_token}/ergaenzen", "/meldungen?status=kaputt"]:
+            page.goto(public_live.url + path)
+            if path.startswith("/karte"):
+                _wait_loaded(page)
+            violations = run_axe(page)
+            assert violations == [], f"{path}: {describe_violations(violations)}"

@@ -1,0 +1,228 @@
+"""The public map page, list, report page, tracking-link additions and statement pages."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.outbox.models import OutboxMessage
+from app.public.models import ReporterComment
+from app.reports.operations import change_status
+from tests.conftest import csrf_token
+from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, jpeg_bytes, make_report
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _external_urls(html: str) -> list[str]:
+    return [u for u in re.findall(r'(?:src|href)="([^"]+)"', html) if re.match(r"^(https?:)?//", u)]
+
+
+def test_map_page_loads_nothing_from_cdns_and_has_no_inline_code(client):
+    response = client.get("/karte")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    # No CDN (folium's defaults would load Leaflet, jQuery, Bootstrap, Font Awesome from five hosts).
+    assert _external_urls(html) == []
+    assert "cdn" not in html.lower()
+    # Inline code would be refused by the CSP: every script has a src, no <style> element.
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
+    assert "<style" not in html
+    assert '/static/vendor/leaflet/leaflet.js' in html and '/karte/karte.js' in html
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_folium_script_is_served_from_the_app_with_the_configured_tiles(app, client):
+    response = client.get("/karte/karte.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    script = response.get_data(as_text=True)
+    assert "L.map(" in script and '"map_reports"' in script
+    assert app.config["TILE_URL"] in script
+    assert "OpenStreetMap" in script  # the configured attribution
+    again = client.get("/karte/karte.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_list_filters_by_category_status_street_and_ortsteil(client, db_session):
+    pothole = make_report(point=HARSEWINKEL, category_code="schlagloch", address="Münsterstraße 12")
+    light = make_report(point=GREFFEN, category_code="strassenlaterne", address="Glockengasse 3")
+    fixed = make_report(point=MARIENFELD, category_code="schlagloch", address="Klosterhof 1")
+    change_status(fixed, "erledigt", public_note="Repariert", actor="test")
+    db_session.commit()
+
+    mine = {pothole.reference, light.reference, fixed.reference}
+
+    def refs(query: str) -> set[str]:
+        response = client.get("/meldungen" + query)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return set(re.findall(r"HW-\d{4}-\d+", response.get_data(as_text=True))) & mine
+
+    assert refs("") >= {pothole.reference, light.reference, fixed.reference}
+    assert refs("?kategorie=schlagloch") == {pothole.reference, fixed.reference}
+    assert refs("?status=offen") == {pothole.reference, light.reference}
+    assert refs("?status=erledigt") == {fixed.reference}
+    assert refs("?strasse=glocken") == {light.reference}
+    assert refs("?ortsteil=ortsteil-greffen") == {light.reference}
+    assert refs("?strasse=100%25") == set()  # a % typed by the user is not a wildcard
+
+
+def test_list_pages_and_sorts(client, db_session):
+    reports = [make_report(point=HARSEWINKEL, address=f"Teststraße {i}") for i in range(23)]
+    db_session.commit()
+    first = client.get("/meldungen?strasse=Teststra").get_data(as_text=True)
+    second = client.get("/meldungen?strasse=Teststra&seite=2").get_data(as_text=True)
+    on_first = re.findall(r"HW-\d{4}-\d+", first)
+    on_second = re.findall(r"HW-\d{4}-\d+", second)
+    assert len(set(on_first)) == 20 and len(set(on_second)) == 3
+    assert on_first[0] == reports[-1].reference  # newest first
+    assert 'rel="next"' in first and 'rel="next"' not in second
+    oldest = client.get("/meldungen?strasse=Teststra&sortierung=aelteste").get_data(as_text=True)
+    assert re.findall(r"HW-\d{4}-\d+", oldest)[0] == reports[0].reference
+
+
+@pytest.mark.parametrize("query, german, english", [
+    ("?kategorie=gibtsnicht", "Die Kategorie „gibtsnicht“ gibt es nicht.", "does not exist"),
+    ("?status=kaputt", "Unbekannter Status-Filter", "Unknown status filter"),
+    ("?seite=0", "Die Seitenzahl muss eine ganze Zahl", "page number"),
+    ("?seite=abc", "Die Seitenzahl muss eine ganze Zahl", "page number"),
+    ("?sortierung=x", "Unbekannte Sortierung", "Unknown sort order"),
+    ("?strasse=" + "x" * 101, "Der Straßenname ist zu lang", "street name is too long"),
+])
+def test_bad_filters_get_a_400_naming_the_problem(client, query, german, english):
+    response = client.get("/meldungen" + query)
+    assert response.status_code == 400
+    assert german in response.get_data(as_text=True)
+    if query.startswith(("?kategorie", "?status")):  # the map has these two filters
+        assert client.get("/karte" + query).status_code == 400
+    response_en = client.get("/meldungen" + query + "&lang=en")
+    assert response_en.status_code == 400 and english in response_en.get_data(as_text=True)
+    client.get("/?lang=de")
+
+
+def test_report_page_shows_public_facts_only(client, db_session, app):
+    report = make_report(point=HARSEWINKEL, category_code="schlagloch", email="anna@example.org",
+                         name="Anna Reporterin", description="Geheimer Originaltext", photos=[jpeg_bytes()],
+                         address="Münsterstraße 5")
+    change_status(report, "in_bearbeitung", public_note="Auftrag an den Bauhof", internal_note="intern: Kolonne 3",
+                  actor="test")
+    db_session.commit()
+    page = client.get(f"/meldungen/{report.reference}").get_data(as_text=True)
+    assert report.reference in page and "In Bearbeitung" in page and "Auftrag an den Bauhof" in page
+    assert "Münsterstraße 5" in page and 'id="report-map"' in page
+    for secret in ("anna@example.org", "Anna Reporterin", "Geheimer Originaltext", "Kolonne 3"):
+        assert secret not in page
+    assert "/fotos/" not in page  # the photo is not published yet
+    report.photos[0].published = True
+    report.description_published = True
+    db_session.commit()
+    page = client.get(f"/meldungen/{report.reference}").get_data(as_text=True)
+    assert f"/fotos/{report.photos[0].id}/thumb.jpg" in page and "Geheimer Originaltext" in page
+
+
+def test_hidden_reports_are_nowhere_public(client, db_session):
+    report = make_report(point=HARSEWINKEL, category_code="gully", address="Versteckweg 1")
+    report.hidden = True
+    db_session.commit()
+    assert client.get(f"/meldungen/{report.reference}").status_code == 404
+    assert client.get(f"/meldungen/{report.reference}/popup.json").status_code == 404
+    assert report.reference not in client.get("/meldungen").get_data(as_text=True)
+    assert report.reference not in client.get("/feeds/meldungen.atom").get_data(as_text=True)
+
+
+def test_popup_json_has_public_fields_and_the_published_description_only(client, db_session):
+    unpublished = make_report(point=HARSEWINKEL, category_code="schlagloch", description="noch geheim",
+                              email="x@example.org")
+    published = make_report(point=HARSEWINKEL, category_code="gully", description=XSS)
+    db_session.commit()
+    body = client.get(f"/meldungen/{unpublished.reference}/popup.json").get_json()
+    assert body["description"] is None and body["status"] == "eingegangen"
+    assert "x@example.org" not in str(body) and "noch geheim" not in str(body)
+    body = client.get(f"/meldungen/{published.reference}/popup.json").get_json()
+    assert body["description"] == XSS and body["url"] == f"/meldungen/{published.reference}"
+
+
+def test_citizen_markup_is_text_on_the_report_page_and_list(client, db_session):
+    report = make_report(point=HARSEWINKEL, category_code="gully", description=XSS, address=XSS + " Straße")
+    db_session.commit()
+    for path in (f"/meldungen/{report.reference}", "/meldungen"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<img src=x" not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_unknown_report_is_404_in_german_and_english(client):
+    response = client.get("/meldungen/HW-1999-99999")
+    assert response.status_code == 404 and "Diese Meldung gibt es nicht" in response.get_data(as_text=True)
+    response = client.get("/meldungen/HW-1999-99999?lang=en")
+    assert "This report does not exist" in response.get_data(as_text=True)
+    client.get("/?lang=de")
+
+
+def test_reporter_adds_a_comment_and_a_photo_via_the_tracking_link(client, db_session):
+    report = make_report(point=HARSEWINKEL, category_code="schlagloch")
+    db_session.commit()
+    path = f"/verfolgen/{report.tracking_token}/ergaenzen"
+    assert "ergaenzen" in client.get(f"/verfolgen/{report.tracking_token}").get_data(as_text=True)
+    token = csrf_token(client, path)
+    response = client.post(path, data={"csrf_token": token, "was": "kommentar", "comment": "Es ist größer " + XSS})
+    assert response.status_code == 303
+    comment = db_session.scalar(select(ReporterComment).where(ReporterComment.report_id == report.id))
+    assert comment.body == "Es ist größer " + XSS
+    assert db_session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == f"reporter_comment:{comment.id}"))
+    page = client.get(path).get_data(as_text=True)
+    assert "&lt;img src=x" in page and "<img src=x" not in page
+    assert client.get(path).headers["Cache-Control"] == "private, no-store"
+
+    import io
+    response = client.post(path, data={"csrf_token": token, "was": "foto",
+                                       "photos": (io.BytesIO(jpeg_bytes()), "neu.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    db_session.refresh(report)
+    assert len(report.photos) == 1 and report.photos[0].published is False  # schlagloch: staff review first
+    # The public page does not show it; the comment is never public either.
+    public = client.get(f"/meldungen/{report.reference}").get_data(as_text=True)
+    assert "/fotos/" not in public and "Es ist größer" not in public
+
+
+def test_tracking_additions_refuse_bad_input(client, db_session):
+    report = make_report(point=HARSEWINKEL)
+    db_session.commit()
+    path = f"/verfolgen/{report.tracking_token}/ergaenzen"
+    token = csrf_token(client, path)
+    empty = client.post(path, data={"csrf_token": token, "was": "kommentar", "comment": "   "})
+    assert empty.status_code == 400 and "Bitte schreiben Sie Ihre Ergänzung" in empty.get_data(as_text=True)
+    too_long = client.post(path, data={"csrf_token": token, "was": "kommentar", "comment": "x" * 2001})
+    assert too_long.status_code == 400 and "zu lang" in too_long.get_data(as_text=True)
+    import io
+    broken = client.post(path, data={"csrf_token": token, "was": "foto", "photos": (io.BytesIO(b"not an image"), "a.jpg")},
+                         content_type="multipart/form-data")
+    assert broken.status_code == 400
+    assert db_session.scalar(select(ReporterComment).where(ReporterComment.report_id == report.id)) is None
+    assert client.post("/verfolgen/falsch/ergaenzen", data={"csrf_token": token, "was": "kommentar",
+                                                           "comment": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("path, text", [("/impressum", "Impressum"), ("/datenschutz", "Datenschutz"),
+                                        ("/barrierefreiheit", "Barrierefreiheit"), ("/transparenz", "Transparenz"),
+                                        ("/benachrichtigungen", "Benachrichtigungen")])
+def test_statement_pages_exist_and_every_page_links_them(client, path, text):
+    response = client.get(path)
+    assert response.status_code == 200 and text in response.get_data(as_text=True)
+    for page in ("/", "/karte", "/meldungen", "/melden"):
+        html = client.get(page).get_data(as_text=True)
+        for link in ('href="/impressum"', 'href="/datenschutz"', 'href="/barrierefreiheit"'):
+            assert link in html, (page, link)
+
+
+def test_recently_fixed_means_reported_within_the_window(client, db_session):
+    old = make_report(point=HARSEWINKEL, address="Altweg 1")
+    change_status(old, "erledigt", actor="test")
+    old.created_at = utcnow() - timedelta(days=200)
+    db_session.commit()
+    listed = client.get("/meldungen?status=erledigt").get_data(as_text=True)
+    assert old.reference not in listed
+    assert old.reference in client.get("/meldungen?status=geschlossen").get_data(as_text=True)
