@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.cli import run_migrations
 from app.db import db
+from flask_sqlalchemy.session import Session as FlaskSession
 from tests.services import RedisServer, SMTPServer, admin_database_url
 
 TEST_SECRET = "test-secret-key"
@@ -87,6 +88,14 @@ def app(database_url, redis_server, smtp_server, media_dir):
     return app
 
 
+class _ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks its engine per table and ignores ``bind``;
+    the rollback fixture needs every statement on the test's own connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
+
+
 @pytest.fixture
 def db_session(app):
     """Everything a test writes is rolled back afterwards (commits become savepoints)."""
@@ -94,7 +103,8 @@ def db_session(app):
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        db.session = db._make_scoped_session({"class_": _ConnectionBoundSession, "bind": connection,
+                                              "join_transaction_mode": "create_savepoint"})
         try:
             yield db.session
         finally:

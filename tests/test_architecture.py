@@ -89,20 +89,33 @@ def test_geo_and_media_import_neither_flask_nor_app():
 _PROBE = r"""
 import importlib, os, pkgutil, sys
 reads = []
+ROOT = os.getcwd()
+OURS = tuple(os.path.join(ROOT, p) + os.sep for p in ("app", "geo", "media", "workers"))
+
+def note(key):
+    # Only reads made by our own code count; libraries may look at LANG and the like.
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(OURS):
+            reads.append(f"{key} ({os.path.relpath(frame.f_code.co_filename, ROOT)}:{frame.f_lineno})")
+            return
+        frame = frame.f_back
+
 class Watching(os._Environ):
     def __getitem__(self, key):
-        reads.append(key); return super().__getitem__(key)
+        note(key); return super().__getitem__(key)
     def get(self, key, default=None):
-        reads.append(key); return super().get(key, default)
+        note(key); return super().get(key, default)
     def __contains__(self, key):
-        reads.append(key); return super().__contains__(key)
+        note(key); return super().__contains__(key)
 watched = Watching(os.environ._data, os.environ.encodekey, os.environ.decodekey,
                    os.environ.encodevalue, os.environ.decodevalue)
 names = sys.argv[1:]
 # Third-party libraries may read the environment when imported; import them first
 # so that only reads caused by our own modules are counted.
 for lib in ("flask", "sqlalchemy", "geoalchemy2", "psycopg", "redis", "rq", "PIL.Image", "shapely",
-            "flask_babel", "flask_wtf", "flask_limiter", "flask_sqlalchemy", "alembic", "click"):
+            "flask_babel", "flask_wtf", "flask_limiter", "flask_sqlalchemy", "alembic", "click",
+            "xml.sax.saxutils", "gettext", "locale"):
     importlib.import_module(lib)
 os.environ = watched
 for name in names:
