@@ -25,7 +25,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 def _messages(source: Path):
     if source.is_dir():
-        for _file, _line, message, _c, _ctx in extract_from_dir(source, METHODS, KEYWORDS):
+        for _file, _line, message, _c, _ctx in extract_from_dir(source, METHODS, keywords=KEYWORDS):
             yield message
     else:
         method = "python" if source.suffix == ".py" else "jinja2"
