@@ -96,6 +96,11 @@ def start_redis(workdir: Path) -> subprocess.Popen:
 
 
 def start_gunicorn(url: str, workdir: Path, port: int) -> subprocess.Popen:
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} is already in use")
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=f"unix://{workdir / 'redis.sock'}",
                MEDIA_STORAGE_URL=str(workdir / "media"), LOG_LEVEL="WARNING",
                SECRET_KEY="bench-intake", BASE_URL=f"http://127.0.0.1:{port}")
@@ -103,16 +108,28 @@ def start_gunicorn(url: str, workdir: Path, port: int) -> subprocess.Popen:
     process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
                                 "--workers", "2", "--threads", "4", "--log-level", "warning", factory],
                                cwd=ROOT, env=env, start_new_session=True)
-    for _ in range(200):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/melden", timeout=1).status_code == 200:
-                return process
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer")
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited (is port {port} in use?)")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/melden", timeout=10).status_code == 200:
+                    return process
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("gunicorn did not answer")
+    except BaseException:
+        stop(process)
+        raise
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def submit(session: requests.Session, base: str, photo: bytes | None) -> float:
@@ -153,8 +170,7 @@ def run(repeat: int, port: int) -> tuple[str, float]:
                 rounds.append((with_photo, text_only, (time.perf_counter() - started) * 1000))
     finally:
         if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(20)
+            stop(server)
         redis_process.terminate()
         redis_process.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)

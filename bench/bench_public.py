@@ -6,7 +6,8 @@ Usage::
 
 Uses the shared scale database (``bench.scale_data.ensure_scale_database``: 1M
 reports, half of them in a dense city around 7.63° E 51.96° N; built once if
-missing), its own Redis on a Unix socket in a temp dir, a fake tile server on
+missing); if that cannot be built, its own database ``mm_bench_public`` (the
+Harsewinkel demo town with 1M reports over its centre, built once), its own Redis on a Unix socket in a temp dir, a fake tile server on
 127.0.0.1:PORT+1 (the configured TILE_URL, so nothing leaves the machine), and the
 app under gunicorn on 127.0.0.1:PORT (2 workers × 4 threads, as ``make demo``).
 
@@ -51,13 +52,74 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from bench.scale_data import CITY_BBOX, SLUG, ensure_scale_database  # noqa: E402
+OWN_DATABASE = "mm_bench_public"
+OWN_REPORTS = 1_000_000
+# Our own data set (used when the shared scale database cannot be built): the Harsewinkel
+# demo town and 1M reports spread over its centre, in the same shape as scale_data's city.
+OWN_BBOX = (8.16, 51.92, 8.30, 51.99)
 
 START_MARKER = "<!-- bench_public:start -->"
 END_MARKER = "<!-- bench_public:end -->"
 THREADS = 8
 WEIGHT_TARGET = 250 * 1024
 FIRST_MARKERS_TARGET_MS = 1000.0
+
+
+def own_database(admin_url: str) -> str:
+    """Create (once) mm_bench_public: migrated, the demo town, 1M reports; returns its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from app.cli import run_migrations
+
+    base = make_url(admin_url)
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": OWN_DATABASE}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{OWN_DATABASE}"'))
+    admin.dispose()
+    url = base.set(database=OWN_DATABASE).render_as_string(hide_password=False)
+    run_migrations(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        have = conn.execute(text("SELECT count(*) FROM reports")).scalar()
+    if have < OWN_REPORTS:
+        from app import create_app
+        from app.db import db
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATABASE_URL": url})
+        with app.app_context():
+            from app.demo.load import load_town
+            from app.jurisdictions.models import Jurisdiction
+
+            if db.session.query(Jurisdiction).filter_by(slug="harsewinkel.de").first() is None:
+                load_town(db.session)
+                db.session.commit()
+            db.session.remove()
+        print(f"[bench_public] inserting {OWN_REPORTS:,} reports into {OWN_DATABASE}", flush=True)
+        minlon, minlat, maxlon, maxlat = OWN_BBOX
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE reports RESTART IDENTITY CASCADE"))
+            conn.execute(text("""
+                INSERT INTO reports (jurisdiction_id, reference, category_id, department_id, routing_explanation,
+                    location, description, description_published, hidden, priority, status, status_changed_at,
+                    reporter_email_confirmed, locale, created_at, updated_at)
+                SELECT j.id, 'HB-' || g, c.ids[1 + g % array_length(c.ids, 1)], d.id, '',
+                    ST_SetSRID(ST_MakePoint(:minlon + random() * (:maxlon - :minlon),
+                                            :minlat + random() * (:maxlat - :minlat)), 4326),
+                    'Bench', true, g % 100 = 0, 0,
+                    CASE WHEN g % 5 = 0 THEN 'erledigt' WHEN g % 5 = 1 THEN 'in_bearbeitung' ELSE 'eingegangen' END,
+                    now() - (g % 1000) * interval '1 day' / 2, false, 'de',
+                    now() - (g % 1000) * interval '1 day', now()
+                FROM generate_series(1, :n) AS g,
+                     (SELECT id FROM jurisdictions WHERE slug = 'harsewinkel.de') AS j,
+                     (SELECT array_agg(id ORDER BY id) AS ids FROM categories) AS c,
+                     (SELECT min(id) AS id FROM departments) AS d
+            """), {"n": OWN_REPORTS, "minlon": minlon, "minlat": minlat, "maxlon": maxlon, "maxlat": maxlat})
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE reports"))
+    engine.dispose()
+    return url
 
 
 def bench_app():
@@ -106,27 +168,28 @@ def start_tiles(port: int) -> ThreadingHTTPServer:
     return server
 
 
-def start_gunicorn(url: str, workdir: Path, port: int, tile_port: int) -> subprocess.Popen:
+def start_gunicorn(url: str, workdir: Path, port: int, tile_port: int, slug: str) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=f"unix://{workdir / 'redis.sock'}",
                MEDIA_STORAGE_URL=str(workdir / "media"), LOG_LEVEL="WARNING", SECRET_KEY="bench-public",
-               BASE_URL=f"http://127.0.0.1:{port}", DEFAULT_JURISDICTION=SLUG,
+               BASE_URL=f"http://127.0.0.1:{port}", DEFAULT_JURISDICTION=slug,
                TILE_URL=f"http://127.0.0.1:{tile_port}/{{z}}/{{x}}/{{y}}.png")
     process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
                                 "--workers", "2", "--threads", "4", "--log-level", "warning",
                                 "bench.bench_public:bench_app()"], cwd=ROOT, env=env, start_new_session=True)
     for _ in range(300):
         try:
-            if requests.get(f"http://127.0.0.1:{port}/_bench/hello", timeout=1).status_code == 200:
+            if requests.get(f"http://127.0.0.1:{port}/_bench/hello", timeout=5).status_code == 200:
                 return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still importing
             pass
         time.sleep(0.1)
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
     raise RuntimeError("gunicorn did not come up")
 
 
-def random_view(rng: random.Random, width_deg: float, height_deg: float) -> str:
-    minlon, minlat, maxlon, maxlat = CITY_BBOX
+def random_view(rng: random.Random, bbox, width_deg: float, height_deg: float) -> str:
+    minlon, minlat, maxlon, maxlat = bbox
     lon = rng.uniform(minlon, maxlon - width_deg)
     lat = rng.uniform(minlat, maxlat - height_deg)
     return f"{lon:.5f},{lat:.5f},{lon + width_deg:.5f},{lat + height_deg:.5f}"
@@ -172,13 +235,13 @@ def page_weight(base: str) -> tuple[int, int, list[tuple[str, int, int]]]:
     return sum(r[1] for r in rows), sum(r[2] for r in rows), rows
 
 
-def first_markers_ms(base: str, loads: int) -> list[float]:
+def first_markers_ms(base: str, bbox, loads: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
-    lon = (CITY_BBOX[0] + CITY_BBOX[2]) / 2
-    lat = (CITY_BBOX[1] + CITY_BBOX[3]) / 2
+    lon = (bbox[0] + bbox[2]) / 2
+    lat = (bbox[1] + bbox[3]) / 2
     times = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -215,19 +278,28 @@ def main(argv: list[str] | None = None) -> int:
     if not admin_url:
         print("DATABASE_URL is not set: eval \"$(scripts/services.sh env)\" first", file=sys.stderr)
         return 2
-    url = ensure_scale_database(admin_url)
+    try:
+        from bench.scale_data import CITY_BBOX, SLUG, ensure_scale_database
+
+        url, slug, bbox = ensure_scale_database(admin_url), SLUG, CITY_BBOX
+        source = "the shared scale database (bench.scale_data, 1,000,000 reports)"
+    except Exception as exc:  # the shared builder is not usable: our own data set
+        print(f"[bench_public] shared scale database unavailable ({type(exc).__name__}: {exc}); "
+              f"using {OWN_DATABASE}", file=sys.stderr)
+        url, slug, bbox = own_database(admin_url), "harsewinkel.de", OWN_BBOX
+        source = f"own database {OWN_DATABASE} (Harsewinkel, {OWN_REPORTS:,} reports over 0.14° × 0.07°)"
     workdir = Path(tempfile.mkdtemp(prefix="bench-public-"))
     redis_process = start_redis(workdir)
     tiles = start_tiles(args.port + 1)
     gunicorn = None
     try:
-        gunicorn = start_gunicorn(url, workdir, args.port, args.port + 1)
+        gunicorn = start_gunicorn(url, workdir, args.port, args.port + 1, slug)
         base = f"http://127.0.0.1:{args.port}"
         street = 0.014  # ≈ 1 km × 0.8 km at 52° N: a phone at zoom 15-16
         probes = {
             "h": lambda rng: "/_bench/hello",
-            "b": lambda rng: "/api/v1/reports.geojson?bbox=" + random_view(rng, street, street * 0.6),
-            "c": lambda rng: "/api/v1/clusters.geojson?zoom=13&bbox=" + random_view(rng, 0.12, 0.07),
+            "b": lambda rng: "/api/v1/reports.geojson?bbox=" + random_view(rng, bbox, street, street * 0.6),
+            "c": lambda rng: "/api/v1/clusters.geojson?zoom=13&bbox=" + random_view(rng, bbox, 0.12, 0.06),
         }
         for make in probes.values():  # warm-up: imports, pools, caches
             requests_per_second(base, make, 1.0)
@@ -240,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                 failures[key] += bad
         h, b, c = (statistics.median(results[k]) for k in ("h", "b", "c"))
         raw, packed, files = page_weight(base)
-        first = first_markers_ms(base, 5)
+        first = first_markers_ms(base, bbox, 5)
         first_median = statistics.median(first)
     finally:
         if gunicorn is not None:
@@ -255,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     ok_weight = packed < WEIGHT_TARGET
     ok_first = first_median < FIRST_MARKERS_TARGET_MS
     lines = [
-        f"Public map on the scale database (1,000,000 reports); gunicorn 2 workers × 4 threads, {THREADS} client "
+        f"Public map on {source}; gunicorn 2 workers × 4 threads, {THREADS} client "
         f"threads, median of {args.rounds} interleaved rounds of {args.seconds:g} s; Python "
         f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores (shared).",
         "",

@@ -10,9 +10,10 @@ Usage::
 
 Idempotent: the database (default ``mm_bench_scale``) is created in the cluster of
 ``--admin-url`` (default: ``DATABASE_URL``), migrated to every head, and filled
-once; later calls only migrate and return its URL (a marker row records a complete
-build, so an interrupted build is redone). Builds are serialised with an advisory
-lock, so two benchmarks starting at once do not both build. Treat it as read-only
+once (about 10 minutes on a quiet 2-core machine); later calls only migrate and
+return its URL. A marker row records a complete build; a database without it (an
+interrupted build) is dropped and built afresh. Builds are serialised with an
+advisory lock, so two benchmarks starting at once do not both build. Treat it as read-only
 when shared; a benchmark that writes must undo its writes or use its own database.
 
 What is in it (deterministic, seeded):
@@ -132,20 +133,38 @@ def _complete(conn) -> bool:
     return bool(row and row[0] == BUILD_VERSION)
 
 
-def build(conn) -> None:
-    """Fill the (migrated) database; replaces an earlier, incomplete build."""
+def route_all(url: str, jurisdiction_id: int) -> int:
+    """Route every report of the town with the app's bulk routing; returns reports updated."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from geo.rerouting import apply_plan, plan_rerouting
+
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            session.execute(text("SET LOCAL work_mem = '128MB'"))
+            statuses = [row[0] for row in session.execute(text("SELECT DISTINCT status FROM reports"))]
+            plan_rerouting(session, jurisdiction_id, statuses)
+            updated = apply_plan(session)
+            session.commit()
+            return updated
+    finally:
+        engine.dispose()
+
+
+def _is_complete(url: str) -> bool:
+    with psycopg.connect(_plain(url)) as conn:
+        return _complete(conn)
+
+
+def build(conn, url: str) -> None:
+    """Fill the freshly created and migrated database at ``url`` (``conn`` is connected to it)."""
     started = time.monotonic()
     conn.execute("CREATE TABLE IF NOT EXISTS bench_scale_meta (key text PRIMARY KEY, value text NOT NULL)")
     conn.execute("DELETE FROM bench_scale_meta")
     conn.execute("SET maintenance_work_mem = '256MB'")
     conn.execute("SET work_mem = '64MB'")
-    old = conn.execute("SELECT id FROM jurisdictions WHERE slug = %s", (SLUG,)).fetchone()
-    if old:
-        _log("removing an incomplete earlier build")
-        conn.execute("ALTER TABLE reports DISABLE TRIGGER map_cells_delete")
-        conn.execute("DELETE FROM reports WHERE jurisdiction_id = %s", (old[0],))
-        conn.execute("ALTER TABLE reports ENABLE TRIGGER map_cells_delete")
-        conn.execute("DELETE FROM jurisdictions WHERE id = %s", (old[0],))
     jid = conn.execute(
         "INSERT INTO jurisdictions (slug, name, reference_prefix, contact_email, created_at) "
         "VALUES (%s, 'Skalentest Deutschland', 'SC', 'scale@example.org', now()) RETURNING id", (SLUG,)).fetchone()[0]
@@ -167,27 +186,33 @@ def build(conn) -> None:
     if invalid:
         raise RuntimeError(f"{invalid} generated areas are invalid")
     _log("rules")
-    conn.execute("""
-        INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
-        SELECT a.jurisdiction_id, a.id, NULL, d.id
-        FROM areas a JOIN departments d ON d.jurisdiction_id = a.jurisdiction_id
-             AND d.code = 'dept-' || lpad(((a.id * 7) % 100)::text, 3, '0')
-        WHERE a.jurisdiction_id = %(j)s;
-        INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
-        SELECT a.jurisdiction_id, a.id, c.id, d.id
-        FROM areas a
-        JOIN categories c ON c.jurisdiction_id = a.jurisdiction_id AND c.code = 'spielplatz'
-        JOIN departments d ON d.jurisdiction_id = a.jurisdiction_id
-             AND d.code = 'dept-' || lpad(((a.id * 13 + 5) % 100)::text, 3, '0')
-        WHERE a.jurisdiction_id = %(j)s AND a.id %% 10 = 0;
-        INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
-        SELECT c.jurisdiction_id, NULL, c.id, d.id
-        FROM categories c JOIN departments d ON d.jurisdiction_id = c.jurisdiction_id
-             AND d.code = 'dept-' || lpad((c.id % 100)::text, 3, '0')
-        WHERE c.jurisdiction_id = %(j)s;
-        INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
-        SELECT %(j)s, NULL, NULL, id FROM departments WHERE jurisdiction_id = %(j)s AND code = 'dept-000';
-    """, {"j": jid})
+    rule_statements = [
+        # a catch-all per area
+        """INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
+           SELECT a.jurisdiction_id, a.id, NULL, d.id
+           FROM areas a JOIN departments d ON d.jurisdiction_id = a.jurisdiction_id
+                AND d.code = 'dept-' || lpad(((a.id * 7) %% 100)::text, 3, '0')
+           WHERE a.jurisdiction_id = %(j)s""",
+        # a category-specific rule in every 10th area
+        """INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
+           SELECT a.jurisdiction_id, a.id, c.id, d.id
+           FROM areas a
+           JOIN categories c ON c.jurisdiction_id = a.jurisdiction_id AND c.code = 'spielplatz'
+           JOIN departments d ON d.jurisdiction_id = a.jurisdiction_id
+                AND d.code = 'dept-' || lpad(((a.id * 13 + 5) %% 100)::text, 3, '0')
+           WHERE a.jurisdiction_id = %(j)s AND a.id %% 10 = 0""",
+        # a town-wide rule per category
+        """INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
+           SELECT c.jurisdiction_id, NULL, c.id, d.id
+           FROM categories c JOIN departments d ON d.jurisdiction_id = c.jurisdiction_id
+                AND d.code = 'dept-' || lpad((c.id %% 100)::text, 3, '0')
+           WHERE c.jurisdiction_id = %(j)s""",
+        # the fallback
+        """INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
+           SELECT %(j)s, NULL, NULL, id FROM departments WHERE jurisdiction_id = %(j)s AND code = 'dept-000'""",
+    ]
+    for statement in rule_statements:
+        conn.execute(statement, {"j": jid})
     fallback = conn.execute("SELECT id FROM departments WHERE jurisdiction_id = %s AND code = 'dept-000'",
                             (jid,)).fetchone()[0]
     _log("reports: inserting 1,000,000 (map triggers off, cells rebuilt afterwards)")
@@ -219,24 +244,12 @@ def build(conn) -> None:
         """, {"j": jid, "fallback": fallback, "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3],
               "a": start + 1, "b": start + batch})
         _log(f"  {start + batch:,} reports")
-    _log("routing every report with one point-in-polygon join")
-    conn.execute("""
-        WITH hit AS (
-            SELECT r.id AS report_id, a.id AS area_id, r.category_id
-            FROM areas a JOIN reports r ON ST_Covers(a.geom, r.location)
-            WHERE a.jurisdiction_id = %(j)s AND r.jurisdiction_id = %(j)s
-        ),
-        best AS (
-            SELECT DISTINCT ON (h.report_id) h.report_id, h.area_id, rr.id AS rule_id, rr.department_id
-            FROM hit h JOIN routing_rules rr ON rr.jurisdiction_id = %(j)s
-                 AND (rr.area_id = h.area_id OR rr.area_id IS NULL)
-                 AND (rr.category_id = h.category_id OR rr.category_id IS NULL)
-            ORDER BY h.report_id, (rr.area_id IS NULL), (rr.category_id IS NULL), rr.id
-        )
-        UPDATE reports r SET department_id = b.department_id, routing_rule_id = b.rule_id, area_id = b.area_id,
-               routing_explanation = 'Regel ' || b.rule_id || ': Skalentest'
-        FROM best b WHERE r.id = b.report_id
-    """, {"j": jid})
+    conn.commit()
+    conn.autocommit = True
+    conn.execute("VACUUM ANALYZE reports")
+    conn.autocommit = False
+    _log("routing every report in bulk (geo.rerouting: one polygon-outer join)")
+    route_all(url, jid)
     for trigger in ("map_cells_insert", "map_cells_update"):
         conn.execute(f"ALTER TABLE reports ENABLE TRIGGER {trigger}")
     _log("map cells")
@@ -264,13 +277,20 @@ def ensure_scale_database(admin_url: str, name: str = DEFAULT_NAME, rebuild: boo
     with psycopg.connect(_plain(database_url(admin_url, "postgres")), autocommit=True) as admin:
         admin.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
-            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if exists and (rebuild or not _is_complete(url)):
+                # Deleting a million reports row by row (foreign keys, triggers) takes far longer
+                # than building afresh: an incomplete build is dropped whole.
+                _log(f"dropping the incomplete database {name}")
+                admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                exists = None
+            if not exists:
                 _log(f"creating database {name}")
                 admin.execute(f'CREATE DATABASE "{name}"')
             run_migrations(url)
             with psycopg.connect(_plain(url)) as conn:
-                if rebuild or not _complete(conn):
-                    build(conn)
+                if not _complete(conn):
+                    build(conn, url)
                     conn.commit()
         finally:
             admin.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))

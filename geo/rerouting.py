@@ -75,38 +75,51 @@ _PLAN_SQL = f"""
         report_id bigint, old_department_id integer, old_rule_id integer, old_area_id integer,
         new_department_id integer, new_rule_id integer, new_area_id integer, new_explanation text, outcome text
     ) ON COMMIT DROP;
-    INSERT INTO reroute_plan
+    DROP TABLE IF EXISTS pg_temp.reroute_covered;
+    CREATE TEMP TABLE reroute_covered (n bigint) ON COMMIT DROP;
     WITH hit AS (
-        SELECT r.id AS report_id, r.category_id, a.id AS area_id, a.rank, a.area_m2
-        FROM areas a JOIN reports r ON ST_Covers(a.geom, r.location)
-        WHERE a.jurisdiction_id = :jid AND r.jurisdiction_id = :jid AND r.status = ANY(:statuses)
+        -- Polygon-outer (LATERAL keeps the planner from turning it round): each area's GiST
+        -- lookup finds its reports, and PostGIS reuses the prepared polygon for all of them.
+        SELECT r.id AS report_id, r.category_id, r.department_id, r.routing_rule_id, r.area_id AS old_area_id,
+               a.id AS area_id, a.rank, a.area_m2
+        FROM areas a
+        CROSS JOIN LATERAL (
+            SELECT r.id, r.category_id, r.department_id, r.routing_rule_id, r.area_id FROM reports r
+            WHERE r.location && a.geom AND ST_Covers(a.geom, r.location)
+              AND r.jurisdiction_id = :jid AND r.status = ANY(:statuses)
+        ) AS r
+        WHERE a.jurisdiction_id = :jid
     ),
     best AS (
-        SELECT DISTINCT ON (h.report_id) h.report_id, e.rule_id, e.department_id,
-               first_value(h.area_id) OVER (PARTITION BY h.report_id ORDER BY h.rank DESC, h.area_m2, h.area_id)
-                   AS innermost_area_id
+        SELECT h.report_id,
+               min(h.department_id) AS old_department_id, min(h.routing_rule_id) AS old_rule_id,
+               min(h.old_area_id) AS old_area_id,
+               (array_agg(e.rule_id ORDER BY e.k0, e.k1, e.k2, e.k3, e.k4, e.k5, e.rule_id))[1] AS rule_id,
+               (array_agg(h.area_id ORDER BY h.rank DESC, h.area_m2, h.area_id))[1] AS innermost_area_id
         FROM hit h LEFT JOIN routing_effective e ON e.area_id = h.area_id AND e.category_id = h.category_id
-        ORDER BY h.report_id, e.k0, e.k1, e.k2, e.k3, e.k4, e.k5, e.rule_id
-    )
-    SELECT r.id AS report_id, r.department_id AS old_department_id, r.routing_rule_id AS old_rule_id,
-           r.area_id AS old_area_id, b.department_id AS new_department_id, b.rule_id AS new_rule_id,
-           b.innermost_area_id AS new_area_id,
-           CASE WHEN b.rule_id IS NULL THEN NULL ELSE {_EXPLAIN_SQL} END AS new_explanation,
-           CASE WHEN b.report_id IS NULL THEN 'outside'
-                WHEN b.rule_id IS NULL THEN 'no_rule'
-                WHEN b.department_id <> r.department_id THEN 'moved'
-                WHEN b.rule_id IS DISTINCT FROM r.routing_rule_id OR b.innermost_area_id IS DISTINCT FROM r.area_id
-                    THEN 'relabelled'
-                ELSE 'unchanged' END AS outcome
-    FROM reports r
-    LEFT JOIN best b ON b.report_id = r.id
-    LEFT JOIN routing_rules rr ON rr.id = b.rule_id
+        GROUP BY h.report_id
+    ),
+    judged AS (
+        SELECT b.*, rr.department_id AS new_department_id,
+               CASE WHEN b.rule_id IS NULL THEN 'no_rule'
+                    WHEN rr.department_id <> b.old_department_id THEN 'moved'
+                    WHEN b.rule_id IS DISTINCT FROM b.old_rule_id OR b.innermost_area_id IS DISTINCT FROM b.old_area_id
+                        THEN 'relabelled'
+                    ELSE 'unchanged' END AS outcome
+        FROM best b LEFT JOIN routing_rules rr ON rr.id = b.rule_id
+    ),
+    -- reports covered by some area (the others lie outside every area and stay as they are)
+    covered AS (INSERT INTO reroute_covered SELECT count(*) FROM best)
+    INSERT INTO reroute_plan
+    SELECT j.report_id, j.old_department_id, j.old_rule_id, j.old_area_id, j.new_department_id, j.rule_id,
+           j.innermost_area_id, CASE WHEN j.rule_id IS NULL THEN NULL ELSE {_EXPLAIN_SQL} END, j.outcome
+    FROM judged j
+    LEFT JOIN routing_rules rr ON rr.id = j.rule_id
     LEFT JOIN areas ra ON ra.id = rr.area_id
     LEFT JOIN categories rc ON rc.id = rr.category_id
-    WHERE r.jurisdiction_id = :jid AND r.status = ANY(:statuses);
-    DELETE FROM reroute_plan WHERE outcome = 'unchanged';
+    WHERE j.outcome <> 'unchanged';
     CREATE INDEX ON reroute_plan (report_id);
-    ANALYZE reroute_plan;
+    ANALYZE reroute_plan
 """
 
 
@@ -144,6 +157,8 @@ def plan_rerouting(session: Session, jurisdiction_id: int, statuses: tuple[str, 
     considered = session.execute(text("SELECT count(*) FROM reports WHERE jurisdiction_id = :jid "
                                       "AND status = ANY(:statuses)"), params).scalar_one()
     counts = dict(session.execute(text("SELECT outcome, count(*) FROM reroute_plan GROUP BY outcome")).all())
+    # Reports no area covers never enter the plan: counted, and left with their department.
+    counts["outside"] = considered - session.execute(text("SELECT n FROM reroute_covered")).scalar_one()
     flows = [tuple(row) for row in session.execute(text(
         "SELECT old_department_id, new_department_id, count(*) FROM reroute_plan WHERE outcome = 'moved' "
         "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2")).all()]

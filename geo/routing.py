@@ -34,27 +34,34 @@ class RoutingDecision:
 _ROUTE_SQL = text(
     """
     WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
-    hit AS (
+    hit AS MATERIALIZED (
         SELECT a.id, a.name, a.kind, a.rank, a.area_m2
         FROM areas a, pt
         WHERE a.jurisdiction_id = :jid AND ST_Covers(a.geom, pt.g)
+    ),
+    candidates AS (
+        -- rules of the areas that cover the point (index on area_id) ...
+        SELECT r.id, r.department_id, r.category_id, r.valid_from, r.valid_until,
+               h.id AS area_id, h.name, h.kind, h.rank, h.area_m2
+        FROM hit h JOIN routing_rules r ON r.area_id = h.id
+        UNION ALL
+        -- ... and the town-wide ones (partial index), if the point is in the town at all
+        SELECT r.id, r.department_id, r.category_id, r.valid_from, r.valid_until, NULL, NULL, NULL, NULL, NULL
+        FROM routing_rules r
+        WHERE r.jurisdiction_id = :jid AND r.area_id IS NULL AND EXISTS (SELECT 1 FROM hit)
     )
     SELECT
         (SELECT id FROM hit ORDER BY rank DESC, area_m2 ASC, id ASC LIMIT 1) AS innermost_area_id,
-        r.id AS rule_id, r.department_id, d.code AS department_code,
-        h.name AS area_name, h.kind AS area_kind, c.code AS category_code
-    FROM routing_rules r
-    JOIN departments d ON d.id = r.department_id
-    LEFT JOIN hit h ON h.id = r.area_id
-    LEFT JOIN categories c ON c.id = r.category_id
-    WHERE r.jurisdiction_id = :jid
-      AND EXISTS (SELECT 1 FROM hit)
-      AND (r.area_id IS NULL OR h.id IS NOT NULL)
-      AND (r.category_id IS NULL OR r.category_id = :cid)
-      AND (r.valid_from IS NULL OR r.valid_from <= :day)
-      AND (r.valid_until IS NULL OR r.valid_until >= :day)
-    ORDER BY (r.area_id IS NULL), h.rank DESC, h.area_m2 ASC, h.id ASC, (r.category_id IS NULL),
-             (r.valid_from IS NULL AND r.valid_until IS NULL), r.id
+        c.id AS rule_id, c.department_id, d.code AS department_code,
+        c.name AS area_name, c.kind AS area_kind, cat.code AS category_code
+    FROM candidates c
+    JOIN departments d ON d.id = c.department_id
+    LEFT JOIN categories cat ON cat.id = c.category_id
+    WHERE (c.category_id IS NULL OR c.category_id = :cid)
+      AND (c.valid_from IS NULL OR c.valid_from <= :day)
+      AND (c.valid_until IS NULL OR c.valid_until >= :day)
+    ORDER BY (c.area_id IS NULL), c.rank DESC, c.area_m2 ASC, c.area_id ASC, (c.category_id IS NULL),
+             (c.valid_from IS NULL AND c.valid_until IS NULL), c.id
     LIMIT 1
     """
 )

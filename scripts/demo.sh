@@ -41,6 +41,7 @@ trap cleanup INT TERM EXIT
 "$BIN/python" scripts/mailcatcher.py --host "$SMTP_HOST" --port "$SMTP_PORT" --dir "$MAILCATCHER_DIR" & pids+=($!)
 "$BIN/flask" worker & pids+=($!)
 "$BIN/flask" outbox-relay --interval 15 & pids+=($!)
+"$BIN/flask" scheduler & pids+=($!)  # digests, reminders, retention (and another relay sweep)
 "$BIN/gunicorn" --no-control-socket --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - \
     --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' "app:create_app()" & pids+=($!)
 

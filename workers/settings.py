@@ -23,6 +23,8 @@ WORKER_SETTINGS: dict[str, tuple[object, object]] = {
     # A worker starts no new message when less than this is left of its lease.
     "OUTBOX_LEASE_MARGIN_SECONDS": (60.0, _float),
     "OUTBOX_BATCH_SIZE": (100, int),
+    # SMTP connections one worker process sends a batch over in parallel (waits overlap).
+    "OUTBOX_SMTP_CONNECTIONS": (4, int),
     # Tries per message, then it is parked as 'failed'; the delay doubles per try, capped.
     "OUTBOX_MAX_ATTEMPTS": (8, int),
     "OUTBOX_RETRY_BASE_SECONDS": (30.0, _float),

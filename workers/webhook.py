@@ -23,7 +23,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+def _opener() -> urllib.request.OpenerDirector:
+    # Built per call, not at import: build_opener reads proxy settings from the environment.
+    return urllib.request.build_opener(_NoRedirect)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -44,7 +46,7 @@ def post_webhook(url: str, secret: str, event: str, payload: dict, delivery_id: 
         "X-Maengelmelder-Signature": signature(secret, timestamp, body),
     })
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with _opener().open(request, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         status = exc.code

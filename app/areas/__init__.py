@@ -7,8 +7,6 @@ def init_app(app) -> None:
     from app.areas import cli, notifications  # noqa: F401  (notifications registers its mail builder)
 
     cli.init_app(app)
-    try:
-        from app.areas.admin import bp
-    except ImportError:  # the admin page needs the staff sign-in (app.staff.auth)
-        return
+    from app.areas.admin import bp
+
     app.register_blueprint(bp)

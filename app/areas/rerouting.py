@@ -54,9 +54,8 @@ def apply_rerouting(jurisdiction: Jurisdiction, *, actor: str, staff=None, expec
     """
     plan = plan_rerouting(db.session, jurisdiction.id, statuses, on=on)
     if expected_fingerprint is not None and plan.fingerprint != expected_fingerprint:
-        raise DomainError(_l("Seit der Vorschau hat sich etwas geändert (neue Meldungen, Regeln oder Gebiete). "
-                             "Bitte sehen Sie sich die Vorschau noch einmal an."), "fingerprint", code="stale_preview",
-                          status=409)
+        message = _l("Seit der Vorschau hat sich etwas geändert (neue Meldungen, Regeln oder Gebiete). Bitte sehen Sie sich die Vorschau noch einmal an.")  # noqa: E501
+        raise DomainError(message, "fingerprint", code="stale_preview", status=409)
     run = ReroutingRun(jurisdiction_id=jurisdiction.id, actor=actor[:200], rules_date=on or date.today(),
                        statuses=list(statuses), considered=plan.considered, moved=plan.moved,
                        relabelled=plan.relabelled, outside=plan.outside, no_rule=plan.no_rule,

@@ -9,8 +9,8 @@ How a query is answered (two statements):
 2. entries matching any word, correction or expansion (words of 5+ letters also as
    prefixes, which catches German compounds: "Gewerbe" finds "Gewerbeanmeldung") are
    ranked by ts_rank (name and keywords weigh most) plus bonuses for matching all the
-   query's words, for a synonym hit and for a name that resembles the query, and the
-   page's worth is highlighted with ts_headline.
+   query's words and for a synonym hit, and the page's worth is highlighted with
+   ts_headline (only those rows: it is the expensive part).
 
 Highlights come back as ``Markup`` built from escaped text, with only our own <mark>
 elements: ts_headline marks matches with the control characters \\x02/\\x03, which
@@ -102,7 +102,6 @@ WITH q AS (
          ts_rank(e.search_vector, q.any_q)
          + CASE WHEN :several AND e.search_vector @@ q.all_q THEN 0.3 ELSE 0 END
          + CASE WHEN :has_syn AND e.search_vector @@ q.syn_q THEN 0.5 ELSE 0 END
-         + 0.3 * word_similarity(:plain, e.name)
          + CASE WHEN e.leika_key = :leika THEN 2 ELSE 0 END AS rank,
          count(*) OVER () AS total
     FROM catalog_entries e, q
@@ -151,7 +150,6 @@ def search_catalog(jurisdiction_id: int, raw_query: str, limit: int = 20, offset
         "syn_text": " | ".join(_term(w) for w in expansion_words),
         "several": len(words) > 1,
         "has_syn": bool(expansion_words),
-        "plain": " ".join(words),
         "leika": leika,
         "jurisdiction_id": jurisdiction_id,
         "limit": max(1, min(int(limit), 100)),

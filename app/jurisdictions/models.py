@@ -117,6 +117,8 @@ class RoutingRule(db.Model):
     __tablename__ = "routing_rules"
     __table_args__ = (
         CheckConstraint("valid_until IS NULL OR valid_from IS NULL OR valid_from <= valid_until", name="validity"),
+        # Town-wide rules, read by every routing (migration 0103).
+        Index("ix_routing_rules_townwide", "jurisdiction_id", "category_id", postgresql_where="area_id IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

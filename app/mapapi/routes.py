@@ -179,12 +179,9 @@ def nearby():
 
 # --- map data ----------------------------------------------------------------------------------
 
-def _labels(jurisdiction: Jurisdiction) -> tuple[dict, dict]:
+def _status_labels() -> dict[str, str]:
     locale = _locale()
-    statuses = {code: s.label(locale) for code, s in STATUSES.items()}
-    categories = {c.id: c.label(locale) for c in read_session().scalars(
-        select(Category).where(Category.jurisdiction_id == jurisdiction.id))}
-    return statuses, categories
+    return {code: s.label(locale) for code, s in STATUSES.items()}
 
 
 @bp.get("/reports.geojson")
@@ -197,9 +194,8 @@ def reports_geojson():
     cached = _not_modified(etag, MAP_MAX_AGE)
     if cached is not None:
         return cached
-    status_labels, _categories = _labels(jurisdiction)
     body = mapqueries.reports_geojson(read_session(), jurisdiction.id, bbox, filters, locale=_locale(),
-                                      url_prefix=_report_url_prefix(), status_labels=status_labels, limit=limit)
+                                      url_prefix=_report_url_prefix(), status_labels=_status_labels(), limit=limit)
     return _json(body, MAP_MAX_AGE, etag=etag, mimetype="application/geo+json")
 
 

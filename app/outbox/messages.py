@@ -125,8 +125,13 @@ def build_message(message: OutboxMessage) -> EmailMessage | None:
     return builder(message)
 
 
-def prepare(message: OutboxMessage) -> tuple[EmailMessage | WebhookCall | None, str]:
-    """What to deliver for ``message`` and, if nothing, why (for the admin page)."""
+def prepare(message: OutboxMessage, unsubscribed: set[tuple[int, str]] | None = None
+            ) -> tuple[EmailMessage | WebhookCall | None, str]:
+    """What to deliver for ``message`` and, if nothing, why (for the admin page).
+
+    ``unsubscribed`` may hold the (report id, address digest) pairs of the batch's
+    reports, loaded at once; without it the database is asked per mail.
+    """
     reason = skip_reason(message)
     if reason:
         return None, reason
@@ -144,8 +149,14 @@ def prepare(message: OutboxMessage) -> tuple[EmailMessage | WebhookCall | None, 
         return None, "no recipient"
     if message.kind in CITIZEN_KINDS and message.payload.get("report_id"):
         from app.followers.operations import is_unsubscribed
+        from app.followers.tokens import email_digest
 
+        report_id = message.payload["report_id"]
         recipients = [address for _name, address in getaddresses(email.get_all("To", []))]
-        if any(is_unsubscribed(message.payload["report_id"], address) for address in recipients):
+        if unsubscribed is not None:
+            gone = any((report_id, email_digest(address)[:32]) in unsubscribed for address in recipients)
+        else:
+            gone = any(is_unsubscribed(report_id, address) for address in recipients)
+        if gone:
             return None, "unsubscribed"
     return email, ""

@@ -174,7 +174,7 @@ def authenticate(username: str, password: str) -> tuple[StaffUser | None, str | 
 def login():
     # Shown to signed-in staff too: signing in again switches the account.
     return render_template("staff/login.html", next=_safe_next(request.args.get("next")), error=None,
-                           username="", oidc=oidc_enabled())
+                           username="")
 
 
 @bp.post("/anmelden")
@@ -186,8 +186,7 @@ def login_post():
     user, error = authenticate(username, password)
     db.session.commit()  # the throttle state counts even when the sign-in failed
     if user is None:
-        return render_template("staff/login.html", next=next_url, error=error, username=username,
-                               oidc=oidc_enabled()), 401
+        return render_template("staff/login.html", next=next_url, error=error, username=username), 401
     sign_in(user)
     return redirect(next_url or url_for("staff.queue"), 303)
 
@@ -275,9 +274,3 @@ def reset_password(token: str):
     db.session.commit()
     sign_in(user)
     return redirect(url_for("staff.queue"), 303)
-
-
-# --- optional OpenID Connect ------------------------------------------------------
-
-def oidc_enabled() -> bool:
-    return bool(current_app.config.get("OIDC_ISSUER") and current_app.config.get("OIDC_CLIENT_ID"))

@@ -65,16 +65,25 @@ def set_status(user: StaffUser, report: Report, new_status: str, *, public_note:
 
 
 def move_followers(duplicate: Report, original: Report) -> int | None:
-    """Move the duplicate's followers to the original, if the followers feature is installed."""
+    """Move the duplicate's followers over to the original (flushes); returns how many moved.
+
+    An address already following the original keeps that subscription only. None when
+    the followers feature is not installed.
+    """
     try:
-        from app.followers import operations as followers
+        from app.followers.models import Follower
     except ImportError:
         return None
-    mover = getattr(followers, "move_followers", None)
-    if mover is None:
-        return None
-    moved = mover(duplicate, original)
-    return moved if isinstance(moved, int) else None
+    taken = set(db.session.scalars(select(Follower.email).where(Follower.report_id == original.id)))
+    moved = 0
+    for follower in db.session.scalars(select(Follower).where(Follower.report_id == duplicate.id)):
+        if follower.email in taken:
+            continue
+        follower.report_id = original.id
+        taken.add(follower.email)
+        moved += 1
+    db.session.flush()
+    return moved
 
 
 def set_priority(user: StaffUser, report: Report, priority: int) -> None:

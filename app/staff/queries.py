@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from geoalchemy2 import Geography
-from sqlalchemy import and_, cast, func, literal, or_, select, tuple_
+from sqlalchemy import and_, cast, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.sql import Select
 
 from app.db import db, utcnow
@@ -241,13 +241,25 @@ def queue_page(f: QueueFilters, user: StaffUser) -> QueuePage:
     return QueuePage(rows=rows, next_cursor=next_cursor)
 
 
+COUNT_CAP = 10_000
+
+
 def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
-    """Reports per status under the current filters (the status filter itself aside)."""
+    """Reports per status under the current filters (the status filter itself aside).
+
+    Counted up to ``COUNT_CAP`` per status (a bounded index scan each): an exact
+    count of a few hundred thousand open reports costs most of a second at 1M rows
+    and says no more to a person than "more than 10,000". A value above the cap
+    means "more than COUNT_CAP".
+    """
     conds = scoped_conditions(f, user, with_status=False)
-    rows = db.session.execute(select(Report.status, func.count()).where(*conds).group_by(Report.status)).all()
-    counts = {code: 0 for code in STATUSES}
-    counts.update({status: n for status, n in rows})
-    return counts
+    parts = [select(literal(code).label("status"),
+                    select(func.count()).select_from(
+                        select(literal(1)).where(*conds, Report.status == code).limit(COUNT_CAP + 1).subquery()
+                    ).scalar_subquery().label("n"))
+             for code in STATUSES]
+    rows = db.session.execute(union_all(*parts)).all()
+    return {status: n for status, n in rows}
 
 
 def lookups(user: StaffUser) -> dict:

@@ -7,7 +7,7 @@ import json
 
 from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context,
                    url_for)
-from flask_babel import gettext as _
+from flask_babel import format_number, gettext as _
 from sqlalchemy import select
 
 from app.db import db
@@ -20,7 +20,7 @@ from app.staff import operations as ops
 from app.staff.access import can_see_contact, can_export_contacts, report_for
 from app.staff.auth import current_staff, role_required
 from app.staff.models import AuditEntry, InternalNote
-from app.staff.queries import lookups, parse_filters, queue_page, status_counts
+from app.staff.queries import COUNT_CAP, lookups, parse_filters, queue_page, status_counts
 
 bp = Blueprint("staff", __name__, url_prefix="/intern")
 ANY_ROLE = ("admin", "dispatcher", "staff")
@@ -52,7 +52,8 @@ def queue():
                 "url": url_for("staff.report_detail", report_id=r.id)} for r in page.rows]
     return render_template("staff/queue.html", filters=filters, page=page, names=names, counts=counts,
                            markers_json=json.dumps(markers).replace("<", "\\u003c"), priorities=ops.PRIORITIES,
-                           bulk_departments=names["departments"])
+                           bulk_departments=names["departments"], count_cap=COUNT_CAP,
+                           count_cap_label=format_number(COUNT_CAP))
 
 
 def _report_page(report, status=200):

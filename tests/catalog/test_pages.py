@@ -156,3 +156,12 @@ def test_json_search_refuses_bad_parameters_with_json_errors(client, demo_catalo
     assert errors[0]["field"] == field and errors[0]["message"]
     english = client.get("/api/v1/catalog/search?" + query + "&lang=en").get_json()["errors"][0]["message"]
     assert english != errors[0]["message"]
+
+
+def test_the_demo_load_command_is_idempotent(app, db_session):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["catalog-demo-load"])
+    assert first.exit_code == 0 and f"{len(ENTRIES)} entries loaded ({len(ONLINE)} online)" in first.output
+    second = runner.invoke(args=["catalog-demo-load"])
+    assert second.exit_code == 0 and "already present" in second.output
+    assert len(online_entries(town())) == len(ONLINE)

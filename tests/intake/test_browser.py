@@ -202,6 +202,15 @@ def test_open_report_nearby_is_shown_as_already_reported(live_server, phone):
     hint.wait_for(timeout=10000)
     assert phone.get_by_role("heading", name="Schon gemeldet?").is_visible()
     assert existing.reference in hint.inner_text()
+    # Follow that report instead of filing a new one.
+    phone.get_by_role("button", name="Stattdessen dieser Meldung folgen").click()
+    phone.get_by_label("Ihre E-Mail-Adresse für Nachrichten zu dieser Meldung").fill("nachbarin@example.org")
+    phone.get_by_role("button", name="Folgen", exact=True).click()
+    phone.get_by_text("Fast geschafft").wait_for()
+    from app.followers.models import Follower
+
+    db.session.remove()
+    assert [f.email for f in db.session.scalars(select(Follower))] == ["nachbarin@example.org"]
     # Another category at the same place is not a duplicate.
     phone.get_by_label("Graffiti").check()
     phone.wait_for_function("() => document.getElementById('duplicates').hidden")

@@ -9,7 +9,7 @@ from app.db import db
 from app.outbox.models import OutboxMessage
 from app.reports.operations import change_status
 from tests.conftest import csrf_token, run_worker
-from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, make_report
+from tests.factories import GREFFEN, MARIENFELD, make_report
 
 XSS = "<img src=x onerror=alert(1)>"
 

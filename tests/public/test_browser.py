@@ -8,7 +8,7 @@ import pytest
 
 from app.db import db
 from tests.browser import describe_violations, run_axe
-from tests.factories import HARSEWINKEL, MARIENFELD, make_report
+from tests.factories import MARIENFELD, make_report
 
 pytestmark = pytest.mark.browser
 

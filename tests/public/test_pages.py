@@ -226,3 +226,20 @@ def test_recently_fixed_means_reported_within_the_window(client, db_session):
     listed = client.get("/meldungen?status=erledigt").get_data(as_text=True)
     assert old.reference not in listed
     assert old.reference in client.get("/meldungen?status=geschlossen").get_data(as_text=True)
+
+
+def test_following_a_report_from_its_page_records_the_opt_in_mail(client, db_session):
+    pytest.importorskip("app.followers.operations")
+    report = make_report(point=HARSEWINKEL, category_code="gully")
+    db_session.commit()
+    path = f"/meldungen/{report.reference}"
+    assert 'id="follow-email"' in client.get(path).get_data(as_text=True)
+    token = csrf_token(client, path)
+    bad = client.post(f"{path}/folgen", data={"csrf_token": token, "email": "kein-at"})
+    assert bad.status_code == 400 and "Diese E-Mail-Adresse ist ungültig." in bad.get_data(as_text=True)
+    response = client.post(f"{path}/folgen", data={"csrf_token": token, "email": "Folger@Example.org"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("folgen=angefragt#folgen")
+    confirm = [m for m in db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "follow_confirm"))
+               if m.payload.get("report_id") == report.id]
+    assert len(confirm) == 1
+    assert "Folger@Example.org".lower() not in client.get(path).get_data(as_text=True)

@@ -270,3 +270,24 @@ def test_admin_creates_an_account_and_text_template(client):
     assert response.status_code == 303
     assert db.session.scalar(select(TextTemplate.body).where(TextTemplate.title == "Erledigt")) == "Behoben, danke!"
     login(client.application.test_client(), "neu.mitarbeiter", "lang-genug-123")
+
+
+def test_mark_duplicate_moves_followers_to_the_original(client):
+    from app.followers.models import Follower
+    from app.db import utcnow
+
+    _signed_in(client)
+    original = make_report(description="Erstes Loch")
+    duplicate = make_report(description="Zweites Loch")
+    db.session.add_all([Follower(report_id=duplicate.id, email="nachbar@example.org", confirmed_at=utcnow()),
+                        Follower(report_id=duplicate.id, email="beide@example.org", confirmed_at=utcnow()),
+                        Follower(report_id=original.id, email="beide@example.org", confirmed_at=utcnow())])
+    db.session.flush()
+    response = _post(client, duplicate, f"/intern/meldungen/{duplicate.id}/status", status="duplikat",
+                     duplicate_of=original.reference)
+    assert response.status_code == 303
+    db.session.expire_all()
+    emails = sorted(db.session.scalars(select(Follower.email).where(Follower.report_id == original.id)))
+    assert emails == ["beide@example.org", "nachbar@example.org"]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.report_id == duplicate.id))
+    assert entry.changes["followers_moved"] == 1

@@ -351,13 +351,15 @@
     summary.appendChild(el("h2", {}, msg.summaryTitle));
     var list = el("ul");
     errors.forEach(function (error) {
-      var field = FIELD_CONTROLS[error.field] ? error.field : "description";
-      var controls = FIELD_CONTROLS[field]();
+      // An error without a field of the form (e.g. "too large", "too many requests")
+      // is only listed in the summary.
+      var field = FIELD_CONTROLS[error.field] ? error.field : null;
+      var controls = field ? FIELD_CONTROLS[field]() : [];
       var target = controls[0] || $("description");
       if (field === "category") {
         target = form.querySelector("input[name=category]:checked") || target;
       }
-      if (!$(field + "-error")) {
+      if (field && !$(field + "-error")) {
         var p = el("p", { "class": "field-error", id: field + "-error", "data-field": field }, error.message);
         var anchor = field === "category" ? $("category-group").querySelector("legend").nextSibling
           : field === "location" ? $("location-hint").nextSibling : target;
@@ -447,7 +449,7 @@
         }
         if (result.status === "retry" && result.httpStatus !== 429) { return queueIt(msg.serverError); }
         queueStatus.hidden = true;
-        showErrors((result.body && result.body.errors) || [{ field: "description", message: msg.serverError }]);
+        showErrors((result.body && result.body.errors) || [{ field: null, message: msg.serverError }]);
       }, function () { return queueIt(msg.queued); });
     }).then(function () { sendButton.disabled = false; }, function () { sendButton.disabled = false; });
   });
@@ -472,7 +474,7 @@
               Array.prototype.forEach.call(control, function (r) { r.checked = r.value === pair[1]; });
             } else if (control.type !== "hidden") { control.value = pair[1]; }
           });
-          showErrors(outcome.errors.length ? outcome.errors : [{ field: "description", message: msg.queuedRefused }]);
+          showErrors(outcome.errors.length ? outcome.errors : [{ field: null, message: msg.queuedRefused }]);
         }
         MMQueue.forget(outcome.key);
       });

@@ -1,0 +1,322 @@
+"""Benchmark the staff workspace on 1,000,000 reports: the queue's first page and the dashboard.
+
+Usage::
+
+    python bench/bench_staff.py [--requests 200] [--port 5501] [--markdown FILE] [--rebuild]
+
+Data: its own database ``mm_bench_staff`` in the private cluster (created, migrated
+and filled once; later runs reuse it): the Harsewinkel town (7 departments, 10
+categories, Ortsteile) and 1,000,000 reports spread over the town, created over the
+last three years, ≈ 80 % open. Two accounts are added for the run and removed
+afterwards: a dispatcher (sees the whole town) and department staff of ``tiefbau``.
+
+The app runs under gunicorn on 127.0.0.1:PORT (2 workers × 4 threads, as ``make
+demo``) with its own Redis on a Unix socket. Sequential signed-in requests, p50/p95
+latency in ms of:
+
+(h) a hello-world route in the same app (the baseline);
+(q) ``/intern/eingang`` – the queue's first page with the default filters
+    (open reports, newest first, counts per status), as dispatcher and as department staff;
+(p) the queue 20 pages deep (keyset paging), as dispatcher;
+(d) ``/intern/uebersicht`` – the dashboard (served from its background snapshot;
+    the one-off cold computation is timed separately).
+
+Target (issue 6): (q) and (d) p95 < 200 ms. With ``--markdown FILE`` the table
+replaces the part of FILE between ``<!-- bench_staff:start -->`` and
+``<!-- bench_staff:end -->``. Exit status 1 when a target is missed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+START_MARKER = "<!-- bench_staff:start -->"
+END_MARKER = "<!-- bench_staff:end -->"
+DB_NAME = "mm_bench_staff"
+REPORTS = 1_000_000
+TARGET_MS = 200.0
+PASSWORD = "bench-staff-passwort"
+BUILD_VERSION = "staff-v1"
+
+
+def _plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def database_url(admin_url: str) -> str:
+    return make_url(admin_url).set(database=DB_NAME).render_as_string(hide_password=False)
+
+
+def _log(message: str) -> None:
+    print(f"[bench_staff] {message}", file=sys.stderr, flush=True)
+
+
+def ensure_database(admin_url: str, rebuild: bool = False) -> str:
+    """Create, migrate and fill ``mm_bench_staff`` once; returns its URL."""
+    from app.cli import run_migrations
+
+    url = database_url(admin_url)
+    with psycopg.connect(_plain(make_url(admin_url).set(database="postgres").render_as_string(hide_password=False)),
+                         autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone():
+            _log(f"creating database {DB_NAME}")
+            admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    run_migrations(url)
+    with psycopg.connect(_plain(url)) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_staff_meta (key text PRIMARY KEY, value text NOT NULL)")
+        done = conn.execute("SELECT value FROM bench_staff_meta WHERE key = 'complete'").fetchone()
+        conn.commit()
+        if done and done[0] == BUILD_VERSION and not rebuild:
+            return url
+    build(url)
+    return url
+
+
+def build(url: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from app.demo.load import load_town
+
+    started = time.monotonic()
+    engine = create_engine(url)
+    with Session(engine) as session:
+        from sqlalchemy import text
+
+        if session.execute(text("SELECT 1 FROM jurisdictions WHERE slug = 'harsewinkel.de'")).first() is None:
+            load_town(session)
+            session.commit()
+        jid = session.execute(text("SELECT id FROM jurisdictions WHERE slug = 'harsewinkel.de'")).scalar_one()
+    engine.dispose()
+    with psycopg.connect(_plain(url)) as conn:
+        conn.execute("DELETE FROM bench_staff_meta")
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        triggers = [r[0] for r in conn.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'reports'::regclass AND NOT tgisinternal")]
+        for name in triggers:  # other features' triggers (map cells) are rebuilt by them, not needed here
+            conn.execute(f'ALTER TABLE reports DISABLE TRIGGER "{name}"')
+        conn.execute("DELETE FROM reports WHERE jurisdiction_id = %s", (jid,))
+        conn.execute("SELECT setseed(0.6)")
+        batch = 100_000
+        for start in range(0, REPORTS, batch):
+            # Points inside the town's bounding box; department/category pairs as the routing table has them.
+            conn.execute("""
+                INSERT INTO reports (jurisdiction_id, reference, category_id, department_id, routing_explanation,
+                                     location, address, description, description_published, hidden, priority,
+                                     status, status_changed_at, reporter_email, reporter_email_confirmed, locale,
+                                     created_at, updated_at)
+                SELECT %(j)s, 'BS-' || lpad(g::text, 8, '0'), rr.category_id, rr.department_id, 'Benchmark',
+                       ST_SetSRID(ST_MakePoint(8.16 + random() * 0.14, 51.92 + random() * 0.08), 4326),
+                       'Teststraße ' || (g %% 200), 'Benchmarkmeldung ' || g, true, random() < 0.01,
+                       (g %% 7 = 0)::int,
+                       CASE WHEN r < 0.40 THEN 'eingegangen' WHEN r < 0.60 THEN 'in_pruefung'
+                            WHEN r < 0.80 THEN 'in_bearbeitung' WHEN r < 0.98 THEN 'erledigt'
+                            WHEN r < 0.99 THEN 'abgelehnt' ELSE 'nicht_zustaendig' END,
+                       t + CASE WHEN r >= 0.80 THEN random() * interval '30 days' ELSE interval '0' END,
+                       'melder' || g || '@example.org', true, 'de', t, t
+                FROM (SELECT g, random() AS r, now() - random() * interval '1095 days' AS t,
+                             1 + (g %% 10) AS k
+                      FROM generate_series(%(a)s, %(b)s) AS g) AS s
+                JOIN LATERAL (SELECT category_id, department_id FROM routing_rules
+                              WHERE jurisdiction_id = %(j)s AND area_id IS NULL AND category_id IS NOT NULL
+                              ORDER BY category_id OFFSET s.k - 1 LIMIT 1) rr ON true
+            """, {"j": jid, "a": start + 1, "b": start + batch})
+            conn.commit()
+            _log(f"  {start + batch:,} reports")
+        for name in triggers:
+            conn.execute(f'ALTER TABLE reports ENABLE TRIGGER "{name}"')
+        conn.execute("INSERT INTO bench_staff_meta VALUES ('complete', %s)", (BUILD_VERSION,))
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE reports")
+    _log(f"built in {time.monotonic() - started:.0f} s")
+
+
+def bench_app():
+    """The app plus a hello-world route (the baseline), for gunicorn."""
+    from app import create_app
+
+    app = create_app()
+    app.add_url_rule("/_bench/hello", "bench_hello", lambda: "ok")
+    return app
+
+
+def start_redis(workdir: Path) -> subprocess.Popen:
+    sock = workdir / "redis.sock"
+    process = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", "0", "--unixsocket",
+                                str(sock), "--dir", str(workdir), "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if sock.exists():
+            return process
+        time.sleep(0.05)
+    raise RuntimeError("redis-server did not come up")
+
+
+def start_gunicorn(url: str, workdir: Path, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=f"unix://{workdir / 'redis.sock'}",
+               MEDIA_STORAGE_URL=str(workdir / "media"), LOG_LEVEL="WARNING", SECRET_KEY="bench-staff",
+               BASE_URL=f"http://127.0.0.1:{port}", DEFAULT_JURISDICTION="harsewinkel.de")
+    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+                                "--workers", "2", "--threads", "4", "--log-level", "warning",
+                                "bench.bench_staff:bench_app()"], cwd=ROOT, env=env, start_new_session=True)
+    for _ in range(300):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/_bench/hello", timeout=10).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    raise RuntimeError("gunicorn did not come up")
+
+
+def add_accounts(url: str) -> list[int]:
+    from argon2 import PasswordHasher
+
+    hashed = PasswordHasher().hash(PASSWORD)
+    with psycopg.connect(_plain(url)) as conn:
+        conn.execute("DELETE FROM staff_users WHERE username IN ('bench-dispatcher', 'bench-tiefbau')")
+        jid, dept = conn.execute("SELECT j.id, d.id FROM jurisdictions j JOIN departments d ON d.jurisdiction_id = j.id "
+                                 "WHERE j.slug = 'harsewinkel.de' AND d.code = 'tiefbau'").fetchone()
+        ids = [conn.execute("INSERT INTO staff_users (jurisdiction_id, username, display_name, password_hash, role, "
+                            "department_id, active, failed_logins, created_at) VALUES (%s, %s, '', %s, %s, %s, true, 0, "
+                            "now()) RETURNING id", (jid, name, hashed, role, d)).fetchone()[0]
+               for name, role, d in (("bench-dispatcher", "dispatcher", None), ("bench-tiefbau", "staff", dept))]
+        conn.execute("DELETE FROM staff_dashboard_snapshots")
+        conn.commit()
+    return ids
+
+
+def remove_accounts(url: str, ids: list[int]) -> None:
+    with psycopg.connect(_plain(url)) as conn:
+        conn.execute("DELETE FROM audit_log WHERE staff_user_id = ANY(%s)", (ids,))
+        conn.execute("DELETE FROM staff_users WHERE id = ANY(%s)", (ids,))
+        conn.commit()
+
+
+def signed_in(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(base + "/intern/anmelden").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = session.post(base + "/intern/anmelden", data={"csrf_token": token, "username": username,
+                                                              "password": PASSWORD}, allow_redirects=False)
+    assert response.status_code == 303, response.status_code
+    return session
+
+
+def latencies(session: requests.Session, url: str, count: int) -> tuple[list[float], int]:
+    times, failures = [], 0
+    for _ in range(count):
+        started = time.perf_counter()
+        response = session.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        failures += response.status_code != 200
+    return times, failures
+
+
+def p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def write_section(path: Path, table: str) -> None:
+    text = path.read_text() if path.exists() else ""
+    block = f"{START_MARKER}\n{table}\n{END_MARKER}"
+    if START_MARKER in text and END_MARKER in text:
+        text = text[:text.index(START_MARKER)] + block + text[text.index(END_MARKER) + len(END_MARKER):]
+    else:
+        text = text.rstrip() + ("\n\n" if text else "") + "## Staff workspace (bench_staff)\n\n" + block + "\n"
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per probe (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=5501)
+    parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args(argv)
+    admin_url = os.environ.get("DATABASE_URL")
+    if not admin_url:
+        parser.error('DATABASE_URL is required (eval "$(scripts/services.sh env)")')
+    url = ensure_database(admin_url, args.rebuild)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-staff-"))
+    redis = start_redis(workdir)
+    ids = add_accounts(url)
+    gunicorn = None
+    results: dict[str, tuple[list[float], int]] = {}
+    try:
+        gunicorn = start_gunicorn(url, workdir, args.port)
+        base = f"http://127.0.0.1:{args.port}"
+        dispatcher = signed_in(base, "bench-dispatcher")
+        staff = signed_in(base, "bench-tiefbau")
+        started = time.perf_counter()
+        assert dispatcher.get(base + "/intern/uebersicht").status_code == 200
+        cold_ms = (time.perf_counter() - started) * 1000
+        # 20 pages deep by following the keyset links.
+        deep = base + "/intern/eingang"
+        for _ in range(20):
+            match = re.search(r'rel="next" href="([^"]+)"', dispatcher.get(deep).text)
+            deep = base + match.group(1).replace("&amp;", "&")
+        probes = {"h": (dispatcher, base + "/_bench/hello"), "q_dispatcher": (dispatcher, base + "/intern/eingang"),
+                  "q_staff": (staff, base + "/intern/eingang"), "p": (dispatcher, deep),
+                  "d": (dispatcher, base + "/intern/uebersicht")}
+        for name, (session, target) in probes.items():
+            latencies(session, target, 10)  # warm-up
+        for name, (session, target) in probes.items():
+            results[name] = latencies(session, target, args.requests)
+    finally:
+        if gunicorn is not None:
+            os.killpg(gunicorn.pid, signal.SIGTERM)
+            gunicorn.wait(timeout=30)
+        redis.terminate()
+        redis.wait(timeout=10)
+        remove_accounts(url, ids)
+        with psycopg.connect(_plain(url)) as conn:
+            conn.execute("DELETE FROM staff_dashboard_snapshots")
+            conn.commit()
+        shutil.rmtree(workdir, ignore_errors=True)
+    h95 = p(results["h"][0], 95)
+    labels = {"h": "(h) hello world (baseline)", "q_dispatcher": "(q) queue, first page, dispatcher (whole town)",
+              "q_staff": "(q) queue, first page, department staff", "p": "(p) queue, page 21 via keyset, dispatcher",
+              "d": "(d) dashboard (snapshot)"}
+    lines = [f"Staff workspace on {REPORTS:,} reports (`{DB_NAME}`); gunicorn 2 workers × 4 threads; "
+             f"{args.requests} sequential signed-in requests per probe; {platform.machine()}, "
+             f"{os.cpu_count()} cores (shared).", "",
+             "| probe | p50 ms | p95 ms | p95 ÷ hello p95 | non-200 | target |", "|---|---:|---:|---:|---:|---|"]
+    missed = False
+    for name, label in labels.items():
+        times, failures = results[name]
+        p50, p95 = statistics.median(times), p(times, 95)
+        target = "" if name in ("h", "p") else f"p95 < {TARGET_MS:.0f} ms: {'met' if p95 < TARGET_MS else 'MISSED'}"
+        missed |= bool(target) and p95 >= TARGET_MS or failures > 0
+        lines.append(f"| {label} | {p50:.1f} | {p95:.1f} | {p95 / h95:.1f} | {failures} | {target} |")
+    lines += ["", f"Dashboard cold computation (first view, no snapshot yet; afterwards refreshed in the background "
+                  f"by an RQ job): {cold_ms:.0f} ms."]
+    table = "\n".join(lines)
+    print(table)
+    if args.markdown:
+        write_section(args.markdown, table)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
