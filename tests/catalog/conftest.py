@@ -3,41 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import delete, select, text
 
 from app.catalog.demo import EXTRA_DEPARTMENTS, load_catalog_demo
 from app.db import db
 from app.jurisdictions.models import Department
 from tests.factories import town
-
-
-class _ConnectionBoundSession(FlaskSession):
-    """Flask-SQLAlchemy's Session picks the app's engine for every query, ignoring a
-    session-level ``bind``; this one stays on the test's connection."""
-
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        return bind if bind is not None else self.bind
-
-
-@pytest.fixture
-def db_session(app):
-    """Like the root fixture, but commits (views, CLI) really become savepoints of the
-    test's transaction: the root one's session queries through the engine, so a commit
-    there is a real commit (reported to the lead)."""
-    with app.app_context():
-        connection = db.engine.connect()
-        transaction = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
-                                              "class_": _ConnectionBoundSession})
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
-            db.session = original
-            transaction.rollback()
-            connection.close()
 
 
 @pytest.fixture
