@@ -160,36 +160,6 @@ def fresh_rate_limit(app):
         limiter.reset()
 
 
-@pytest.fixture
-def db_session(app):
-    """Like tests/conftest.py's fixture, but really rolled back afterwards.
-
-    Flask-SQLAlchemy's ``Session.get_bind`` returns the engine for every mapped
-    class and ignores a session-level ``bind``, so with the shared fixture the
-    ORM's writes go through a separate engine connection and their "savepoint"
-    commits are real commits that leak into later tests. Binding the session
-    class itself to the test's connection fixes that.
-    """
-    from flask_sqlalchemy.session import Session as FlaskSession
-
-    class ConnectionBoundSession(FlaskSession):
-        def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-            return bind if bind is not None else self.bind
-
-    with app.app_context():
-        connection = db.engine.connect()
-        transaction = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
-                                              "class_": ConnectionBoundSession})
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
-            db.session = original
-            transaction.rollback()
-            connection.close()
-
 
 def _address_count(session) -> int:
     from sqlalchemy import text
