@@ -40,6 +40,16 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "RATELIMIT_STORAGE_URI": ("", str),
     "LOG_LEVEL": ("INFO", str),
     "PROXY_FIX_X_FOR": (0, int),
+    # Abuse limits (Flask-Limiter syntax), per client address or per API key.
+    "INTAKE_RATE_LIMIT": ("30/minute;300/day", str),
+    "STAFF_LOGIN_RATE_LIMIT": ("20/minute;200/hour", str),
+    "OPEN311_READ_LIMIT": ("600/minute", str),
+    "OPEN311_ANONYMOUS_WRITE_LIMIT": ("30/minute", str),
+    # Intake page: "Schon gemeldet?" radius and the browser's photo downscaling.
+    "DUPLICATE_RADIUS_M": (50, int),
+    "BROWSER_PHOTO_LONG_SIDE": (2000, int),
+    # Staff dashboard figures are recomputed in the background when older than this.
+    "DASHBOARD_MAX_AGE": (300, int),
 }
 
 
