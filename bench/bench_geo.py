@@ -229,7 +229,8 @@ class Bench:
                 ours.append(ours_ms)
         body = client.get(f"/api/v1/clusters.geojson?{query}").get_json()
         counted = sum(f["properties"]["count"] for f in body["features"])
-        assert counted == open_count, (counted, open_count)
+        # Cells on the edge of the view also hold their reports just outside it.
+        assert open_count <= counted <= open_count * 1.01, (counted, open_count)
         ours_p, raw_p = pct(ours, 0.95), statistics.median(raw)
         self.record(f"cluster view of the city, {open_count:,} open reports, zoom {zoom} "
                     f"({len(body['features'])} clusters; p95 of {n})",

@@ -90,26 +90,29 @@ def map_version(session: Session, jurisdiction_id: int) -> int:
 
 # --- reports in a bounding box -------------------------------------------------------------------
 
+# Built as text in PostgreSQL: concatenating the few fixed parts and JSON-quoting only
+# free text is about three times cheaper per row than json_build_object + ST_AsGeoJSON.
+# The town's map version comes with it, so a first request needs a single round trip.
 _GEOJSON_SQL = text(f"""
-    SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f.feature), '[]'::json))::text
+    SELECT (SELECT coalesce(max(version), 0) FROM map_versions WHERE jurisdiction_id = :jid) AS version,
+           '{{"type":"FeatureCollection","features":[' || coalesce(string_agg(f, ','), '') || ']}}' AS body
     FROM (
-        SELECT json_build_object(
-            'type', 'Feature',
-            'geometry', ST_AsGeoJSON(r.location, 6)::json,
-            'properties', json_build_object(
-                'reference', r.reference,
-                'url', CAST(:url_prefix AS text) || r.reference,
-                'category', c.code,
-                'category_label', CASE WHEN :english AND coalesce(c.name_en, '') <> '' THEN c.name_en ELSE c.name END,
-                'status', r.status,
-                'status_label', CAST(:labels AS jsonb) ->> r.status,
-                'created_at', r.created_at)) AS feature
+        SELECT '{{"type":"Feature","geometry":{{"type":"Point","coordinates":['
+               || ST_X(r.location) || ',' || ST_Y(r.location)
+               || ']}},"properties":{{"reference":' || to_json(r.reference)
+               || ',"url":' || to_json(CAST(:url_prefix AS text) || r.reference)
+               || ',"category":' || to_json(c.code)
+               || ',"category_label":'
+               || to_json(CASE WHEN :english AND coalesce(c.name_en, '') <> '' THEN c.name_en ELSE c.name END)
+               || ',"status":' || to_json(r.status)
+               || ',"status_label":' || coalesce(to_json(CAST(:labels AS jsonb) ->> r.status), 'null')
+               || ',"created_at":' || to_json(r.created_at) || '}}}}' AS f
         FROM reports r JOIN categories c ON c.id = r.category_id
         WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
           AND {_REPORT_FILTER}
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT :limit
-    ) AS f
+    ) AS x
 """)
 
 # The same selection returned as plain rows: the baseline of the benchmark.
@@ -130,15 +133,17 @@ def bbox_params(jurisdiction_id: int, bbox, filters: MapFilter, limit: int) -> d
 
 def reports_geojson(session: Session, jurisdiction_id: int, bbox: tuple[float, float, float, float],
                     filters: MapFilter, *, locale: str, url_prefix: str, status_labels: dict[str, str],
-                    limit: int = MAX_FEATURES) -> str:
-    """Visible reports in ``bbox`` (newest first, at most ``limit``) as a GeoJSON FeatureCollection text.
+                    limit: int = MAX_FEATURES) -> tuple[int, str]:
+    """Visible reports in ``bbox`` (newest first, at most ``limit``) as a GeoJSON FeatureCollection text,
+    with the town's map version read in the same statement: ``(version, text)``.
 
     Properties: reference, url, category, category_label, status, status_label,
     created_at. Built in PostgreSQL, so Python never touches the rows.
     """
     params = bbox_params(jurisdiction_id, bbox, filters, limit)
     params.update(url_prefix=url_prefix, english=locale == "en", labels=json.dumps(status_labels))
-    return session.execute(_GEOJSON_SQL, params).scalar_one()
+    row = session.execute(_GEOJSON_SQL, params).one()
+    return int(row.version), row.body
 
 
 # --- clusters ------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Decide in PostGIS which department is responsible for a point and a category."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,32 +40,55 @@ _ROUTE_SQL = text(
         FROM areas a, pt
         WHERE a.jurisdiction_id = :jid AND ST_Covers(a.geom, pt.g)
     ),
-    candidates AS (
-        -- rules of the areas that cover the point (index on area_id) ...
-        SELECT r.id, r.department_id, r.category_id, r.valid_from, r.valid_until,
-               h.id AS area_id, h.name, h.kind, h.rank, h.area_m2
-        FROM hit h JOIN routing_rules r ON r.area_id = h.id
-        UNION ALL
-        -- ... and the town-wide ones (partial index), if the point is in the town at all
-        SELECT r.id, r.department_id, r.category_id, r.valid_from, r.valid_until, NULL, NULL, NULL, NULL, NULL
-        FROM routing_rules r
-        WHERE r.jurisdiction_id = :jid AND r.area_id IS NULL AND EXISTS (SELECT 1 FROM hit)
+    best AS (
+        SELECT c.* FROM (
+            -- rules of the areas that cover the point (index on area_id) ...
+            SELECT r.id, r.department_id, r.category_id, r.valid_from, r.valid_until,
+                   h.id AS area_id, h.name, h.kind, h.rank, h.area_m2
+            FROM hit h JOIN routing_rules r ON r.area_id = h.id
+            UNION ALL
+            -- ... and the town-wide ones (partial index), if the point is in the town at all
+            SELECT r.id, r.department_id, r.category_id, r.valid_from, r.valid_until, NULL, NULL, NULL, NULL, NULL
+            FROM routing_rules r
+            WHERE r.jurisdiction_id = :jid AND r.area_id IS NULL AND EXISTS (SELECT 1 FROM hit)
+        ) AS c
+        WHERE (c.category_id IS NULL OR c.category_id = :cid)
+          AND (c.valid_from IS NULL OR c.valid_from <= :day)
+          AND (c.valid_until IS NULL OR c.valid_until >= :day)
+        ORDER BY (c.area_id IS NULL), c.rank DESC, c.area_m2 ASC, c.area_id ASC, (c.category_id IS NULL),
+                 (c.valid_from IS NULL AND c.valid_until IS NULL), c.id
+        LIMIT 1
     )
     SELECT
         (SELECT id FROM hit ORDER BY rank DESC, area_m2 ASC, id ASC LIMIT 1) AS innermost_area_id,
-        c.id AS rule_id, c.department_id, d.code AS department_code,
-        c.name AS area_name, c.kind AS area_kind, cat.code AS category_code
-    FROM candidates c
-    JOIN departments d ON d.id = c.department_id
-    LEFT JOIN categories cat ON cat.id = c.category_id
-    WHERE (c.category_id IS NULL OR c.category_id = :cid)
-      AND (c.valid_from IS NULL OR c.valid_from <= :day)
-      AND (c.valid_until IS NULL OR c.valid_until >= :day)
-    ORDER BY (c.area_id IS NULL), c.rank DESC, c.area_m2 ASC, c.area_id ASC, (c.category_id IS NULL),
-             (c.valid_from IS NULL AND c.valid_until IS NULL), c.id
-    LIMIT 1
+        b.id AS rule_id, b.department_id,
+        (SELECT d.code FROM departments d WHERE d.id = b.department_id) AS department_code,
+        b.name AS area_name, b.kind AS area_kind,
+        (SELECT cat.code FROM categories cat WHERE cat.id = b.category_id) AS category_code
+    FROM best b
     """
 )
+
+# The same statement in psycopg's placeholder style, for the driver-level fast path.
+_ROUTE_SQL_DRIVER = re.sub(r"(?<!:):(\w+)", r"%(\1)s", _ROUTE_SQL.text)
+
+
+def _fetch_route(session: Session, params: dict):
+    """Run the routing query in the session's transaction.
+
+    Routing sits inside every submission, so it goes straight to the psycopg
+    connection underneath the session (same connection, same transaction), which
+    saves SQLAlchemy's per-statement overhead (about a third of a raw lookup).
+    """
+    driver = session.connection().connection.driver_connection
+    if type(driver).__module__.split(".")[0] == "psycopg":  # psycopg 3 (psycopg2 takes the general path)
+        from psycopg.rows import dict_row
+
+        with driver.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(_ROUTE_SQL_DRIVER, params)
+            return cursor.fetchone()
+    return session.execute(_ROUTE_SQL, params).mappings().first()
+
 
 _INSIDE_SQL = text(
     "SELECT EXISTS (SELECT 1 FROM areas WHERE jurisdiction_id = :jid "
@@ -82,7 +106,7 @@ def route_point(session: Session, jurisdiction_id: int, category_id: int, lon: f
     and ``NoRoutingRule`` when the town has no rule that applies (no fallback).
     """
     params = {"jid": jurisdiction_id, "cid": category_id, "lon": lon, "lat": lat, "day": on or date.today()}
-    row = session.execute(_ROUTE_SQL, params).mappings().first()
+    row = _fetch_route(session, params)
     if row is None:
         if not session.execute(_INSIDE_SQL, params).scalar():
             raise OutsideJurisdiction()

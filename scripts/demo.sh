@@ -40,8 +40,7 @@ trap cleanup INT TERM EXIT
 
 "$BIN/python" scripts/mailcatcher.py --host "$SMTP_HOST" --port "$SMTP_PORT" --dir "$MAILCATCHER_DIR" & pids+=($!)
 "$BIN/flask" worker & pids+=($!)
-"$BIN/flask" outbox-relay --interval 15 & pids+=($!)
-"$BIN/flask" scheduler & pids+=($!)  # digests, reminders, retention (and another relay sweep)
+"$BIN/flask" scheduler & pids+=($!)  # outbox relay sweep, digests, reminders, retention
 "$BIN/gunicorn" --no-control-socket --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - \
     --access-logformat '%(h)s "%(r)s" %(s)s %(b)s %(L)ss' "app:create_app()" & pids+=($!)
 
@@ -49,6 +48,10 @@ cat <<MSG
 
   Mängelmelder demo is running:  $BASE_URL
   Report a defect:               $BASE_URL/melden
+  Public map / list:             $BASE_URL/karte   $BASE_URL/meldungen
+  Staff sign-in:                 $BASE_URL/intern/anmelden   (accounts and password above)
+  Service catalog:               $BASE_URL/leistungen
+  Open311 API:                   $BASE_URL/open311/v2/discovery.json   (API key above)
   Mails sent by the demo:        $BASE_URL/_demo/mails   (files in $MAILCATCHER_DIR)
   Stop with Ctrl-C.
 

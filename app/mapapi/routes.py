@@ -4,12 +4,15 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Blueprint, Response, g, request
+import time
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.errors import DomainError
-from app.jurisdictions.models import Category, Department, Jurisdiction
+from app.jurisdictions.models import Category, Department
 from app.jurisdictions.queries import jurisdiction_by_slug
 from app.mapapi import params
 from app.mapapi.replica import read_session
@@ -30,11 +33,35 @@ def _locale() -> str:
     return g.get("locale", "de")
 
 
-def _jurisdiction() -> Jurisdiction:
-    return jurisdiction_by_slug(request.args.get("jurisdiction_id") or None)
+@dataclass(frozen=True)
+class Town:
+    """What the map API needs of a town: its id (looked up once per process and slug)."""
+
+    id: int
 
 
-def _category(jurisdiction: Jurisdiction) -> Category | None:
+_TOWN_CACHE_SECONDS = 60.0
+
+
+def _jurisdiction() -> Town:
+    """The town of ``jurisdiction_id`` (default: DEFAULT_JURISDICTION); NotFound if unknown.
+
+    Towns do not change while a map is being panned: the slug's id is kept for a
+    minute per process, which saves a query on every map request.
+    """
+    slug = request.args.get("jurisdiction_id") or current_app.config["DEFAULT_JURISDICTION"]
+    cache = current_app.extensions.setdefault("mapapi_towns", {})
+    hit = cache.get(slug)
+    now = time.monotonic()
+    if hit is None or hit[1] < now:
+        hit = (Town(jurisdiction_by_slug(slug).id), now + _TOWN_CACHE_SECONDS)
+        if len(cache) > 1000:  # unknown slugs are refused above, so this only bounds real towns
+            cache.clear()
+        cache[slug] = hit
+    return hit[0]
+
+
+def _category(jurisdiction: Town) -> Category | None:
     code = request.args.get("category", "").strip()
     if not code:
         return None
@@ -66,7 +93,7 @@ def _statuses() -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
-def _department(jurisdiction: Jurisdiction) -> Department | None:
+def _department(jurisdiction: Town) -> Department | None:
     code = request.args.get("department", "").strip()
     if not code:
         return None
@@ -78,7 +105,7 @@ def _department(jurisdiction: Jurisdiction) -> Department | None:
     return department
 
 
-def _map_filter(jurisdiction: Jurisdiction) -> mapqueries.MapFilter:
+def _map_filter(jurisdiction: Town) -> mapqueries.MapFilter:
     category = _category(jurisdiction)
     department = _department(jurisdiction)
     return mapqueries.MapFilter(
@@ -112,9 +139,10 @@ def _not_modified(etag: str, max_age: int) -> Response | None:
     return None
 
 
-def _view_etag(jurisdiction: Jurisdiction, kind: str) -> str:
+def _view_etag(jurisdiction: Town, kind: str, version: int | None = None) -> str:
     """The map version of the town plus every parameter and the language: unchanged data, same tag."""
-    version = mapqueries.map_version(read_session(), jurisdiction.id)
+    if version is None:
+        version = mapqueries.map_version(read_session(), jurisdiction.id)
     args = json.dumps(sorted(request.args.items(multi=True)), ensure_ascii=False)
     digest = hashlib.blake2b(f"{kind}|{args}|{_locale()}".encode(), digest_size=10).hexdigest()
     return f"{kind}-{jurisdiction.id}-{version}-{digest}"
@@ -190,13 +218,16 @@ def reports_geojson():
     bbox = params.bbox_arg()
     limit = params.int_arg("limit", 1, mapqueries.MAX_FEATURES, default=mapqueries.MAX_FEATURES)
     filters = _map_filter(jurisdiction)
-    etag = _view_etag(jurisdiction, "reports")
-    cached = _not_modified(etag, MAP_MAX_AGE)
-    if cached is not None:
-        return cached
-    body = mapqueries.reports_geojson(read_session(), jurisdiction.id, bbox, filters, locale=_locale(),
-                                      url_prefix=_report_url_prefix(), status_labels=_status_labels(), limit=limit)
-    return _json(body, MAP_MAX_AGE, etag=etag, mimetype="application/geo+json")
+    if request.if_none_match:
+        # A client with a copy: one small query decides whether it is still current.
+        cached = _not_modified(_view_etag(jurisdiction, "reports"), MAP_MAX_AGE)
+        if cached is not None:
+            return cached
+    version, body = mapqueries.reports_geojson(read_session(), jurisdiction.id, bbox, filters, locale=_locale(),
+                                               url_prefix=_report_url_prefix(), status_labels=_status_labels(),
+                                               limit=limit)
+    return _json(body, MAP_MAX_AGE, etag=_view_etag(jurisdiction, "reports", version),
+                 mimetype="application/geo+json")
 
 
 @bp.get("/clusters.geojson")
