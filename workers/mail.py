@@ -11,6 +11,7 @@ import email.generator
 import io
 import re
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
@@ -76,6 +77,9 @@ class MailSession:
                 client.ehlo()
             if config.get("SMTP_USER"):
                 client.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+            # The message and its final "." go out as two writes; with Nagle's algorithm
+            # the second waits for the server's delayed ACK of the first (~40 ms a mail).
+            client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"{type(exc).__name__}: {exc}", connection_failed=True) from exc
         self.client = client
