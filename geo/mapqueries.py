@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.driver import fetch_one
+
 MAX_FEATURES = 5000
 HALF_WORLD = 20037508.342789244
 WORLD = 2 * HALF_WORLD
@@ -142,8 +144,8 @@ def reports_geojson(session: Session, jurisdiction_id: int, bbox: tuple[float, f
     """
     params = bbox_params(jurisdiction_id, bbox, filters, limit)
     params.update(url_prefix=url_prefix, english=locale == "en", labels=json.dumps(status_labels))
-    row = session.execute(_GEOJSON_SQL, params).one()
-    return int(row.version), row.body
+    row = fetch_one(session, _GEOJSON_SQL, params)
+    return int(row["version"]), row["body"]
 
 
 # --- clusters ------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """Decide in PostGIS which department is responsible for a point and a category."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from geo.driver import fetch_one
 
 
 class OutsideJurisdiction(Exception):
@@ -69,27 +70,6 @@ _ROUTE_SQL = text(
     """
 )
 
-# The same statement in psycopg's placeholder style, for the driver-level fast path.
-_ROUTE_SQL_DRIVER = re.sub(r"(?<!:):(\w+)", r"%(\1)s", _ROUTE_SQL.text)
-
-
-def _fetch_route(session: Session, params: dict):
-    """Run the routing query in the session's transaction.
-
-    Routing sits inside every submission, so it goes straight to the psycopg
-    connection underneath the session (same connection, same transaction), which
-    saves SQLAlchemy's per-statement overhead (about a third of a raw lookup).
-    """
-    driver = session.connection().connection.driver_connection
-    if type(driver).__module__.split(".")[0] == "psycopg":  # psycopg 3 (psycopg2 takes the general path)
-        from psycopg.rows import dict_row
-
-        with driver.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(_ROUTE_SQL_DRIVER, params)
-            return cursor.fetchone()
-    return session.execute(_ROUTE_SQL, params).mappings().first()
-
-
 _INSIDE_SQL = text(
     "SELECT EXISTS (SELECT 1 FROM areas WHERE jurisdiction_id = :jid "
     "AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)))"
@@ -106,7 +86,8 @@ def route_point(session: Session, jurisdiction_id: int, category_id: int, lon: f
     and ``NoRoutingRule`` when the town has no rule that applies (no fallback).
     """
     params = {"jid": jurisdiction_id, "cid": category_id, "lon": lon, "lat": lat, "day": on or date.today()}
-    row = _fetch_route(session, params)
+    # Inside every submission: straight on the psycopg connection (same transaction).
+    row = fetch_one(session, _ROUTE_SQL, params)
     if row is None:
         if not session.execute(_INSIDE_SQL, params).scalar():
             raise OutsideJurisdiction()

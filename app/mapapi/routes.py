@@ -24,8 +24,10 @@ from geo.nearby import open_reports_nearby
 
 bp = Blueprint("mapapi", __name__, url_prefix="/api/v1")
 
-# How long browsers and proxies may reuse an answer without asking again.
-MAP_MAX_AGE = 30
+# How long browsers and proxies may reuse an answer without asking again. Map data is
+# always revalidated (max-age 0): the ETag makes an unchanged view a cheap 304, and a
+# new report shows at once. Addresses change rarely.
+MAP_MAX_AGE = 0
 GEOCODE_MAX_AGE = 3600
 
 
@@ -119,7 +121,7 @@ def _map_filter(jurisdiction: Town) -> mapqueries.MapFilter:
 def _json(body: str | bytes, max_age: int, etag: str | None = None, mimetype: str = "application/json") -> Response:
     """A cacheable answer; 304 without a body when the client's ETag still matches."""
     response = Response(body, mimetype=mimetype)
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Cache-Control"] = f"public, max-age={max_age}" if max_age else "public, no-cache"
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
     if etag:
@@ -134,7 +136,7 @@ def _not_modified(etag: str, max_age: int) -> Response | None:
     if request.if_none_match and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
         response.set_etag(etag, weak=True)
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        response.headers["Cache-Control"] = f"public, max-age={max_age}" if max_age else "public, no-cache"
         return response
     return None
 
@@ -257,6 +259,28 @@ def tile(z: int, x: int, y: int):
         return cached
     body = mapqueries.tile_mvt(read_session(), jurisdiction.id, z, x, y, filters)
     return _json(body, MAP_MAX_AGE, etag=etag, mimetype="application/vnd.mapbox-vector-tile")
+
+
+@bp.after_request
+def _end_read_transaction(response):
+    """End the read-only transaction with COMMIT rather than the teardown's ROLLBACK.
+
+    psycopg forgets every server-side prepared statement of a connection on ROLLBACK,
+    so map queries would be planned afresh on every request; after COMMIT they stay
+    prepared and PostgreSQL can reuse a generic plan. Nothing was written here.
+    Skipped under TESTING: the test fixtures isolate tests by rolling back, and a
+    commit here would make data a test created for itself permanent.
+    """
+    from app.db import db
+
+    if current_app.config.get("TESTING"):
+        return response
+    session = read_session()
+    if not (session.new or session.dirty or session.deleted):
+        session.commit()
+    if session is not db.session and not (db.session.new or db.session.dirty or db.session.deleted):
+        db.session.commit()
+    return response
 
 
 def init_app(app) -> None:
