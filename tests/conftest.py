@@ -125,14 +125,20 @@ _TABLES_WRITTEN_BY_TESTS = ("outbox_messages", "status_changes", "photos", "repo
 @pytest.fixture
 def committing(app, redis_server, smtp_server, media_dir):
     """For tests that must really commit (workers see other connections' data):
-    afterwards the report tables, the queue, the mailbox and photo storage are emptied."""
+    the report tables, the queue and the mailbox start empty and are emptied again
+    afterwards (before too: a test may start after one that committed without this)."""
     smtp_server.clear()
     redis_server.client().flushdb()
-    with app.app_context():
-        yield app
+
+    def empty_report_tables():
         db.session.remove()
         with db.engine.begin() as conn:
             conn.execute(text("TRUNCATE " + ", ".join(_TABLES_WRITTEN_BY_TESTS) + " RESTART IDENTITY CASCADE"))
+
+    with app.app_context():
+        empty_report_tables()
+        yield app
+        empty_report_tables()
     redis_server.client().flushdb()
     smtp_server.clear()
     smtp_server.refusing = False
