@@ -1,7 +1,5 @@
-"""`flask` commands: migrations, demo data, worker, outbox relay."""
+"""`flask` commands: migrations, demo data, worker (the relay sweep is `flask scheduler`)."""
 from __future__ import annotations
-
-import time
 
 import click
 from flask import Flask, current_app
@@ -53,21 +51,3 @@ def init_app(app: Flask) -> None:
         queues = [get_queue(name) for name in QUEUES]
         SimpleWorker(queues, connection=redis(), serializer=JSONSerializer).work(
             burst=burst, with_scheduler=with_scheduler, logging_level=current_app.config["LOG_LEVEL"])
-
-    @app.cli.command("outbox-relay")
-    @click.option("--interval", default=30.0, help="Seconds between sweeps.")
-    @click.option("--once", is_flag=True, help="Sweep once and exit (for cron).")
-    def outbox_relay(interval: float, once: bool):
-        """Enqueue outbox messages that did not reach the queue (e.g. Redis was down)."""
-        from app.outbox.relay import sweep
-
-        while True:
-            try:
-                count = sweep()
-                if count:
-                    click.echo(f"re-enqueued {count} outbox messages")
-            except Exception as exc:  # keep sweeping: Redis or the DB may come back
-                click.echo(f"sweep failed: {type(exc).__name__}: {exc}", err=True)
-            if once:
-                return
-            time.sleep(interval)

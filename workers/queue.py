@@ -1,9 +1,9 @@
-"""Queue names, the Redis connection and the retry policy, in one place."""
+"""Queue names and the Redis connection, in one place."""
 from __future__ import annotations
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue
 from rq.serializers import JSONSerializer
 
 # Queue names, most urgent first: a worker drains "mail" before "default".
@@ -14,13 +14,8 @@ QUEUES = (QUEUE_MAIL, QUEUE_DEFAULT)
 # Retries of a message whose channel failed (SMTP refused, webhook down) are kept in
 # the outbox row itself (attempts, next_attempt_at; settings OUTBOX_MAX_ATTEMPTS,
 # OUTBOX_RETRY_BASE_SECONDS, OUTBOX_RETRY_CAP_SECONDS in workers/settings.py): after the
-# last try the row is parked as "failed" for an admin. RQ's own Retry is only for
-# the scheduled jobs below, which are idempotent.
-RETRY_INTERVALS = [10, 30, 120, 600, 1800]
-
-
-def retry_policy() -> Retry:
-    return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+# last try the row is parked as "failed" for an admin. RQ's own Retry is
+# not used: a lost or repeated job cannot change how often a message is sent.
 
 
 def connect(url: str) -> Redis:

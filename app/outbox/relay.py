@@ -10,7 +10,7 @@ While a drain job waits in the queue, further commits do not add another one (a
 Redis flag, cleared when the job starts), so 500 commits per second cost 500 cheap
 ``SET NX`` calls, not 500 jobs. If Redis is down at commit time nothing is lost:
 the rows simply stay pending and the periodic sweep (``flask scheduler`` or
-``flask outbox-relay``) wakes a worker once Redis is back.
+``flask scheduler``) wakes a worker once Redis is back.
 """
 from __future__ import annotations
 
