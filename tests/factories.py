@@ -29,6 +29,14 @@ def department(code: str) -> Department:
     return db.session.scalar(select(Department).where(Department.code == code))
 
 
+def routed(decision):
+    """A routing decision with its department's code, which the assertions read best."""
+    from dataclasses import asdict
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**asdict(decision), department_code=db.session.get(Department, decision.department_id).code)
+
+
 def make_report(point=HARSEWINKEL, category_code="schlagloch", description="Tiefes Loch in der Fahrbahn",
                 email=None, photos=(), **extra):
     data = ReportInput(category_code=category_code, description=description, lon=point[0], lat=point[1],

@@ -5,13 +5,13 @@ import pytest
 
 from app.errors import ValidationFailed
 from geo.routing import OutsideJurisdiction, route_point
-from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, TWENTY_KM_AWAY, category, make_report, town
+from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, TWENTY_KM_AWAY, category, make_report, routed, town
 
 
 def route(point, code):
     from app.db import db
 
-    return route_point(db.session, town().id, category(code).id, point[0], point[1])
+    return routed(route_point(db.session, town().id, category(code).id, point[0], point[1]))
 
 
 def test_spielplatz_in_marienfeld_goes_to_bauhof_marienfeld(db_session):

@@ -76,6 +76,8 @@ def load_sample_reports(session, jurisdiction: Jurisdiction, count: int = 200, s
     """Spread ``count`` routed reports over the town, in a mix of statuses (flushes)."""
     rng = random.Random(seed)
     categories = list(session.scalars(select(Category).where(Category.jurisdiction_id == jurisdiction.id)))
+    department_codes = dict(session.execute(select(Department.id, Department.code)
+                                            .where(Department.jurisdiction_id == jurisdiction.id)).all())
     boundary = town.areas()[0]["geom"]
     minx, miny, maxx, maxy = boundary.bounds
     statuses = [code for code, weight in STATUS_MIX for _ in range(weight)]
@@ -93,7 +95,7 @@ def load_sample_reports(session, jurisdiction: Jurisdiction, count: int = 200, s
         if not boundary.contains(point):
             continue
         category = rng.choice(categories)
-        decision = route_point(session, jurisdiction.id, category.id, point.x, point.y)
+        decision = route_point(session, jurisdiction.id, category.id, point.x, point.y, category_code=category.code)
         created = dates[made]
         status = rng.choice(statuses)
         made += 1
@@ -114,7 +116,7 @@ def load_sample_reports(session, jurisdiction: Jurisdiction, count: int = 200, s
                 old_status="eingegangen", new_status=status, public_note=STATUS_NOTES[status],
                 detail="Straßen.NRW" if status == "nicht_zustaendig" else
                 ("Kein Mangel erkennbar" if status == "abgelehnt" else ""),
-                actor=f"demo:{decision.department_code}", created_at=changed))
+                actor=f"demo:{department_codes[decision.department_id]}", created_at=changed))
             report.status_changed_at = changed
             report.updated_at = changed
         session.add(report)

@@ -165,7 +165,8 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     resolve_location(jurisdiction, data)
     processed = process_uploads(data.photos)
     try:
-        decision = route_point(db.session, jurisdiction.id, category.id, data.lon, data.lat)
+        decision = route_point(db.session, jurisdiction.id, category.id, data.lon, data.lat,
+                               category_code=category.code)
     except OutsideJurisdiction:
         raise ValidationFailed([DomainError(
             _l("Dieser Ort liegt außerhalb des Stadtgebiets (%(town)s). Bitte setzen Sie die Markierung innerhalb des Stadtgebiets.",

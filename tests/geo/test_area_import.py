@@ -16,7 +16,7 @@ from app.jurisdictions.models import Area, RoutingRule
 from geo.areaimport import AreaImportError, import_areas, parse_feature_collection
 from geo.routing import OutsideJurisdiction, route_point
 from geo.validation import validate_routing
-from tests.factories import category, department, town
+from tests.factories import category, department, routed, town
 
 DATA = Path(__file__).parent / "data"
 
@@ -41,7 +41,7 @@ def _route_table():
     for point in points:
         for code in ("spielplatz", "schlagloch", "gruenflaeche"):
             try:
-                decision = route_point(db.session, town().id, category(code).id, *point)
+                decision = routed(route_point(db.session, town().id, category(code).id, *point))
                 table[point, code] = (decision.department_code, decision.area_id, decision.rule_id)
             except OutsideJurisdiction:
                 table[point, code] = None
@@ -92,7 +92,7 @@ def test_rules_keep_working_after_replacing_an_area(db_session):
     rule_ids = set(db.session.scalars(select(RoutingRule.id).where(RoutingRule.area_id.is_not(None))))
     import_areas(db.session, town().id, UTM32.read_bytes(), replace=True)
     assert set(db.session.scalars(select(RoutingRule.id).where(RoutingRule.area_id.is_not(None)))) == rule_ids
-    decision = route_point(db.session, town().id, category("spielplatz").id, 8.284, 51.937)
+    decision = routed(route_point(db.session, town().id, category("spielplatz").id, 8.284, 51.937))
     assert decision.department_code == "bauhof-marienfeld"
 
 

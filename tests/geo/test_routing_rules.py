@@ -14,11 +14,11 @@ from app.jurisdictions.models import Area, Category, RoutingRule
 from geo.areas import insert_area
 from geo.rerouting import plan_rerouting
 from geo.routing import NoRoutingRule, OutsideJurisdiction, route_point
-from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, TWENTY_KM_AWAY, category, department, town
+from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, TWENTY_KM_AWAY, category, department, routed, town
 
 
 def route(point, code, on=None):
-    return route_point(db.session, town().id, category(code).id, point[0], point[1], on=on)
+    return routed(route_point(db.session, town().id, category(code).id, point[0], point[1], on=on))
 
 
 def add_area(code, geom, kind="custom", name=None):
