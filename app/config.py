@@ -65,11 +65,16 @@ def load_config(overrides: dict | None = None) -> dict:
         # breaks multi-worker gunicorn sessions: production must set SECRET_KEY.
         config["SECRET_KEY"] = secrets.token_hex(32)
     config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
-    binds = {}
-    if config.get("DATABASE_REPLICA_URL"):
-        binds["replica"] = config["DATABASE_REPLICA_URL"]
-    config.setdefault("SQLALCHEMY_BINDS", binds)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # The map API's reads (app.mapapi.replica): a pool of read-only connections in autocommit,
+    # on the replica if there is one. Each map request is one statement, so autocommit gives
+    # it a consistent snapshot without a BEGIN/COMMIT round trip each, and psycopg's prepared
+    # statements survive between requests (a ROLLBACK would drop them).
+    config.setdefault("SQLALCHEMY_BINDS", {"read": {
+        "url": config.get("DATABASE_REPLICA_URL") or config["SQLALCHEMY_DATABASE_URI"],
+        "isolation_level": "AUTOCOMMIT", "pool_pre_ping": True,
+        "connect_args": {"options": "-c default_transaction_read_only=on"},
+    }})
     config.setdefault("MAX_CONTENT_LENGTH", int(config["MAX_PHOTO_BYTES"]) * int(config["MAX_PHOTOS_PER_REPORT"]) + 1024 * 1024)
     if not config["RATELIMIT_STORAGE_URI"]:
         redis_url = str(config["REDIS_URL"])

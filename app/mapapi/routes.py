@@ -261,28 +261,6 @@ def tile(z: int, x: int, y: int):
     return _json(body, MAP_MAX_AGE, etag=etag, mimetype="application/vnd.mapbox-vector-tile")
 
 
-@bp.after_request
-def _end_read_transaction(response):
-    """End the read-only transaction with COMMIT rather than the teardown's ROLLBACK.
-
-    psycopg forgets every server-side prepared statement of a connection on ROLLBACK,
-    so map queries would be planned afresh on every request; after COMMIT they stay
-    prepared and PostgreSQL can reuse a generic plan. Nothing was written here.
-    Skipped under TESTING: the test fixtures isolate tests by rolling back, and a
-    commit here would make data a test created for itself permanent.
-    """
-    from app.db import db
-
-    if current_app.config.get("TESTING"):
-        return response
-    session = read_session()
-    if not (session.new or session.dirty or session.deleted):
-        session.commit()
-    if session is not db.session and not (db.session.new or db.session.dirty or db.session.deleted):
-        db.session.commit()
-    return response
-
-
 def init_app(app) -> None:
     from app.mapapi import replica
 

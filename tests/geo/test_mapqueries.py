@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy.exc
 from shapely.geometry import Point, shape
 from sqlalchemy import event, select, text
 
@@ -207,9 +208,10 @@ def test_nearby_endpoint_is_metric_and_public(client):
 
 
 def test_read_queries_go_to_the_replica(committing, database_url, tmp_path):
-    """With DATABASE_REPLICA_URL set, map queries run on the "replica" bind (here: a second,
-    read-only connection pool to the same database, standing in for a streaming replica).
-    libpq's protocol trace of the replica's connections shows what they really ran."""
+    """With DATABASE_REPLICA_URL set, map queries run on the "read" bind, here pointed at the
+    same database under another application_name, standing in for a streaming replica.
+    libpq's protocol trace of that pool's connections shows what they really ran: the map
+    query, in autocommit (no BEGIN), on a connection that refuses writes."""
     from app import create_app
 
     with committing.app_context():
@@ -220,17 +222,22 @@ def test_read_queries_go_to_the_replica(committing, database_url, tmp_path):
                                                  "RATELIMIT_STORAGE_URI", "SECRET_KEY", "BASE_URL",
                                                  "MEDIA_STORAGE_URL")}
     replica_url = database_url + ("&" if "?" in database_url else "?") + "application_name=mm_replica"
-    app = create_app({**config, "DATABASE_REPLICA_URL": replica_url, "SQLALCHEMY_BINDS": {"replica": replica_url}})
+    app = create_app({**config, "DATABASE_REPLICA_URL": replica_url})
     trace_file = (tmp_path / "replica.trace").open("w")
     with app.app_context():
-        event.listen(db.engines["replica"], "connect",
+        assert db.engines["read"].url.query["application_name"] == "mm_replica"
+        event.listen(db.engines["read"], "connect",
                      lambda dbapi_connection, _record: dbapi_connection.pgconn.trace(trace_file.fileno()))
         client = app.test_client()
         features = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}").get_json()["features"]
         assert [f["properties"]["reference"] for f in features] == [reference]
+        with db.engines["read"].connect() as connection:
+            assert connection.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
+            with pytest.raises(sqlalchemy.exc.InternalError, match="read-only transaction"):
+                connection.exec_driver_sql("CREATE TEMP TABLE t (x int)")
         for engine in db.engines.values():
             engine.dispose()
     trace_file.close()
     trace = (tmp_path / "replica.trace").read_text(errors="replace")
-    assert "SET TRANSACTION READ ONLY" in trace
     assert "FeatureCollection" in trace and "ST_MakeEnvelope" in trace
+    assert "BEGIN" not in trace
