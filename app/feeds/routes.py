@@ -33,6 +33,7 @@ def _render(title: str, self_endpoint: str, reports, **values):
                            site_url=absolute_url("public.report_list"))
     response = current_app.response_class(body, mimetype="application/atom+xml")
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.vary.add("Cookie")  # titles and labels follow the language cookie
     return response
 
 

@@ -48,6 +48,7 @@ def page():
         month_chart=Markup(month_chart), category_chart=Markup(category_chart),
         median_chart=Markup(median_chart) if fixed_rows else None))
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.vary.add("Cookie")  # the language may come from the cookie: a cached German page is no English one
     return response
 
 

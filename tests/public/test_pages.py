@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -243,3 +245,154 @@ def test_following_a_report_from_its_page_records_the_opt_in_mail(client, db_ses
                if m.payload.get("report_id") == report.id]
     assert len(confirm) == 1
     assert "Folger@Example.org".lower() not in client.get(path).get_data(as_text=True)
+
+
+# --- every public page in English -------------------------------------------------------------------
+
+class _VisibleText(HTMLParser):
+    """What a visitor reads or hears: text outside <script>/<style> plus the attributes shown or
+    read out (title, alt, aria-label, placeholder, the map script's data-t-* strings)."""
+
+    SHOWN_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder")
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._hidden += 1
+        for name, value in attrs:
+            if value and (name in self.SHOWN_ATTRIBUTES or name.startswith("data-t-")):
+                self.parts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data):
+        if not self._hidden and data.strip():
+            self.parts.append(data)
+
+
+def _visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def _german_ui_strings() -> list[str]:
+    """German msgids of every catalog whose English differs, as fixed text to look for (the
+    longest literal piece of a msgid with placeholders). Three-letter ones ("Art", "Ort") are
+    left out: they turn up in English ("Art. 13 GDPR")."""
+    from babel.messages.pofile import read_po
+
+    from app.config import PROJECT_ROOT
+
+    english: dict[str, set[str]] = {}
+    for po in Path(PROJECT_ROOT, "app").glob("**/translations/en/LC_MESSAGES/messages.po"):
+        with po.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and isinstance(message.id, str):
+                    english.setdefault(message.id, set()).add(message.string)
+    found: set[str] = set()
+    for msgid, strings in english.items():
+        if msgid in strings:  # the same in both languages ("Status", "Graffiti")
+            continue
+        piece = max(re.split(r"%\(\w+\)[sdif]|\{\w*\}", msgid), key=len).strip(" .,:;–-")
+        if len(piece) >= 4:
+            found.add(" ".join(piece.split()))
+    return sorted(found)
+
+
+def _german_in(text: str, german: list[str]) -> list[str]:
+    return [g for g in german if re.search(r"(?<!\w)" + re.escape(g) + r"(?!\w)", text)]
+
+
+def _german_data(session) -> list[str]:
+    """German text that is data, not UI, and has no English in the database: the town's name,
+    department names and category descriptions (citizens' words are German in the test data)."""
+    from app.jurisdictions.models import Category, Department, Jurisdiction
+
+    texts = [*session.scalars(select(Jurisdiction.name)), *session.scalars(select(Department.name)),
+             *session.scalars(select(Category.description))]
+    return sorted({t for t in texts if t}, key=len, reverse=True)
+
+
+@pytest.fixture
+def english_site(client, db_session):
+    """One report with history, a published photo and description, one fixed report, and an
+    alert subscription: the paths of every public page worth reading in English."""
+    from app.alerts.models import AlertSubscription
+
+    report = make_report(point=HARSEWINKEL, category_code="schlagloch", photos=[jpeg_bytes()],
+                         description="Tiefes Loch vor der Schule", address="Münsterstraße 5")
+    change_status(report, "in_bearbeitung", public_note="Bauhof beauftragt", actor="test")
+    report.photos[0].published = True
+    report.description_published = True
+    fixed = make_report(point=GREFFEN, category_code="gully", description="Gully verstopft")
+    change_status(fixed, "erledigt", public_note="Gereinigt", actor="test")
+    db_session.commit()
+    response = client.post("/benachrichtigungen", data={
+        "csrf_token": csrf_token(client, "/benachrichtigungen"), "email": "nachbar@example.org",
+        "where": "ortsteil", "ortsteil": "ortsteil-greffen", "events": ["neu", "erledigt"]})
+    assert response.status_code == 303
+    subscription = db_session.scalar(select(AlertSubscription).order_by(AlertSubscription.id.desc()).limit(1))
+    return {
+        "/": ["Report a problem", "Latest reports", "Skip to content", "Legal notice"],
+        "/melden": ["Send report", "Use my location", "Already reported?", "E-mail address"],
+        "/karte": ["Map of reports", "Legend", "Link to this map view", "reports in this map view"],
+        "/meldungen": ["List of reports", "Newest first", "Apply filter", "All districts"],
+        # The allowed values are the list's URL parameters, which are German words.
+        "/meldungen?status=kaputt": ["The filter contains an error",
+                                     "Unknown status filter. Possible values: offen, erledigt, geschlossen."],
+        f"/meldungen/{report.reference}": ["Reported on", "History", "Follow this report", "In progress",
+                                           "Photo 1 of the report"],
+        f"/meldungen/{fixed.reference}?folgen=angefragt": ["Fixed", "Almost done"],
+        "/meldungen/HW-1999-99999": ["This report does not exist"],
+        f"/verfolgen/{report.tracking_token}": ["Your report", "Publicly visible", "Add a comment or photo"],
+        f"/verfolgen/{report.tracking_token}/ergaenzen": ["Add to your report", "Send comment", "Send photo"],
+        "/transparenz": ["Reports per month", "Median time to fix", "Share fixed", "download as CSV"],
+        "/impressum": ["Legal notice", "The mayor"],
+        "/datenschutz": ["Privacy notice", "What we store", "Your rights", "No third parties"],
+        "/barrierefreiheit": ["Accessibility statement", "Enforcement procedure", "Feedback and contact"],
+        "/benachrichtigungen": ["Alerts for your area", "A radius around an address", "Subscribe to alerts"],
+        "/benachrichtigungen/angefragt": ["Please confirm your e-mail"],
+        f"/benachrichtigungen/bestaetigen/{subscription.token}": ["Alerts confirmed", "Unsubscribe from alerts"],
+        f"/benachrichtigungen/abmelden/{subscription.token}": ["Do you want to stop receiving alerts?",
+                                                               "Unsubscribe now"],
+    }
+
+
+def test_every_public_page_reads_in_english_when_english_is_chosen(client, db_session, english_site):
+    german = _german_ui_strings()
+    data = _german_data(db_session)
+    client.get("/?lang=en")  # the choice is kept in a cookie from here on
+    for path, english in english_site.items():
+        response = client.get(path)
+        assert response.headers["Content-Language"] == "en", path
+        html = response.get_data(as_text=True)
+        assert '<html lang="en"' in html, path
+        text = _visible_text(html)
+        for value in data:
+            text = text.replace(value, "")
+        missing = [e for e in english if e not in text]
+        assert missing == [], f"{path}: no {missing} in {text[:2000]}"
+        for expected in english:
+            text = text.replace(expected, "")
+        assert _german_in(text, german) == [], f"{path}: German UI text on the English page"
+        assert "Sign out" not in text, path  # the staff area's "Abmelden" must not leak into public pages
+
+    feed = client.get("/feeds/meldungen.atom").get_data(as_text=True)
+    assert "<title>Problem reporter Stadt Harsewinkel: reports</title>" in feed
+    assert "In progress" in feed and "Pothole" in feed
+
+
+def test_the_german_check_sees_german_pages(client, english_site):
+    """The check above is not vacuous: the same pages in German are full of the strings it looks for."""
+    german = _german_ui_strings()
+    client.get("/?lang=de")
+    for path in english_site:
+        text = _visible_text(client.get(path).get_data(as_text=True))
+        assert len(_german_in(text, german)) >= 2, path

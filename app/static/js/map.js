@@ -15,13 +15,20 @@
   var layer = L.layerGroup().addTo(map);
   var controller = null;
   var timer = null;
+  var moving = false;
+  // The report marker whose popup is open. Opening a popup near the edge pans the map, and the
+  // reload after that pan must not take the marker (and so the popup) away under the reader.
+  var openMarker = null;
   var FILTERS = ["kategorie", "status"];
 
   function t(key, n) { return (d["t" + key] || "").replace("{n}", n); }
 
   var start = new URLSearchParams(window.location.search);
   var lat = parseFloat(start.get("lat")), lon = parseFloat(start.get("lon")), zoom = parseInt(start.get("z"), 10);
-  if (isFinite(lat) && isFinite(lon)) { map.setView([lat, lon], isFinite(zoom) ? zoom : map.getZoom()); }
+  // The start view is not a move the visitor made: no animation (and no second load after it).
+  if (isFinite(lat) && isFinite(lon)) {
+    map.setView([lat, lon], isFinite(zoom) ? zoom : map.getZoom(), { animate: false });
+  }
 
   function filterValues() {
     var values = {};
@@ -105,7 +112,9 @@
       icon: L.divIcon({ html: label, className: "marker-cluster", iconSize: [size, size] }),
       title: t("Cluster", n), keyboard: true, riseOnHover: true
     });
-    marker.on("click", function () {
+    marker.on("click", function zoomIn() {
+      // Leaflet silently drops a setView while a zoom animation runs: zoom in once the map is at rest.
+      if (moving) { map.once("moveend", zoomIn); return; }
       map.setView(marker.getLatLng(), Math.min(map.getZoom() + 2, map.getMaxZoom()));
     });
     return marker;
@@ -118,11 +127,15 @@
       title: title, keyboard: true
     });
     marker.bindPopup(function () { return popupFor(reference); }, { maxWidth: 260 });
+    marker.on("popupopen", function () { openMarker = marker; });
+    marker.on("popupclose", function () { if (openMarker === marker) { openMarker = null; } });
     return marker;
   }
 
   function draw(features, mode) {
-    layer.clearLayers();
+    var kept = openMarker;
+    var keptStays = false;
+    layer.eachLayer(function (m) { if (m !== kept) { layer.removeLayer(m); } });
     var shown = 0;
     features.forEach(function (f) {
       var p = f.properties || {};
@@ -132,10 +145,15 @@
       } else if (p.reference) {
         var kind = mode === "reports" ? (p.status_closed || ["erledigt", "nicht_zustaendig", "abgelehnt", "duplikat"].indexOf(p.status) >= 0 ? "closed" : "open") : "single";
         var title = mode === "reports" ? p.category_label + " – " + p.status_label + " (" + p.reference + ")" : t("Report") + " " + p.reference;
-        layer.addLayer(reportMarker(latLngOf(f), p.reference, kind, title));
         shown += 1;
+        if (kept && kept.options.title === title && kept.getLatLng().equals(latLngOf(f))) {
+          keptStays = true;  // the same marker, popup open: leave it as it is
+          return;
+        }
+        layer.addLayer(reportMarker(latLngOf(f), p.reference, kind, title));
       }
     });
+    if (kept && !keptStays) { layer.removeLayer(kept); }
     el.dataset.mode = mode;
     el.dataset.state = "loaded";
     el.dataset.shown = String(shown);
@@ -174,10 +192,23 @@
 
   function refresh() {
     window.clearTimeout(timer);
-    timer = window.setTimeout(function () { updateLinks(); load(); }, 200);
+    timer = window.setTimeout(function () {
+      if (moving) { return; }  // a filter changed mid-animation: the coming moveend loads
+      updateLinks();
+      load();
+    }, 200);
   }
 
-  map.on("moveend", refresh);
+  // A load still pending for the view being left would run mid-animation (Leaflet already
+  // reports the target zoom then) and mark a view "loaded" the map has not reached yet:
+  // drop it, and let the moveend of the new view load that.
+  map.on("movestart", function () {
+    moving = true;
+    window.clearTimeout(timer);
+    if (controller) { controller.abort(); controller = null; }
+    el.dataset.state = "moving";
+  });
+  map.on("moveend", function () { moving = false; refresh(); });
   if (form) {
     form.addEventListener("change", refresh);
     form.addEventListener("submit", function (event) { event.preventDefault(); refresh(); });
