@@ -50,6 +50,15 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "BROWSER_PHOTO_LONG_SIDE": (2000, int),
     # Staff dashboard figures are recomputed in the background when older than this.
     "DASHBOARD_MAX_AGE": (300, int),
+    # Optional staff sign-in through OpenID Connect (app/staff/oidc.py); off while OIDC_ISSUER is empty.
+    "OIDC_ISSUER": ("", str),
+    "OIDC_CLIENT_ID": ("", str),
+    "OIDC_CLIENT_SECRET": ("", str),
+    "OIDC_SCOPES": ("openid email profile", str),
+    "OIDC_ROLE_CLAIM": ("roles", str),
+    "OIDC_ROLE_MAP": ("", str),
+    "OIDC_DEPARTMENT_CLAIM": ("department", str),
+    "OIDC_BUTTON_LABEL": ("", str),
 }
 
 

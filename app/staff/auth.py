@@ -1,4 +1,5 @@
-"""Staff sign-in: accounts with Argon2 hashes, session cookie, roles, throttling, password reset.
+"""Staff sign-in: accounts with Argon2 hashes, session cookie, roles, throttling, password reset,
+and optionally OpenID Connect (``app/staff/oidc.py``, switched on by ``OIDC_ISSUER``).
 
 The interface other features use:
 
@@ -24,10 +25,18 @@ from sqlalchemy import func, select
 from app.db import db, utcnow
 from app.extensions import limiter
 from app.outbox.operations import record_message
-from app.staff import audit
+from app.staff import audit, oidc
 from app.staff.models import ROLES, StaffUser
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/intern")
+
+
+@bp.record_once
+def _check_oidc_settings(state) -> None:
+    # A broken OIDC configuration stops the start with a message naming the setting,
+    # instead of failing on the first person who presses the button.
+    oidc.settings_from(state.app.config)
+
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -170,11 +179,15 @@ def authenticate(username: str, password: str) -> tuple[StaffUser | None, str | 
 
 # --- views --------------------------------------------------------------------
 
+def _login_page(next_url: str | None, error: str | None = None, username: str = "") -> str:
+    return render_template("staff/login.html", next=next_url, error=error, username=username,
+                           oidc_label=oidc.button_label() if oidc.enabled() else None)
+
+
 @bp.get("/anmelden")
 def login():
     # Shown to signed-in staff too: signing in again switches the account.
-    return render_template("staff/login.html", next=_safe_next(request.args.get("next")), error=None,
-                           username="")
+    return _login_page(_safe_next(request.args.get("next")))
 
 
 @bp.post("/anmelden")
@@ -186,9 +199,56 @@ def login_post():
     user, error = authenticate(username, password)
     db.session.commit()  # the throttle state counts even when the sign-in failed
     if user is None:
-        return render_template("staff/login.html", next=next_url, error=error, username=username), 401
+        return _login_page(next_url, error, username), 401
     sign_in(user)
     return redirect(next_url or url_for("staff.queue"), 303)
+
+
+# --- OpenID Connect (optional) -------------------------------------------------
+
+def oidc_redirect_uri() -> str:
+    """The callback address registered at the provider: fixed by BASE_URL, not by the Host header."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("staff_auth.oidc_callback")
+
+
+@bp.get("/anmelden/dienstkonto")
+def oidc_start():
+    """Send the browser to the provider (a link, not a form: CSP form-action allows only this host)."""
+    if not oidc.enabled():
+        abort(404)
+    try:
+        response = oidc.authorization_redirect(oidc_redirect_uri())
+    except oidc.ProviderUnavailable as exc:
+        return _oidc_problem(exc, forget_session=False)
+    session["oidc_next"] = _safe_next(request.args.get("next"))
+    return response
+
+
+@bp.get("/anmelden/dienstkonto/zurueck")
+@limiter.limit(login_rate_limit, key_func=lambda: f"staff-oidc:{request.remote_addr}")
+def oidc_callback():
+    """The provider sends the browser back here with ``code`` and ``state``."""
+    if not oidc.enabled():
+        abort(404)
+    next_url = _safe_next(session.pop("oidc_next", None))
+    try:
+        user = oidc.account_for(oidc.verified_claims())
+    except (oidc.SignInRefused, oidc.ProviderUnavailable) as exc:
+        db.session.commit()  # the audit entry of a refusal stays
+        return _oidc_problem(exc)
+    db.session.commit()
+    sign_in(user)
+    return redirect(next_url or url_for("staff.queue"), 303)
+
+
+def _oidc_problem(exc, forget_session: bool = True):
+    if forget_session:
+        # A failed return from the provider leaves nobody signed in: not the person of an
+        # earlier session in this browser, nor anything half done (state, PKCE verifier).
+        session.clear()
+        g.pop("csrf_token", None)
+        g.pop("staff_user", None)
+    return render_template("staff/oidc_refused.html", message=str(exc.message), status=exc.status), exc.status
 
 
 @bp.post("/abmelden")
@@ -233,6 +293,8 @@ def request_password_reset(username_or_email: str) -> None:
         (func.lower(StaffUser.username) == value) | (func.lower(StaffUser.email) == value)).limit(1))
     if user is None or not user.active or not user.email:
         return
+    if not user.password_hash:
+        return  # accounts of OpenID Connect sign-in have no password here; the provider resets theirs
     # At most one mail per account and ten minutes, however often the form is sent.
     window = int(time.time() // 600)
     record_message("staff_password_reset", f"staff_password_reset:{user.id}:{window}", {"staff_user_id": user.id})

@@ -4,6 +4,8 @@
 (flushes; commit yourself in ``committing`` tests); its password is ``PASSWORD``
 and is also available as ``user.password``. ``login(client, username, password)``
 signs a Flask test client in through the real form (CSRF included).
+``app_with(app, **settings)`` is another app on the same database and services with
+some settings changed (e.g. the OpenID Connect ones).
 """
 from __future__ import annotations
 
@@ -71,3 +73,15 @@ def login(client, username: str, password: str = PASSWORD, *, expect_success: bo
     if expect_success:
         assert response.status_code == 303, f"sign-in of {username!r} failed: {response.status_code}"
     return response
+
+
+_SHARED_SETTINGS = ("TESTING", "SQLALCHEMY_DATABASE_URI", "DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI",
+                    "SMTP_HOST", "SMTP_PORT", "SMTP_TIMEOUT", "MEDIA_STORAGE_URL", "SECRET_KEY", "BASE_URL",
+                    "MAIL_FROM", "LOG_LEVEL")
+
+
+def app_with(app, **settings):
+    """A second app on the session's database and services, with ``settings`` changed."""
+    from app import create_app
+
+    return create_app({**{name: app.config[name] for name in _SHARED_SETTINGS}, **settings})

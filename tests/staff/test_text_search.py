@@ -1,0 +1,113 @@
+"""The queue's text search: served by the trigram GIN indexes of migration 0800, same results as before."""
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ClauseElement, Executable
+from werkzeug.datastructures import MultiDict
+
+from app.db import db
+from app.staff.queries import parse_filters, queue_select
+from tests.factories import GREFFEN, make_report
+from tests.staff.helpers import login, make_staff
+
+TRIGRAM_INDEXES = {"ix_reports_description_trgm", "ix_reports_address_trgm"}
+FILLER_REPORTS = 20_000
+
+
+class _Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON) <select>`` with the select's own bound parameters."""
+
+    inherit_cache = False
+
+    def __init__(self, statement):
+        self.statement = statement
+
+
+@compiles(_Explain)
+def _compile_explain(element, compiler, **kw):
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
+
+
+def _indexes_used(plan: dict) -> set[str]:
+    found = {plan["Index Name"]} if "Index Name" in plan else set()
+    for child in plan.get("Plans", []):
+        found |= _indexes_used(child)
+    return found
+
+
+def _plan(statement) -> dict:
+    raw = db.session.execute(_Explain(statement)).scalar_one()
+    return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+
+
+def _fill_reports(template_id: int, n: int) -> None:
+    """``n`` more reports like ``template_id`` with other texts (one statement; rolled back after the test)."""
+    db.session.execute(text("""
+        INSERT INTO reports (jurisdiction_id, reference, category_id, department_id, routing_explanation, location,
+                             address, description, description_published, hidden, priority, status,
+                             status_changed_at, reporter_email_confirmed, locale, created_at, updated_at)
+        SELECT jurisdiction_id, 'TS-' || lpad(g::text, 8, '0'), category_id, department_id, routing_explanation,
+               location, 'Teststraße ' || (g % 300), 'Meldung ' || g || ' ' || md5(g::text), true, false, 0, status,
+               status_changed_at, false, 'de', created_at - g * interval '1 minute', updated_at
+        FROM reports, generate_series(1, :n) AS g WHERE reports.id = :id"""), {"id": template_id, "n": n})
+    # As on a long-running database: GIN's pending list merged (autovacuum does that) and statistics current.
+    db.session.execute(text("SELECT gin_clean_pending_list('ix_reports_description_trgm'), "
+                            "gin_clean_pending_list('ix_reports_address_trgm')"))
+    db.session.execute(text("ANALYZE reports"))
+
+
+def test_trigram_indexes_exist_and_are_valid(db_session):
+    rows = db.session.execute(text("""
+        SELECT c.relname, i.indisvalid, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = 'reports'::regclass AND c.relname = ANY(:names)"""),
+                              {"names": sorted(TRIGRAM_INDEXES)}).all()
+    assert {r[0] for r in rows} == TRIGRAM_INDEXES
+    for name, valid, definition in rows:
+        assert valid, name
+        assert "USING gin" in definition and "gin_trgm_ops" in definition, definition
+
+
+def test_queue_text_search_uses_the_trigram_indexes(db_session):
+    wanted = make_report(description="Sperrmüll am Waldrand abgeladen")
+    _fill_reports(wanted.id, FILLER_REPORTS)
+    for role in ("dispatcher", "staff"):  # the town-wide queue and a department's queue
+        user = make_staff(role)
+        for term in ("waldrand", "Sperrmüll"):
+            plan = _plan(queue_select(parse_filters(MultiDict({"q": term}), user), user))
+            used = _indexes_used(plan)
+            assert TRIGRAM_INDEXES <= used, (role, term, used)
+            assert "Seq Scan" not in json.dumps(plan), (role, term)
+        rows = db.session.execute(queue_select(parse_filters(MultiDict({"q": "WALDRAND"}), user), user)).all()
+        assert [r.id for r in rows] == [wanted.id]
+
+
+def _refs(body: str) -> list[str]:
+    return re.findall(r'class="report-link">([A-Z]+-\d{4}-\d{6})<', body)
+
+
+def test_text_search_results(client):
+    user = make_staff("dispatcher")
+    login(client, user.username)
+    litter = make_report(point=GREFFEN, category_code="wilder-muell", description="Sperrmüll am Waldrand")
+    lamp = make_report(category_code="strassenlaterne", description="Laterne dunkel", address="Münsterstraße 12")
+    percent = make_report(description="Schild 100% verbogen")
+    underscore = make_report(description="Graffiti a_b an der Wand")
+
+    def search(term: str) -> set[str]:
+        response = client.get("/intern/eingang", query_string={"q": term})
+        assert response.status_code == 200
+        return set(_refs(response.get_data(as_text=True)))
+
+    assert search("waldrand") == {litter.reference}            # inside the description, any case
+    assert search("MÜNSTERSTR") == {lamp.reference}             # inside the address
+    assert search(lamp.reference.lower()) == {lamp.reference}  # the reference, exactly
+    assert search("100%") == {percent.reference}                # % and _ are literal characters, not wildcards
+    assert search("a_b") == {underscore.reference}
+    assert search("%") == {percent.reference}
+    assert search("ab") == set()                                # two characters: still correct (no index needed)
+    assert search("Laterne hell") == set()
