@@ -12,7 +12,8 @@ set-up code for the map and its tile layer - and:
   change to the CSP,
 * replace folium's inline styles with ``static/css/map.css``.
 
-The tile URL and attribution come from TILE_URL / TILE_ATTRIBUTION.
+The tile URL and attribution come from TILE_URL / TILE_ATTRIBUTION; the default
+attribution (OpenStreetMap's) is given in the visitor's language, see ``tile_attribution``.
 """
 from __future__ import annotations
 
@@ -20,11 +21,30 @@ import hashlib
 
 import folium
 from flask import current_app, url_for
+from flask_babel import gettext
+from markupsafe import Markup, escape
+
+from app.config import SETTINGS
 
 # Harsewinkel's centre; the town page could carry its own later.
 DEFAULT_CENTER = (51.962, 8.229)
 DEFAULT_ZOOM = 14
 MAP_ID = "reports"  # folium names the element "map_<id>" and the JS variable alike
+
+
+def tile_attribution() -> str:
+    """The map credit, HTML for Leaflet's attribution control, in the visitor's language.
+
+    A town that sets its own TILE_ATTRIBUTION gets exactly that. The default setting is
+    OpenStreetMap's credit, and that one is written in German ("OpenStreetMap-Mitwirkende"), so
+    it is built here from a translated message instead. Returned as plain text: templates put
+    it into a data attribute, where it must be escaped.
+    """
+    configured = current_app.config["TILE_ATTRIBUTION"]
+    if configured != SETTINGS["TILE_ATTRIBUTION"][0]:
+        return configured
+    link = Markup('<a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>')
+    return str(Markup("&copy; ") + escape(gettext("%(osm)s-Mitwirkende")) % {"osm": link})
 
 
 class LocalAssetsMap(folium.Map):
@@ -55,7 +75,7 @@ def build_map(center: tuple[float, float] = DEFAULT_CENTER, zoom: int = DEFAULT_
     fmap.default_js = [(f"js{i}", url) for i, url in enumerate(scripts)]
     fmap.default_css = [(f"css{i}", url) for i, url in enumerate(styles)]
     fmap._id = map_id
-    tiles = folium.TileLayer(tiles=current_app.config["TILE_URL"], attr=current_app.config["TILE_ATTRIBUTION"],
+    tiles = folium.TileLayer(tiles=current_app.config["TILE_URL"], attr=tile_attribution(),
                              name="Karte", max_zoom=19, min_zoom=min_zoom)
     tiles._id = "base"
     tiles.add_to(fmap)

@@ -74,7 +74,12 @@ def map_script():
     response = current_app.response_class(script, mimetype="text/javascript")
     response.set_etag(mapview.script_etag(script))
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Vary"] = "Cookie"  # the map credit is in the visitor's language (cookie)
     return response.make_conditional(request)
+
+
+# For every template with a map (the staff pages too), not only the public ones.
+bp.add_app_template_global(mapview.tile_attribution)
 
 
 @bp.get("/meldungen")

@@ -15,6 +15,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import limiter
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
+from app.public.mapview import tile_attribution
 from app.reports.models import Photo, Report
 from app.reports.operations import (
     ReportInput, clean_idempotency_key, clean_text, confirm_reporter_email, create_report, find_duplicate_submission,
@@ -102,7 +103,7 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
         "nearbyUrl": "/api/v1/reports/nearby",
         "serviceWorker": url_for("reports.service_worker"),
         "tileUrl": config["TILE_URL"],
-        "tileAttribution": config["TILE_ATTRIBUTION"],
+        "tileAttribution": tile_attribution(),
         "bounds": town_bounds(jurisdiction),
         "maxPhotos": config["MAX_PHOTOS_PER_REPORT"],
         "maxPhotoBytes": config["MAX_PHOTO_BYTES"],

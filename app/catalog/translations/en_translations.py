@@ -10,7 +10,7 @@ T = {
     "„%(name)s“ wird wieder angezeigt.": "“%(name)s” is shown again.",
     "Unbekanntes Format (erlaubt: json, csv).": "Unknown format (allowed: json, csv).",
     "Bitte wählen Sie eine Datei (JSON oder CSV).": "Please choose a file (JSON or CSV).",
-    "Diese Abteilung gibt es nicht.": "This department does not exist.",
+    "Diese Abteilung gibt es nicht.": "There is no such department.",
     "Die Kontaktdaten von „%(name)s“ wurden gespeichert.": "The contact details of “%(name)s” have been saved.",
     "Zeile %(line)s: %(message)s": "Line %(line)s: %(message)s",
     "Die JSON-Datei muss eine Liste von Einträgen sein ([ {...}, {...} ]).":
@@ -56,7 +56,7 @@ T = {
     "Die nächste Prüfung kann nicht vor der letzten liegen.": "The next review cannot be before the last one.",
     "Die Kurzadresse „%(slug)s“ ist schon vergeben.": "The short address “%(slug)s” is already taken.",
     "Die nächste Prüfung muss in der Zukunft liegen.": "The next review must be in the future.",
-    "Diese E-Mail-Adresse ist ungültig.": "This e-mail address is invalid.",
+    "Diese E-Mail-Adresse ist ungültig.": "This e-mail address is not valid.",
     "Die Telefonnummer ist zu lang.": "The phone number is too long.",
     "Der Text ist zu lang.": "The text is too long.",
     "Bitte geben Sie einen Suchbegriff an (höchstens 100 Zeichen).": "Please give a search term (at most 100 characters).",
