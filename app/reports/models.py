@@ -58,6 +58,9 @@ class Report(db.Model):
     priority: Mapped[int] = mapped_column(default=0)
 
     status: Mapped[str] = mapped_column(String(32), default="eingegangen")
+    # Not mapped: ``map_feature`` (revision 0104), the fixed part of the report's GeoJSON
+    # feature, is written by a row trigger whenever location, reference, status or
+    # created_at change, and only read by geo.mapqueries.
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
 

@@ -52,6 +52,34 @@ def test_bbox_geojson_returns_public_reports_in_the_box_only(client):
     assert response.headers["Content-Type"].startswith("application/geo+json")
 
 
+def test_features_follow_every_change_of_their_report(client):
+    """The fixed part of each feature is stored (reports.map_feature, kept by a trigger): after a
+    status change, a moved pin, a bulk UPDATE and a write under another session time zone the
+    endpoint still says exactly what the report's columns say."""
+    report = make_report(point=HARSEWINKEL)
+    other = make_report(point=(HARSEWINKEL[0] + 0.002, HARSEWINKEL[1]))
+    change_status(report, "in_bearbeitung", public_note="Wir kümmern uns", actor="test")
+    moved = (HARSEWINKEL[0] + 0.001, HARSEWINKEL[1] + 0.0005)
+    db.session.execute(text("SET LOCAL TIME ZONE 'America/New_York'"))
+    db.session.execute(text("UPDATE reports SET location = ST_SetSRID(ST_MakePoint(:x, :y), 4326), "
+                            "created_at = timestamptz '2026-03-01 12:34:56.789+01' WHERE id = :id"),
+                       {"x": moved[0], "y": moved[1], "id": report.id})
+    db.session.execute(text("UPDATE reports SET status = 'erledigt' WHERE id IN (:a, :b)"),
+                       {"a": report.id, "b": other.id})
+    db.session.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+    db.session.expire_all()
+    features = _features(client, f"bbox={CENTRE_BBOX}")
+    assert set(features) == {report.reference, other.reference}
+    feature = features[report.reference]
+    assert shape(feature["geometry"]).equals(Point(moved))
+    assert (feature["properties"]["status"], feature["properties"]["status_label"]) == ("erledigt", "Erledigt")
+    assert feature["properties"]["created_at"] == "2026-03-01T11:34:56.789000+00:00"
+    assert features[other.reference]["properties"]["status"] == "erledigt"
+    stored = db.session.execute(text("SELECT map_feature IS NOT NULL FROM reports WHERE id = :id"),
+                                {"id": report.id}).scalar()
+    assert stored
+
+
 def test_bbox_filters_category_status_department_and_age(client):
     pothole = make_report(point=HARSEWINKEL, category_code="schlagloch")
     light = make_report(point=HARSEWINKEL, category_code="strassenlaterne")
