@@ -81,7 +81,7 @@ def load_config(overrides: dict | None = None) -> dict:
     # statements survive between requests (a ROLLBACK would drop them).
     config.setdefault("SQLALCHEMY_BINDS", {"read": {
         "url": config.get("DATABASE_REPLICA_URL") or config["SQLALCHEMY_DATABASE_URI"],
-        "isolation_level": "AUTOCOMMIT", "pool_pre_ping": True,
+        "isolation_level": "AUTOCOMMIT",  # liveness check: app.mapapi.replica, only after idling
         "connect_args": {"options": "-c default_transaction_read_only=on"},
     }})
     config.setdefault("MAX_CONTENT_LENGTH", int(config["MAX_PHOTO_BYTES"]) * int(config["MAX_PHOTOS_PER_REPORT"]) + 1024 * 1024)

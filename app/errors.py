@@ -10,6 +10,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,24 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         message = str(_HTTP_MESSAGES.get(status, exc.name))
         return error_response(status, [{"code": exc.name.lower().replace(" ", "_"), "field": None, "message": message}], message)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError):
+        if not exc.connection_invalidated:
+            return _unexpected(exc)
+        # The connection died under the request (database restarted, network cut);
+        # SQLAlchemy has dropped it from the pool and the next request gets a fresh one.
+        log.warning("database connection lost on %s %s", request.method, request.path)
+        from app.db import db
+
+        db.session.rollback()
+        message = gettext("Die Datenbank war kurz nicht erreichbar. Ihre Eingaben wurden nicht gespeichert. "
+                          "Bitte versuchen Sie es gleich noch einmal.")
+        response, status = error_response(503, [{"code": "unavailable", "field": None, "message": message}],
+                                          message)
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

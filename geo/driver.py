@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from psycopg.rows import dict_row
+import psycopg
+from psycopg.rows import dict_row, tuple_row
 from sqlalchemy import TextClause
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
@@ -20,24 +22,32 @@ def _pyformat(sql: str) -> str:
     return re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
 
 
-def _fetch(session: Session, statement: TextClause, params: dict, first: bool):
-    driver = session.connection().connection.driver_connection
+def _fetch(session: Session, statement: TextClause, params: dict, tuples: bool):
+    connection = session.connection()
+    driver = connection.connection.driver_connection
     if type(driver).__module__.split(".")[0] == "psycopg":  # psycopg 3
-        with driver.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(_pyformat(statement.text), params)
-            return cursor.fetchone() if first else cursor.fetchall()
-    result = session.execute(statement, params).mappings()
-    if first:
-        row = result.first()
-        return dict(row) if row is not None else None
-    return [dict(row) for row in result]
+        sql = _pyformat(statement.text)
+        try:
+            with driver.cursor(row_factory=tuple_row if tuples else dict_row) as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        except psycopg.Error as error:
+            # What SQLAlchemy does for its own statements: a dead connection leaves the
+            # pool, and the error says so (app.errors answers 503 rather than 500).
+            lost = driver.broken or driver.closed
+            if lost:
+                connection.invalidate(error)
+            raise DBAPIError.instance(sql, params, error, psycopg.Error, connection_invalidated=lost) from error
+    result = session.execute(statement, params)
+    return [tuple(row) for row in result] if tuples else [dict(row) for row in result.mappings()]
 
 
 def fetch_all(session: Session, statement: TextClause, params: dict) -> list[dict]:
     """Every row of ``statement`` as dicts, in the session's transaction."""
-    return _fetch(session, statement, params, first=False)
+    return _fetch(session, statement, params, tuples=False)
 
 
-def fetch_one(session: Session, statement: TextClause, params: dict) -> dict | None:
-    """The first row of ``statement`` as a dict (or None), in the session's transaction."""
-    return _fetch(session, statement, params, first=True)
+def fetch_tuples(session: Session, statement: TextClause, params: dict) -> list[tuple]:
+    """Every row of ``statement`` as plain tuples (the cheapest to make), in the session's transaction."""
+    return _fetch(session, statement, params, tuples=True)
+

@@ -267,5 +267,44 @@ def test_read_queries_go_to_the_replica(committing, database_url, tmp_path):
             engine.dispose()
     trace_file.close()
     trace = (tmp_path / "replica.trace").read_text(errors="replace")
-    assert "FeatureCollection" in trace and "ST_MakeEnvelope" in trace
+    assert "r.map_feature" in trace and "ST_MakeEnvelope" in trace
     assert "BEGIN" not in trace
+
+
+def test_a_lost_read_connection_costs_one_503_and_then_reconnects(committing, database_url, monkeypatch):
+    """The map's read pool checks a connection only after it idled (app.mapapi.replica). A
+    connection killed while in the pool fails its next request with a 503 naming the problem
+    (not a 500), the next request gets a fresh connection; after idling it is checked first."""
+    from app import create_app
+    from app.mapapi import replica
+
+    config = {k: committing.config[k] for k in ("TESTING", "SQLALCHEMY_DATABASE_URI", "DATABASE_URL", "REDIS_URL",
+                                                 "RATELIMIT_STORAGE_URI", "SECRET_KEY", "BASE_URL",
+                                                 "MEDIA_STORAGE_URL")}
+    name = "mm_read_pool_test"
+    app = create_app({**config, "DATABASE_REPLICA_URL": database_url + ("&" if "?" in database_url else "?")
+                      + f"application_name={name}"})
+    url = f"/api/v1/reports.geojson?bbox={TOWN_BBOX}"
+
+    def kill_pooled_connections():
+        with committing.app_context():
+            killed = db.session.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                             "WHERE application_name = :name"), {"name": name}).scalar()
+            db.session.rollback()
+        assert killed == 1
+
+    with app.app_context():
+        client = app.test_client()
+        assert client.get(url).status_code == 200
+        kill_pooled_connections()
+        lost = client.get(url)
+        assert lost.status_code == 503
+        assert lost.headers["Retry-After"] == "1"
+        assert "Datenbank war kurz nicht erreichbar" in lost.get_json()["errors"][0]["message"]
+        assert client.get(url).status_code == 200
+        # Idle long enough (here: any time at all): the dead connection is noticed at checkout.
+        monkeypatch.setattr(replica, "IDLE_BEFORE_PING", 0.0)
+        kill_pooled_connections()
+        assert client.get(url).status_code == 200
+        for engine in db.engines.values():
+            engine.dispose()
