@@ -109,3 +109,17 @@ class DashboardSnapshot(db.Model):
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     data: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class ReportStatusCount(db.Model):
+    """Reports per town, department, category and status (revision 0810), kept exact by
+    statement triggers on reports, so the queue's counts per status are a few rows, not
+    an index scan per status. Rows that dropped to 0 stay."""
+
+    __tablename__ = "report_status_counts"
+
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)

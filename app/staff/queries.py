@@ -23,7 +23,7 @@ from app.jurisdictions.models import Area, Category, Department
 from app.reports.models import Report
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from app.staff.access import sees_all_departments
-from app.staff.models import StaffUser
+from app.staff.models import ReportStatusCount, StaffUser
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -247,11 +247,15 @@ COUNT_CAP = 10_000
 def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
     """Reports per status under the current filters (the status filter itself aside).
 
-    Counted up to ``COUNT_CAP`` per status (a bounded index scan each): an exact
-    count of a few hundred thousand open reports costs most of a second at 1M rows
-    and says no more to a person than "more than 10,000". A value above the cap
-    means "more than COUNT_CAP".
+    Without filters beyond department and category (the default view) the counts are
+    exact, read from ``report_status_counts`` (revision 0810: a few rows instead of a
+    scan per status). Otherwise they are counted up to ``COUNT_CAP`` per status (a
+    bounded index scan each): an exact count of a few hundred thousand open reports
+    costs most of a second at 1M rows and says no more to a person than "more than
+    10,000". A value above the cap means "more than COUNT_CAP".
     """
+    if f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text and not f.overdue:
+        return _kept_status_counts(f, user)
     conds = scoped_conditions(f, user, with_status=False)
     parts = [select(literal(code).label("status"),
                     select(func.count()).select_from(
@@ -260,6 +264,20 @@ def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
              for code in STATUSES]
     rows = db.session.execute(union_all(*parts)).all()
     return {status: n for status, n in rows}
+
+
+def _kept_status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
+    """``status_counts`` for a scope of town, department and category only, from the kept counts."""
+    conds = [ReportStatusCount.jurisdiction_id == user.jurisdiction_id]
+    department_id = f.department_id if sees_all_departments(user) else user.department_id
+    if department_id:
+        conds.append(ReportStatusCount.department_id == department_id)
+    if f.category_id:
+        conds.append(ReportStatusCount.category_id == f.category_id)
+    rows = db.session.execute(select(ReportStatusCount.status, func.sum(ReportStatusCount.n))
+                              .where(*conds).group_by(ReportStatusCount.status)).all()
+    kept = {status: int(n) for status, n in rows}
+    return {code: kept.get(code, 0) for code in STATUSES}
 
 
 def lookups(user: StaffUser) -> dict:
