@@ -2,12 +2,28 @@
 
 * Closed reports: ``RETENTION_CLOSED_DAYS`` (default 90) after the report was
   closed, the reporter's e-mail, name, phone, tracking token and idempotency key
-  are removed, and so are the report's followers and unsubscribe entries. The
-  report itself, its public history and photos stay (they are not personal data
+  are removed. On the same clock go
+  - the reporter's remarks added through the tracking link (``reporter_comments``):
+    deleted, not anonymised. A remark is free text by the reporter ("ich wohne
+    gegenüber, Tel. …"); no rule can strip what identifies them from it, it was never
+    public, and its purpose (the department working the report) ended with the
+    report. The photos the reporter added later stay like the other photos;
+  - the device and account ids an Open311 client sent with the report
+    (``open311_submissions.device_id``/``account_id``); the Open311 token stays: it
+    is random and only maps the client's request to the report's reference;
+  - the report's followers (confirmed or not) and unsubscribe entries.
+  The report itself, its public history and photos stay (they are not personal data
   of the reporter once the contact is gone).
 * Unconfirmed reports (status 'unbestaetigt'): deleted with everything that hangs
   on them, photos in storage included, ``RETENTION_UNCONFIRMED_DAYS`` (default 7)
   after they were made.
+* Subscriptions whose double opt-in was never completed: area alerts and report
+  followers, ``RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS`` (default 7) after they were
+  asked for (the confirmation link stops working then). Confirmed alert subscriptions
+  stay until unsubscribed (unsubscribing erases the address at once, app/alerts);
+  confirmed followers stay until the report's closed period above ends. A follower
+  who unsubscribed before confirming stays until then too: the unsubscribe entry
+  must outlive it, or asking again would be blocked by it.
 * Outbox rows that were sent or cancelled: deleted after ``RETENTION_OUTBOX_DAYS``.
 
 The database changes commit first; photo files are removed afterwards, so a
@@ -21,12 +37,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.alerts.models import AlertSubscription
 from app.db import db, utcnow
 from app.followers.models import Follower, MailUnsubscribe
+from app.open311.models import Open311Submission
 from app.outbox.models import OutboxMessage
+from app.public.models import ReporterComment
 from app.reports.models import Photo, Report
 from app.reports.status import CLOSED_STATUSES
 
@@ -36,6 +55,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class RetentionResult:
     anonymised_reports: int = 0
+    deleted_reporter_comments: int = 0
+    anonymised_open311_submissions: int = 0
+    deleted_followers: int = 0
+    deleted_alert_subscriptions: int = 0
     deleted_reports: int = 0
     deleted_files: int = 0
     deleted_outbox_messages: int = 0
@@ -45,30 +68,61 @@ class RetentionResult:
         return asdict(self)
 
 
-def _personal_columns() -> dict:
-    values = {"reporter_email": None, "reporter_name": None, "tracking_token": None,
-              "reporter_email_confirmed": False, "idempotency_key": None}
-    if hasattr(Report, "reporter_phone"):  # added by the Open311 intake
-        values["reporter_phone"] = None
-    return values
+_PERSONAL_COLUMNS = {"reporter_email": None, "reporter_name": None, "reporter_phone": None, "tracking_token": None,
+                     "reporter_email_confirmed": False, "idempotency_key": None}
+
+
+def _closed_before(cutoff: datetime):
+    """Reports closed before ``cutoff`` (the status change that closed them is the clock)."""
+    return and_(Report.status.in_(CLOSED_STATUSES), Report.status_changed_at < cutoff)
+
+
+def _closed_report_ids(cutoff: datetime):
+    return select(Report.id).where(_closed_before(cutoff))
 
 
 def anonymise_closed_reports(now: datetime, days: int) -> int:
-    personal = [Report.reporter_email.is_not(None), Report.reporter_name.is_not(None),
-                Report.tracking_token.is_not(None)]
-    if hasattr(Report, "reporter_phone"):
-        personal.append(Report.reporter_phone.is_not(None))
-    ids = list(db.session.scalars(select(Report.id).where(
-        Report.status.in_(CLOSED_STATUSES), Report.status_changed_at < now - timedelta(days=days), or_(*personal))))
-    ids += list(db.session.scalars(select(Follower.report_id).join(Report, Report.id == Follower.report_id).where(
-        Report.status.in_(CLOSED_STATUSES), Report.status_changed_at < now - timedelta(days=days)).distinct()))
-    ids = sorted(set(ids))
-    if not ids:
-        return 0
-    db.session.execute(update(Report).where(Report.id.in_(ids)).values(**_personal_columns()))
-    db.session.execute(delete(Follower).where(Follower.report_id.in_(ids)))
-    db.session.execute(delete(MailUnsubscribe).where(MailUnsubscribe.report_id.in_(ids)))
-    return len(ids)
+    """Remove the reporter's contact data from reports closed more than ``days`` ago."""
+    personal = or_(Report.reporter_email.is_not(None), Report.reporter_name.is_not(None),
+                   Report.reporter_phone.is_not(None), Report.tracking_token.is_not(None))
+    return db.session.execute(update(Report).where(_closed_before(now - timedelta(days=days)), personal)
+                              .values(**_PERSONAL_COLUMNS).execution_options(synchronize_session=False)).rowcount
+
+
+def delete_reporter_comments(now: datetime, days: int) -> int:
+    """The reporter's remarks go with the reporter's contact data (see the module docstring)."""
+    return db.session.execute(delete(ReporterComment).where(
+        ReporterComment.report_id.in_(_closed_report_ids(now - timedelta(days=days))))
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def anonymise_open311_submissions(now: datetime, days: int) -> int:
+    """Forget the device and account ids an Open311 client sent with a report now anonymised."""
+    return db.session.execute(update(Open311Submission).where(
+        Open311Submission.report_id.in_(_closed_report_ids(now - timedelta(days=days))),
+        or_(Open311Submission.device_id.is_not(None), Open311Submission.account_id.is_not(None)))
+        .values(device_id=None, account_id=None).execution_options(synchronize_session=False)).rowcount
+
+
+def delete_followers(now: datetime, closed_days: int, unconfirmed_days: int) -> int:
+    """Followers of reports closed long ago (with the unsubscribe entries), and followers
+    who never confirmed and did not unsubscribe either."""
+    closed = _closed_report_ids(now - timedelta(days=closed_days))
+    deleted = db.session.execute(delete(Follower).where(
+        or_(Follower.report_id.in_(closed),
+            and_(Follower.confirmed_at.is_(None), Follower.unsubscribed_at.is_(None),
+                 Follower.created_at < now - timedelta(days=unconfirmed_days))))
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.execute(delete(MailUnsubscribe).where(MailUnsubscribe.report_id.in_(closed))
+                       .execution_options(synchronize_session=False))
+    return deleted
+
+
+def delete_unconfirmed_alert_subscriptions(now: datetime, days: int) -> int:
+    """Area alert subscriptions never confirmed within ``days`` (the opt-in link then 404s)."""
+    return db.session.execute(delete(AlertSubscription).where(
+        AlertSubscription.confirmed_at.is_(None), AlertSubscription.created_at < now - timedelta(days=days))
+        .execution_options(synchronize_session=False)).rowcount
 
 
 def delete_unconfirmed_reports(now: datetime, days: int, result: RetentionResult) -> list[str]:
@@ -111,10 +165,17 @@ def _remove_files(keys: list[str]) -> int:
 
 
 def apply_retention(config, now: datetime | None = None) -> RetentionResult:
+    """Apply every rule above in one transaction, then remove the deleted reports' files."""
     now = now or utcnow()
+    closed_days = int(config["RETENTION_CLOSED_DAYS"])
+    subscription_days = int(config["RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS"])
     result = RetentionResult()
     try:
-        result.anonymised_reports = anonymise_closed_reports(now, int(config["RETENTION_CLOSED_DAYS"]))
+        result.anonymised_reports = anonymise_closed_reports(now, closed_days)
+        result.deleted_reporter_comments = delete_reporter_comments(now, closed_days)
+        result.anonymised_open311_submissions = anonymise_open311_submissions(now, closed_days)
+        result.deleted_followers = delete_followers(now, closed_days, subscription_days)
+        result.deleted_alert_subscriptions = delete_unconfirmed_alert_subscriptions(now, subscription_days)
         keys = delete_unconfirmed_reports(now, int(config["RETENTION_UNCONFIRMED_DAYS"]), result)
         result.deleted_outbox_messages = db.session.execute(delete(OutboxMessage).where(
             OutboxMessage.state.in_(("sent", "cancelled")),

@@ -34,10 +34,12 @@ WORKER_SETTINGS: dict[str, tuple[object, object]] = {
     "WEBHOOK_TIMEOUT": (10.0, _float),
     # Bearer token for /metrics; without one only loopback clients may read it.
     "METRICS_TOKEN": ("", str),
-    # Data retention (days): reporter data of closed reports, unconfirmed reports, sent outbox rows.
+    # Data retention (days): reporter data of closed reports, unconfirmed reports, sent outbox rows,
+    # alert subscriptions and followers that never confirmed (workers/retention.py).
     "RETENTION_CLOSED_DAYS": (90, int),
     "RETENTION_UNCONFIRMED_DAYS": (7, int),
     "RETENTION_OUTBOX_DAYS": (30, int),
+    "RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS": (7, int),
 }
 
 

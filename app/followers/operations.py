@@ -44,6 +44,10 @@ def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
         follower.confirmed_at = None
         db.session.execute(MailUnsubscribe.__table__.delete().where(
             MailUnsubscribe.report_id == report.id, MailUnsubscribe.email_digest == email_digest(email)))
+    if follower.confirmed_at is None:
+        # Asking again restarts the clock after which retention deletes an unconfirmed
+        # follower (RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS, counted from created_at).
+        follower.created_at = utcnow()
     if follower.confirmed_at is None and not _confirm_mail_waiting(follower):
         record_message("follow_confirm", f"follow_confirm:{follower.id}:{utcnow():%Y%m%dT%H%M%S%f}",
                        {"report_id": report.id, "follower_id": follower.id})

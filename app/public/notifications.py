@@ -15,8 +15,12 @@ from app.urls import absolute_url
 
 @message_builder("reporter_comment")
 def reporter_comment(message: OutboxMessage) -> EmailMessage | None:
-    comment = db.session.get(ReporterComment, message.payload["comment_id"]) if "comment_id" in message.payload else None
-    report = comment.report if comment else db.session.get(Report, message.payload.get("report_id"))
+    if "comment_id" in message.payload:
+        comment = db.session.get(ReporterComment, message.payload["comment_id"])
+        report = comment.report if comment else None  # deleted by retention meanwhile: nothing to tell
+    else:
+        comment = None
+        report = db.session.get(Report, message.payload["report_id"]) if message.payload.get("report_id") else None
     if report is None or not report.department.email:
         return None
     photo_count = len(message.payload.get("photo_ids", []))
@@ -24,4 +28,6 @@ def reporter_comment(message: OutboxMessage) -> EmailMessage | None:
         subject = f"Ergänzung der meldenden Person zu {report.reference}"
         return compose_email(report.department.email, subject, "reporter_comment", message, locale="de",
                              report=report, comment=comment, photo_count=photo_count,
-                             report_url=absolute_url("public.report", reference=report.reference))
+                             # The staff page, not the public one: the remark is never public,
+                             # nor are the photos before staff publish them.
+                             staff_url=absolute_url("staff.report_detail", report_id=report.id))

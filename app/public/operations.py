@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from app.db import db
 from app.errors import DomainError, ValidationFailed
 from app.outbox.operations import record_message
-from app.public.models import ReporterComment
+from app.public.models import ReporterComment, ReporterPhoto
 from app.reports.models import Photo, Report
 from app.reports.operations import clean_text
 
@@ -33,8 +33,9 @@ def add_reporter_comment(report: Report, body: str) -> ReporterComment:
 
 
 def add_reporter_photos(report: Report, uploads: list[bytes]) -> list[Photo]:
-    """Clean and store further photos of the reporter (flushes). They are public only
-    if the category publishes at once; otherwise staff publish them after review.
+    """Clean and store further photos of the reporter (flushes). They always start
+    unpublished, whatever the category says, and are marked as the reporter's later
+    additions (``ReporterPhoto``) so staff see and publish them.
 
     Raises ``ValidationFailed`` (field ``photos``) for no photo, too many photos or
     a photo that cannot be used; stored files are removed again on rollback.
@@ -48,7 +49,12 @@ def add_reporter_photos(report: Report, uploads: list[bytes]) -> list[Photo]:
         raise ValidationFailed([DomainError(
             _l("Zu einer Meldung sind höchstens %(n)s Fotos möglich.", n=limit), "photos", code="too_many")])
     processed = process_uploads(uploads)
-    photos = attach_photos(report, processed, published=report.category.publish_immediately)
+    # Unpublished even in a publish-at-once category: a later photo lands on a report
+    # staff may already have moderated (photos hidden, faces blacked out) or closed,
+    # where nobody would notice it going public. Staff publish it from the detail page.
+    photos = attach_photos(report, processed, published=False)
+    db.session.add_all([ReporterPhoto(photo_id=p.id, report_id=report.id) for p in photos])
+    db.session.flush()
     record_message("reporter_comment", f"reporter_photos:{report.id}:{photos[0].id}",
                    {"report_id": report.id, "photo_ids": [p.id for p in photos]})
     return photos

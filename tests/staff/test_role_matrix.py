@@ -3,6 +3,7 @@
 admin and dispatcher may do everything with every report of the town; department
 staff only with their department's reports. Reporter contact data never reaches a
 department that may not see it: not in pages, not in CSV exports, not in the logs.
+The same holds for what the reporter added later (a remark, a photo).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.staff.helpers import PASSWORD, login, make_staff
 
 REPORTER = "melderin.geheim@example.org"
 REPORTER_NAME = "Erika Geheimnis"
+REMARK = "Nachtrag: das Loch ist tiefer als gedacht"
 # (role, department of the account); the report always belongs to "tiefbau".
 ACCOUNTS = {"admin": ("admin", None), "dispatcher": ("dispatcher", None),
             "staff_own": ("staff", "tiefbau"), "staff_other": ("staff", "abfall")}
@@ -24,10 +26,16 @@ ALLOWED = {"admin": True, "dispatcher": True, "staff_own": True, "staff_other": 
 
 
 def _report():
+    from app.public.operations import add_reporter_comment, add_reporter_photos
+
     report = make_report(category_code="schlagloch", email=REPORTER, name=REPORTER_NAME, photos=[jpeg_bytes()])
     report.reporter_email_confirmed = True
     db.session.flush()
     assert report.department.code == "tiefbau"
+    # What the reporter added later through the tracking link: a remark and a photo (photos[-1]).
+    add_reporter_comment(report, REMARK)
+    add_reporter_photos(report, [jpeg_bytes(colour=(20, 20, 160))])
+    db.session.refresh(report)
     return report
 
 
@@ -55,8 +63,12 @@ ACTIONS = {
                                    {"department": str(department("gruen").id), "reason": "Baumwurzel"}),
     "bulk_status": lambda c, r: _post(c, r, "/intern/sammelaktion",
                                       {"ids": str(r.id), "action": "status", "value": "in_pruefung"}),
+    "later_photo": lambda c, r: c.get(f"/intern/meldungen/{r.id}/fotos/{r.photos[-1].id}/display.jpg"),
+    "later_photo_publish": lambda c, r: _post(c, r, f"/intern/meldungen/{r.id}/fotos/{r.photos[-1].id}/freigabe",
+                                              {"published": "1"}),
+    "additions_seen": lambda c, r: _post(c, r, f"/intern/meldungen/{r.id}/ergaenzungen/gesehen", {}),
 }
-SUCCESS = {"view": 200, "photo": 200}
+SUCCESS = {"view": 200, "photo": 200, "later_photo": 200}
 
 
 @pytest.mark.parametrize("account", list(ACCOUNTS))
@@ -74,8 +86,10 @@ def test_matrix(client, caplog, account, action):
     else:
         assert response.status_code == 403, (account, action, response.status_code)
     assert REPORTER not in body and REPORTER_NAME not in body or (ALLOWED[account] and action == "view")
+    assert REMARK not in body or (ALLOWED[account] and action == "view")
     for record in caplog.records:
         assert REPORTER not in record.getMessage() and REPORTER_NAME not in record.getMessage()
+        assert REMARK not in record.getMessage()
 
 
 @pytest.mark.parametrize("account", list(ACCOUNTS))
@@ -90,6 +104,23 @@ def test_contact_shown_only_where_allowed(client, account):
         assert REPORTER in body and REPORTER_NAME in body
     else:
         assert response.status_code == 403 and REPORTER not in body
+
+
+@pytest.mark.parametrize("account", list(ACCOUNTS))
+def test_reporter_additions_shown_only_where_allowed(client, account):
+    role, dept = ACCOUNTS[account]
+    user = make_staff(role, dept)
+    report = _report()
+    later = report.photos[-1]
+    login(client, user.username, PASSWORD)
+    response = client.get(f"/intern/meldungen/{report.id}")
+    body = response.get_data(as_text=True)
+    if ALLOWED[account]:
+        assert REMARK in body and "Ergänzung der meldenden Person" in body and f'id="photo-{later.id}"' in body
+    else:
+        assert response.status_code == 403 and REMARK not in body and "Ergänzung" not in body
+    queue = client.get("/intern/eingang?status=alle&anzahl=200").get_data(as_text=True)
+    assert ("2 neue Ergänzungen" in queue) == ALLOWED[account]
 
 
 @pytest.mark.parametrize("account", list(ACCOUNTS))
