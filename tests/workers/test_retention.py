@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from app.alerts import operations as alerts
 from app.alerts.models import AlertSubscription
@@ -51,15 +50,6 @@ def _run(app) -> dict:
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     return json.loads(result.output)
-
-
-@pytest.fixture
-def alert_rows(committing):
-    """alert_subscriptions hang on the town, not on a report: ``committing`` does not empty them."""
-    yield committing
-    db.session.remove()
-    with db.engine.begin() as conn:
-        conn.execute(text("TRUNCATE alert_subscriptions RESTART IDENTITY"))
 
 
 def test_reporter_remarks_are_deleted_with_the_reporters_data_later_photos_stay(committing, media_dir):
@@ -134,8 +124,8 @@ def _made(subscription, days_ago: int) -> None:
     db.session.commit()
 
 
-def test_unconfirmed_alert_subscriptions_expire_confirmed_ones_stay(alert_rows):
-    app = alert_rows
+def test_unconfirmed_alert_subscriptions_expire_confirmed_ones_stay(committing):
+    app = committing
     old_unconfirmed = _subscribe("vergessen@example.org")
     young_unconfirmed = _subscribe("gleich@example.org")
     old_confirmed = _subscribe("treu@example.org")
