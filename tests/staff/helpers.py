@@ -50,7 +50,7 @@ def make_staff(role: str, department_code: str | None = None, *, username: str |
     return user
 
 
-def _client_address() -> str:
+def client_address() -> str:
     # A distinct client address per sign-in, so the per-address sign-in limit (tested
     # on its own in tests/staff/test_auth.py) does not trip over the many sign-ins of a test run.
     return f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{next(_counter) % 250 + 1}"
@@ -69,7 +69,7 @@ def login(client, username: str, password: str = PASSWORD, *, expect_success: bo
     assert match, "no CSRF token on the sign-in page"
     response = client.post("/intern/anmelden", data={"csrf_token": match.group(1), "username": username,
                                                      "password": password},
-                           environ_base={"REMOTE_ADDR": _client_address()})
+                           environ_base={"REMOTE_ADDR": client_address()})
     if expect_success:
         assert response.status_code == 303, f"sign-in of {username!r} failed: {response.status_code}"
     return response

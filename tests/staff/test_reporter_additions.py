@@ -19,7 +19,7 @@ from app.reports.operations import change_status
 from app.staff.models import AuditEntry
 from tests.conftest import csrf_token
 from tests.factories import jpeg_bytes, make_report
-from tests.staff.helpers import PASSWORD, login, make_staff
+from tests.staff.helpers import PASSWORD, client_address, login, make_staff
 
 XSS = '<img src=x onerror=alert(1)>'
 REMARK = "Das Loch ist seit gestern doppelt so groß " + XSS
@@ -27,7 +27,9 @@ REMARK = "Das Loch ist seit gestern doppelt so groß " + XSS
 
 def _add_remark(client, report, text=REMARK):
     path = f"/verfolgen/{report.tracking_token}/ergaenzen"
-    response = client.post(path, data={"csrf_token": csrf_token(client, path), "was": "kommentar", "comment": text})
+    # Own client address: additions are limited per address, and the whole suite posts many.
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "was": "kommentar", "comment": text},
+                           environ_base={"REMOTE_ADDR": client_address()})
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
 
 
@@ -35,7 +37,7 @@ def _add_photo(client, report, colour=(10, 120, 200)):
     path = f"/verfolgen/{report.tracking_token}/ergaenzen"
     response = client.post(path, data={"csrf_token": csrf_token(client, path), "was": "foto",
                                        "photos": (io.BytesIO(jpeg_bytes(colour=colour)), "spaeter.jpg")},
-                           content_type="multipart/form-data")
+                           content_type="multipart/form-data", environ_base={"REMOTE_ADDR": client_address()})
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
     return db.session.scalars(select(Photo).where(Photo.report_id == report.id).order_by(Photo.id.desc())).first()
 
