@@ -2,7 +2,7 @@
 
 The config always defines the SQLAlchemy bind "read": read-only, autocommit connections
 to ``DATABASE_REPLICA_URL`` or, without one, to the primary. ``read_session()``
-returns a session on it for the current app context. Under TESTING without a replica
+returns a session on it for the current request. Under TESTING without a replica
 it returns ``db.session`` instead, because the tests isolate themselves in a
 transaction that is rolled back and the map must see what a test created.
 """
