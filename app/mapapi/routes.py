@@ -209,9 +209,17 @@ def nearby():
 
 # --- map data ----------------------------------------------------------------------------------
 
+_STATUS_LABELS: dict[str, dict[str, str]] = {}
+
+
 def _status_labels() -> dict[str, str]:
+    """Status labels in the request's language; the same dict for every request in it (the
+    map query keys its label cache by language)."""
     locale = _locale()
-    return {code: s.label(locale) for code, s in STATUSES.items()}
+    labels = _STATUS_LABELS.get(locale)
+    if labels is None:
+        labels = _STATUS_LABELS[locale] = {code: s.label(locale) for code, s in STATUSES.items()}
+    return labels
 
 
 @bp.get("/reports.geojson")

@@ -128,6 +128,39 @@ def test_etag_answers_304_until_the_map_changes(client):
     assert len(changed.get_json()["features"]) == 2
 
 
+def test_a_renamed_category_changes_the_etag_and_the_labels(client):
+    """Category labels are kept in memory per map version (one statement per map view);
+    a category change moves the version (revision 0105), so no stale label is served."""
+    from tests.factories import category
+
+    report = make_report(point=HARSEWINKEL)
+    first = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}&lang=de")
+    etag = first.headers["ETag"]
+    assert first.get_json()["features"][0]["properties"]["category_label"] == "Schlagloch / Straßenschaden"
+    english = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}&lang=en")
+    english_label = english.get_json()["features"][0]["properties"]["category_label"]
+
+    pothole = category("schlagloch")
+    pothole.name, pothole.name_en = "Schlagloch <b>neu</b>", "Pothole (renamed)"
+    db.session.flush()
+    changed = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}&lang=de", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    props = changed.get_json()["features"][0]["properties"]
+    assert (props["reference"], props["category_label"]) == (report.reference, "Schlagloch <b>neu</b>")
+    english = client.get(f"/api/v1/reports.geojson?bbox={TOWN_BBOX}&lang=en")
+    assert english.get_json()["features"][0]["properties"]["category_label"] == "Pothole (renamed)" != english_label
+
+
+def test_an_empty_view_still_carries_the_map_version(client):
+    make_report(point=HARSEWINKEL)
+    empty = client.get("/api/v1/reports.geojson?bbox=8.30,52.00,8.31,52.01")
+    assert empty.status_code == 200 and empty.get_json() == {"type": "FeatureCollection", "features": []}
+    version = mapqueries.map_version(db.session, town().id)
+    assert version > 0 and f"-{version}-" in empty.headers["ETag"]
+    again = client.get("/api/v1/reports.geojson?bbox=8.30,52.00,8.31,52.01", headers={"If-None-Match": empty.headers["ETag"]})
+    assert again.status_code == 304
+
+
 def test_clusters_count_every_visible_report_once(client):
     reports = [make_report(point=(HARSEWINKEL[0] + i * 0.0003, HARSEWINKEL[1])) for i in range(5)]
     reports += [make_report(point=GREFFEN, category_code="graffiti"), make_report(point=MARIENFELD)]
