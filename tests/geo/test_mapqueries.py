@@ -128,6 +128,19 @@ def test_etag_answers_304_until_the_map_changes(client):
     assert len(changed.get_json()["features"]) == 2
 
 
+def test_a_reference_that_is_not_plain_still_makes_valid_json_and_urls(client):
+    """References are made by the app and plain; one imported from elsewhere (quotes, umlauts,
+    a backslash) must not break the answer: every URL is then JSON-quoted."""
+    plain = make_report(point=HARSEWINKEL)
+    odd = make_report(point=(HARSEWINKEL[0] + 0.001, HARSEWINKEL[1]))
+    odd.reference = 'ALT-"Ä"\\1'
+    db.session.flush()
+    features = _features(client, f"bbox={TOWN_BBOX}")
+    assert set(features) == {plain.reference, odd.reference}
+    assert features[odd.reference]["properties"]["url"].endswith('/meldungen/ALT-"Ä"\\1')
+    assert features[plain.reference]["properties"]["url"].endswith(f"/meldungen/{plain.reference}")
+
+
 def test_a_renamed_category_changes_the_etag_and_the_labels(client):
     """Category labels are kept in memory per map version (one statement per map view);
     a category change moves the version (revision 0105), so no stale label is served."""
