@@ -35,11 +35,11 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import write_section  # noqa: E402
+
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-START_MARKER = "<!-- bench_catalog:start -->"
-END_MARKER = "<!-- bench_catalog:end -->"
 DATABASE = "mm_bench_catalog"
 TARGET_P95_MS = 20.0
 QUERIES = ["Personalausweis", "Perso", "Hund anmelden", "Persnalausweis", "Gewerbe abmelden", "Kita Beitrag",
@@ -202,18 +202,6 @@ def run(entries: int, rounds: int, towns: int) -> tuple[str, float]:
     return "\n".join(lines), target_p95
 
 
-def write_section(path: Path, table: str) -> None:
-    block = f"{START_MARKER}\n{table}\n{END_MARKER}"
-    content = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START_MARKER in content and END_MARKER in content:
-        before, rest = content.split(START_MARKER, 1)
-        after = rest.split(END_MARKER, 1)[1]
-        content = before + block + after
-    else:
-        content = content.rstrip("\n") + ("\n\n" if content else "") + block + "\n"
-    path.write_text(content, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=5000)
@@ -224,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     table, p95_ms = run(args.entries, args.rounds, args.towns)
     print(table)
     if args.markdown:
-        write_section(args.markdown, table)
+        write_section(args.markdown, "bench_catalog", table)
     return 0 if p95_ms < TARGET_P95_MS else 1
 
 

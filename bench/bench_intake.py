@@ -30,9 +30,7 @@ import argparse
 import os
 import platform
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,14 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
+
+from bench.harness import start_gunicorn, start_redis, stop, write_section  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.bench_media import make_photo  # noqa: E402
 from media import process_photo  # noqa: E402
 
-START_MARKER = "<!-- bench_intake:start -->"
-END_MARKER = "<!-- bench_intake:end -->"
 DATABASE = "mm_bench_intake"
 TARGET_MS = 300.0
 
@@ -83,55 +81,6 @@ def ensure_database(admin_url: str) -> str:
     return url
 
 
-def start_redis(workdir: Path) -> subprocess.Popen:
-    sock = workdir / "redis.sock"
-    process = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", "0", "--unixsocket",
-                                str(sock), "--dir", str(workdir), "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if sock.exists():
-            return process
-        time.sleep(0.05)
-    raise RuntimeError("redis-server did not come up")
-
-
-def start_gunicorn(url: str, workdir: Path, port: int) -> subprocess.Popen:
-    import socket
-
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise RuntimeError(f"port {port} is already in use")
-    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=f"unix://{workdir / 'redis.sock'}",
-               MEDIA_STORAGE_URL=str(workdir / "media"), LOG_LEVEL="WARNING",
-               SECRET_KEY="bench-intake", BASE_URL=f"http://127.0.0.1:{port}")
-    factory = "app:create_app({'INTAKE_RATE_LIMIT': '100000/minute'})"
-    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                                "--workers", "2", "--threads", "4", "--log-level", "warning", factory],
-                               cwd=ROOT, env=env, start_new_session=True)
-    try:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited (is port {port} in use?)")
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/melden", timeout=10).status_code == 200:
-                    return process
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("gunicorn did not answer")
-    except BaseException:
-        stop(process)
-        raise
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 def submit(session: requests.Session, base: str, photo: bytes | None) -> float:
     files = {"photos": ("DSC_0001.JPG", photo, "image/jpeg")} if photo else None
     data = {"category": "schlagloch", "description": "Schlagloch vor der Kirche", "lat": "51.962", "lon": "8.229"}
@@ -154,7 +103,8 @@ def run(repeat: int, port: int) -> tuple[str, float]:
     redis_process = start_redis(workdir)
     server = None
     try:
-        server = start_gunicorn(url, workdir, port)
+        server = start_gunicorn("app:create_app({'INTAKE_RATE_LIMIT': '100000/minute'})", database_url=url,
+                                workdir=workdir, port=port, ready_path="/melden", name="intake")
         base = f"http://127.0.0.1:{port}"
         with requests.Session() as session:
             for _ in range(3):  # warm-up: both workers, imports, connection pools
@@ -202,17 +152,6 @@ def _clean_reports(url: str) -> None:
     engine.dispose()
 
 
-def write_section(path: Path, table: str) -> None:
-    section = f"{START_MARKER}\n{table}\n{END_MARKER}"
-    content = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = content.find(START_MARKER), content.find(END_MARKER)
-    if start != -1 and end > start:
-        content = content[:start] + section + content[end + len(END_MARKER):]
-    else:
-        content = (content.rstrip("\n") + "\n\n" if content.strip() else "") + section + "\n"
-    path.write_text(content, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=25, help="submissions per kind (default 25)")
@@ -222,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     table, median = run(max(1, args.repeat), args.port)
     print(table)
     if args.markdown:
-        write_section(args.markdown, table)
+        write_section(args.markdown, "bench_intake", table)
     return 0 if median < TARGET_MS else 1
 
 

@@ -36,6 +36,8 @@ from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import write_section  # noqa: E402
+
 from media.processing import (  # noqa: E402 - after the sys.path line above
     DISPLAY_LONG_SIDE,
     JPEG_QUALITY,
@@ -43,8 +45,6 @@ from media.processing import (  # noqa: E402 - after the sys.path line above
     process_photo,
 )
 
-START_MARKER = "<!-- bench_media:start -->"
-END_MARKER = "<!-- bench_media:end -->"
 TARGET_RATIO = 1.3
 VARIANT_SIDES = (DISPLAY_LONG_SIDE, THUMB_LONG_SIDE)
 
@@ -153,18 +153,6 @@ def run(repeat: int) -> tuple[str, float]:
     return table, c / b
 
 
-def write_section(path: Path, table: str) -> None:
-    section = f"{START_MARKER}\n{table}\n{END_MARKER}"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end > start:
-        text = text[:start] + section + text[end + len(END_MARKER) :]
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + section + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs per pipeline (default 7)")
@@ -175,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     table, ratio = run(args.repeat)
     print(table)
     if args.markdown:
-        write_section(args.markdown, table)
+        write_section(args.markdown, "bench_media", table)
     return 0 if ratio <= TARGET_RATIO else 1
 
 

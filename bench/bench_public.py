@@ -39,9 +39,7 @@ import platform
 import random
 import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -54,14 +52,14 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from bench.harness import start_gunicorn, start_redis, stop, write_section  # noqa: E402
+
 OWN_DATABASE = "mm_bench_public"
 OWN_REPORTS = 1_000_000
 # Our own data set (used when the shared scale database cannot be built): the Harsewinkel
 # demo town and 1M reports spread over its centre, in the same shape as scale_data's city.
 OWN_BBOX = (8.16, 51.92, 8.30, 51.99)
 
-START_MARKER = "<!-- bench_public:start -->"
-END_MARKER = "<!-- bench_public:end -->"
 THREADS = 8
 WEIGHT_TARGET = 250 * 1024
 FIRST_MARKERS_TARGET_MS = 1000.0
@@ -124,27 +122,6 @@ def own_database(admin_url: str) -> str:
     return url
 
 
-def bench_app():
-    """The app plus a hello-world route (the baseline), for gunicorn."""
-    from app import create_app
-
-    app = create_app()
-    app.add_url_rule("/_bench/hello", "bench_hello", lambda: "ok")
-    return app
-
-
-def start_redis(workdir: Path) -> subprocess.Popen:
-    sock = workdir / "redis.sock"
-    process = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", "0", "--unixsocket",
-                                str(sock), "--dir", str(workdir), "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if sock.exists():
-            return process
-        time.sleep(0.05)
-    raise RuntimeError("redis-server did not come up")
-
-
 def start_tiles(port: int) -> ThreadingHTTPServer:
     import io
 
@@ -165,29 +142,15 @@ def start_tiles(port: int) -> ThreadingHTTPServer:
         def log_message(self, *_args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            # Chromium drops tile connections when a page closes: not worth a traceback.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def start_gunicorn(url: str, workdir: Path, port: int, tile_port: int, slug: str) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=f"unix://{workdir / 'redis.sock'}",
-               MEDIA_STORAGE_URL=str(workdir / "media"), LOG_LEVEL="WARNING", SECRET_KEY="bench-public",
-               BASE_URL=f"http://127.0.0.1:{port}", DEFAULT_JURISDICTION=slug,
-               TILE_URL=f"http://127.0.0.1:{tile_port}/{{z}}/{{x}}/{{y}}.png")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                                "--workers", "2", "--threads", "4", "--log-level", "warning",
-                                "bench.bench_public:bench_app()"], cwd=ROOT, env=env, start_new_session=True)
-    for _ in range(300):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/_bench/hello", timeout=5).status_code == 200:
-                return process
-        except requests.RequestException:  # not listening yet, or still importing
-            pass
-        time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-    raise RuntimeError("gunicorn did not come up")
 
 
 def street_view_size(url: str, bbox, reports: int = 500) -> tuple[float, float]:
@@ -274,16 +237,6 @@ def first_markers_ms(base: str, bbox, loads: int) -> list[float]:
     return times
 
 
-def write_section(path: Path, table: str) -> None:
-    text = path.read_text() if path.exists() else ""
-    block = f"{START_MARKER}\n{table}\n{END_MARKER}"
-    if START_MARKER in text and END_MARKER in text:
-        text = text[:text.index(START_MARKER)] + block + text[text.index(END_MARKER) + len(END_MARKER):]
-    else:
-        text = text.rstrip() + ("\n\n" if text else "") + "## Public map (bench_public)\n\n" + block + "\n"
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per measurement (default 8)")
@@ -311,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     tiles = start_tiles(args.port + 1)
     gunicorn = None
     try:
-        gunicorn = start_gunicorn(url, workdir, args.port, args.port + 1, slug)
+        gunicorn = start_gunicorn("bench.harness:bench_app()", database_url=url, workdir=workdir, port=args.port,
+                                  ready_path="/_bench/hello", name="public", DEFAULT_JURISDICTION=slug,
+                                  TILE_URL=f"http://127.0.0.1:{args.port + 1}/{{z}}/{{x}}/{{y}}.png")
         base = f"http://127.0.0.1:{args.port}"
         street_w, street_h = street_view_size(url, bbox)
         probes = {
@@ -334,8 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         first_median = statistics.median(first)
     finally:
         if gunicorn is not None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            gunicorn.wait(timeout=30)
+            stop(gunicorn)
         tiles.shutdown()
         redis_process.terminate()
         redis_process.wait(timeout=10)
@@ -373,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines)
     print(table)
     if args.markdown:
-        write_section(args.markdown, table)
+        write_section(args.markdown, "bench_public", table, heading="Public map (bench_public)")
     return 0 if ok_rps and ok_weight and ok_first else 1
 
 

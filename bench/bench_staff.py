@@ -32,9 +32,7 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 import requests  # noqa: E402
+
+from bench.harness import start_gunicorn, start_redis, stop, write_section  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-START_MARKER = "<!-- bench_staff:start -->"
-END_MARKER = "<!-- bench_staff:end -->"
 DB_NAME = "mm_bench_staff"
 REPORTS = 1_000_000
 TARGET_MS = 200.0
@@ -154,46 +152,6 @@ def build(url: str) -> None:
     _log(f"built in {time.monotonic() - started:.0f} s")
 
 
-def bench_app():
-    """The app plus a hello-world route (the baseline), for gunicorn."""
-    from app import create_app
-
-    app = create_app()
-    app.add_url_rule("/_bench/hello", "bench_hello", lambda: "ok")
-    return app
-
-
-def start_redis(workdir: Path) -> subprocess.Popen:
-    sock = workdir / "redis.sock"
-    process = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", "0", "--unixsocket",
-                                str(sock), "--dir", str(workdir), "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if sock.exists():
-            return process
-        time.sleep(0.05)
-    raise RuntimeError("redis-server did not come up")
-
-
-def start_gunicorn(url: str, workdir: Path, port: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=f"unix://{workdir / 'redis.sock'}",
-               MEDIA_STORAGE_URL=str(workdir / "media"), LOG_LEVEL="WARNING", SECRET_KEY="bench-staff",
-               BASE_URL=f"http://127.0.0.1:{port}", DEFAULT_JURISDICTION="harsewinkel.de")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                                "--workers", "2", "--threads", "4", "--log-level", "warning",
-                                "bench.bench_staff:bench_app()"], cwd=ROOT, env=env, start_new_session=True)
-    for _ in range(300):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/_bench/hello", timeout=10).status_code == 200:
-                return process
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
-    raise RuntimeError("gunicorn did not come up")
-
-
 def add_accounts(url: str) -> list[int]:
     from argon2 import PasswordHasher
 
@@ -242,16 +200,6 @@ def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
-def write_section(path: Path, table: str) -> None:
-    text = path.read_text() if path.exists() else ""
-    block = f"{START_MARKER}\n{table}\n{END_MARKER}"
-    if START_MARKER in text and END_MARKER in text:
-        text = text[:text.index(START_MARKER)] + block + text[text.index(END_MARKER) + len(END_MARKER):]
-    else:
-        text = text.rstrip() + ("\n\n" if text else "") + "## Staff workspace (bench_staff)\n\n" + block + "\n"
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per probe (default: %(default)s)")
@@ -269,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     gunicorn = None
     results: dict[str, tuple[list[float], int]] = {}
     try:
-        gunicorn = start_gunicorn(url, workdir, args.port)
+        gunicorn = start_gunicorn("bench.harness:bench_app()", database_url=url, workdir=workdir, port=args.port,
+                                  ready_path="/_bench/hello", name="staff", DEFAULT_JURISDICTION="harsewinkel.de")
         base = f"http://127.0.0.1:{args.port}"
         dispatcher = signed_in(base, "bench-dispatcher")
         staff = signed_in(base, "bench-tiefbau")
@@ -290,8 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = latencies(session, target, args.requests)
     finally:
         if gunicorn is not None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            gunicorn.wait(timeout=30)
+            stop(gunicorn)
         redis.terminate()
         redis.wait(timeout=10)
         remove_accounts(url, ids)
@@ -319,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines)
     print(table)
     if args.markdown:
-        write_section(args.markdown, table)
+        write_section(args.markdown, "bench_staff", table, heading="Staff workspace (bench_staff)")
     return 1 if missed else 0
 
 

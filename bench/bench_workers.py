@@ -37,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-START_MARKER = "<!-- bench_workers:start -->"
-END_MARKER = "<!-- bench_workers:end -->"
+from bench.harness import write_section  # noqa: E402
+
 DB_NAME = "mm_bench_workers"
 SMTP_PORT = 5201
 
@@ -261,17 +261,6 @@ def markdown(base: dict, mails: dict, relay: dict, args) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, table: str) -> None:
-    section = f"{START_MARKER}\n{table}\n{END_MARKER}"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
-    if start != -1 and end != -1:
-        text = text[:start] + section + text[end + len(END_MARKER):]
-    else:
-        text = text.rstrip("\n") + "\n\n## Worker queue (bench_workers)\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mails", type=int, default=1000)
@@ -316,7 +305,7 @@ def main() -> int:
         table = markdown(base, mails, relay, args)
         print(table)
         if args.markdown:
-            write_section(Path(args.markdown), table)
+            write_section(Path(args.markdown), "bench_workers", table, heading="Worker queue (bench_workers)")
         ok = mails["delivery_rate"] >= 150 and relay["relay_capacity"] >= 500 and mails["sent"] == args.mails
         return 0 if ok else 1
     finally:
