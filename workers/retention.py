@@ -20,8 +20,13 @@
 * Subscriptions whose double opt-in was never completed: area alerts and report
   followers, ``RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS`` (default 7) after they were
   asked for (the confirmation link stops working then). Confirmed alert subscriptions
-  stay until unsubscribed (unsubscribing erases the address at once, app/alerts);
-  confirmed followers stay until the report's closed period above ends. A follower
+  stay until unsubscribed. Unsubscribing erases the e-mail address and the place
+  (typed address, centre point, radius, Ortsteil) at once (app/alerts/operations.py);
+  the row without them stays so that links in old mails still answer. Each run
+  erases the same from any unsubscribed row that still holds some of it: rows
+  unsubscribed by a process still running the previous release while revision 0601
+  was applied, or by any path that set ``unsubscribed_at`` alone. Confirmed
+  followers stay until the report's closed period above ends. A follower
   who unsubscribed before confirming stays until then too: the unsubscribe entry
   must outlive it, or asking again would be blocked by it.
 * Outbox rows that were sent or cancelled: deleted after ``RETENTION_OUTBOX_DAYS``.
@@ -37,10 +42,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.alerts.models import AlertSubscription
+from app.alerts.operations import erased_on_unsubscribe
 from app.db import db, utcnow
 from app.followers.models import Follower, MailUnsubscribe
 from app.open311.models import Open311Submission
@@ -59,6 +65,7 @@ class RetentionResult:
     anonymised_open311_submissions: int = 0
     deleted_followers: int = 0
     deleted_alert_subscriptions: int = 0
+    erased_alert_subscriptions: int = 0
     deleted_reports: int = 0
     deleted_files: int = 0
     deleted_outbox_messages: int = 0
@@ -125,6 +132,17 @@ def delete_unconfirmed_alert_subscriptions(now: datetime, days: int) -> int:
         .execution_options(synchronize_session=False)).rowcount
 
 
+def erase_unsubscribed_alert_subscriptions() -> int:
+    """Unsubscribed area alerts that still hold the e-mail address or the place lose them
+    (see the module docstring); rows already erased are not touched again."""
+    still_personal = or_(AlertSubscription.email != "", AlertSubscription.address.is_not(None),
+                         AlertSubscription.center.is_not(None), AlertSubscription.radius_m.is_not(None),
+                         AlertSubscription.area_id.is_not(None), func.cardinality(AlertSubscription.category_ids) > 0)
+    return db.session.execute(update(AlertSubscription).where(
+        AlertSubscription.unsubscribed_at.is_not(None), still_personal)
+        .values(**erased_on_unsubscribe()).execution_options(synchronize_session=False)).rowcount
+
+
 def delete_unconfirmed_reports(now: datetime, days: int, result: RetentionResult) -> list[str]:
     """Delete old unconfirmed reports (each in a savepoint); returns the storage keys to remove."""
     keys: list[str] = []
@@ -176,6 +194,7 @@ def apply_retention(config, now: datetime | None = None) -> RetentionResult:
         result.anonymised_open311_submissions = anonymise_open311_submissions(now, closed_days)
         result.deleted_followers = delete_followers(now, closed_days, subscription_days)
         result.deleted_alert_subscriptions = delete_unconfirmed_alert_subscriptions(now, subscription_days)
+        result.erased_alert_subscriptions = erase_unsubscribed_alert_subscriptions()
         keys = delete_unconfirmed_reports(now, int(config["RETENTION_UNCONFIRMED_DAYS"]), result)
         result.deleted_outbox_messages = db.session.execute(delete(OutboxMessage).where(
             OutboxMessage.state.in_(("sent", "cancelled")),

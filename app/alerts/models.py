@@ -15,11 +15,17 @@ from app.jurisdictions.models import Area
 class AlertSubscription(db.Model):
     """Someone who wants mail about reports in an Ortsteil (``area_id``) or within
     ``radius_m`` of ``center``. Nothing is sent before ``confirmed_at`` is set, and
-    nothing after ``unsubscribed_at``. ``token`` is the secret in every link."""
+    nothing after ``unsubscribed_at``. ``token`` is the secret in every link.
+
+    Unsubscribing erases the e-mail address and the place (address, centre, radius,
+    Ortsteil) at once; what stays answers the links in old mails and nothing else
+    (``app.alerts.operations.unsubscribe``)."""
 
     __tablename__ = "alert_subscriptions"
     __table_args__ = (
-        CheckConstraint("area_id IS NOT NULL OR (center IS NOT NULL AND radius_m IS NOT NULL)", name="where"),
+        # A place is needed while the subscription can still send; an unsubscribed row has none (revision 0601).
+        CheckConstraint("unsubscribed_at IS NOT NULL OR area_id IS NOT NULL "
+                        "OR (center IS NOT NULL AND radius_m IS NOT NULL)", name="where"),
         CheckConstraint("radius_m IS NULL OR (radius_m BETWEEN 50 AND 5000)", name="radius"),
         CheckConstraint("notify_new OR notify_fixed", name="events"),
     )

@@ -153,14 +153,27 @@ def confirm(token: str) -> AlertSubscription:
     return subscription
 
 
+# What unsubscribing erases (DSGVO Art. 5(1)(c), (e)): the e-mail address and everything that
+# says where the subscriber lives or looks - the typed address, the centre point and radius, the
+# Ortsteil - and the categories they cared about. Nothing needs them once nothing is sent. The
+# row itself stays (token, town, language, dates, which events): without contact or place it
+# identifies no one, and it lets the links in mails already sent answer "unsubscribed" (and the
+# one-click POST of RFC 8058 stay idempotent) instead of "invalid link". The retention job
+# applies the same to any unsubscribed row that still holds some of it (workers/retention.py).
+def erased_on_unsubscribe() -> dict[str, object]:
+    """Column → erased value (a fresh dict: the empty list must not be shared between rows)."""
+    return {"email": "", "address": None, "center": None, "radius_m": None, "area_id": None, "category_ids": []}
+
+
 def unsubscribe(token: str) -> AlertSubscription:
-    """Stop sending; idempotent. The address is kept no longer than needed: it is
-    erased at once (the row only stays so that old links still answer)."""
+    """Stop sending and erase the subscriber's contact and place at once (flushes);
+    idempotent. Raises ``NotFound`` for an unknown token."""
     subscription = subscription_by_token(token)
     if subscription.unsubscribed_at is None:
         subscription.unsubscribed_at = utcnow()
-        subscription.email = ""
-        db.session.flush()
+    for column, erased in erased_on_unsubscribe().items():
+        setattr(subscription, column, erased)
+    db.session.flush()
     return subscription
 
 

@@ -2,7 +2,9 @@
 real mails through the outbox, a real RQ worker and the aiosmtpd server."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+
+from sqlalchemy import select, text
 
 from app.alerts.models import AlertSubscription
 from app.db import db
@@ -10,6 +12,7 @@ from app.outbox.models import OutboxMessage
 from app.reports.operations import change_status
 from tests.conftest import csrf_token, run_worker
 from tests.factories import GREFFEN, MARIENFELD, make_report
+from tests.staff.helpers import client_address
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -18,7 +21,8 @@ def _subscribe(client, **fields):
     data = {"csrf_token": csrf_token(client, "/benachrichtigungen"), "email": "nachbar@example.org",
             "where": "ortsteil", "ortsteil": "ortsteil-greffen", "radius": "500", "events": ["neu", "erledigt"]}
     data.update(fields)
-    return client.post("/benachrichtigungen", data=data)
+    # A client address per subscription: the per-address limit (10/hour) is not what these tests are about.
+    return client.post("/benachrichtigungen", data=data, environ_base={"REMOTE_ADDR": client_address()})
 
 
 def _latest(session) -> AlertSubscription:
@@ -133,3 +137,60 @@ def test_alert_mails_are_delivered_with_unsubscribe_links(app, committing, smtp_
     html = alert.get_body(("html",)).get_content()
     assert "&lt;img src=x" in html and "<img src=x" not in html
     assert f"/benachrichtigungen/abmelden/{subscription.token}" in html
+
+
+def _mail_path(mail, prefix: str) -> str:
+    """The path of the first link in the mail's text part that starts with ``prefix``."""
+    body = mail.get_body(("plain",)).get_content()
+    match = re.search(r"http://maengelmelder\.test(" + re.escape(prefix) + r"[\w-]+)", body)
+    assert match, f"no {prefix} link in the mail"
+    return match.group(1)
+
+
+def test_unsubscribing_through_the_mail_link_erases_email_and_place(app, committing, smtp_server):
+    """DSGVO: once unsubscribed through the link in a mail, a row keeps nothing that points to
+    the person or to where they live: no e-mail, typed address, centre point, radius or Ortsteil."""
+    client = app.test_client()
+    assert _subscribe(client, email="umkreis@example.org", where="umkreis", address="51,962; 8,229", radius="250",
+                      categories=["gully"]).status_code == 303
+    radius = _latest(db.session)
+    assert _subscribe(client, email="ortsteil@example.org").status_code == 303
+    ortsteil = _latest(db.session)
+    assert radius.address and radius.center is not None and ortsteil.area_id is not None  # what there is to erase
+    run_worker(app)
+    smtp_server.wait_for(2)
+    client.get(_mail_path(smtp_server.to("umkreis@example.org")[0], "/benachrichtigungen/bestaetigen/"))
+    make_report(point=(8.2292, 51.9621), category_code="gully")
+    db.session.commit()
+    run_worker(app)
+    smtp_server.wait_for(3)
+    [_confirm, alert] = smtp_server.to("umkreis@example.org")
+
+    # The radius subscription through the link in the alert, the Ortsteil one (never confirmed)
+    # through the link in its opt-in mail; both as a person does it: open the page, press the button.
+    for mail in (alert, smtp_server.to("ortsteil@example.org")[0]):
+        path = _mail_path(mail, "/benachrichtigungen/abmelden/")
+        assert "Jetzt abmelden" in client.get(path).get_data(as_text=True)
+        done = client.post(path)
+        assert done.status_code == 200 and "Sie sind abgemeldet" in done.get_data(as_text=True)
+
+    db.session.expire_all()
+    rows = db.session.execute(text(
+        "SELECT token, email, address, center, radius_m, area_id, category_ids, unsubscribed_at "
+        "FROM alert_subscriptions ORDER BY id")).all()
+    assert [row.token for row in rows] == [radius.token, ortsteil.token]  # the rows stay: old links still answer
+    for row in rows:
+        assert row.unsubscribed_at is not None
+        assert (row.email, row.address, row.center, row.radius_m, row.area_id, row.category_ids) == \
+            ("", None, None, None, None, [])
+
+    # Nothing else changed: no more alerts, old links answer "unsubscribed" and stay idempotent.
+    make_report(point=(8.2292, 51.9621), category_code="gully")
+    make_report(point=GREFFEN, category_code="gully")
+    db.session.commit()
+    run_worker(app)
+    assert (len(_alerts(db.session, radius)), len(_alerts(db.session, ortsteil))) == (1, 0)
+    assert (len(smtp_server.to("umkreis@example.org")), len(smtp_server.to("ortsteil@example.org"))) == (2, 1)
+    assert client.get(f"/benachrichtigungen/bestaetigen/{radius.token}").status_code == 410
+    assert client.post(f"/benachrichtigungen/abmelden/{radius.token}").status_code == 200
+    assert "Sie sind abgemeldet" in client.get(f"/benachrichtigungen/abmelden/{ortsteil.token}").get_data(as_text=True)

@@ -146,6 +146,31 @@ def test_unconfirmed_alert_subscriptions_expire_confirmed_ones_stay(committing):
     assert _run(app)["deleted_alert_subscriptions"] == 0
 
 
+def test_unsubscribed_alert_subscriptions_that_still_hold_a_place_are_erased(committing):
+    """Unsubscribing erases the place at once (tests/public/test_alerts.py); a row unsubscribed
+    another way (here: as a process of the previous release did it, e-mail only) is caught here."""
+    app = committing
+    old_style = alerts.subscribe(town(), alerts.AlertInput(email="alt@example.org", where="umkreis",
+                                                           address="51,962; 8,229", radius_m="250"))
+    db.session.commit()
+    active = _subscribe("aktiv@example.org")
+    for subscription in (old_style, active):
+        alerts.confirm(subscription.token)
+    db.session.commit()
+    db.session.execute(update(AlertSubscription).where(AlertSubscription.id == old_style.id)
+                       .values(unsubscribed_at=utcnow(), email=""))
+    db.session.commit()
+
+    assert _run(app)["erased_alert_subscriptions"] == 1
+    erased = db.session.get(AlertSubscription, old_style.id)
+    assert (erased.email, erased.address, erased.center, erased.radius_m, erased.area_id, erased.category_ids) == \
+        ("", None, None, None, None, [])
+    assert erased.token == old_style.token  # the row stays, so the link in old mails still answers
+    kept = db.session.get(AlertSubscription, active.id)
+    assert kept.email == "aktiv@example.org" and kept.area_id is not None and kept.unsubscribed_at is None
+    assert _run(app)["erased_alert_subscriptions"] == 0
+
+
 def test_followers_that_never_confirmed_expire_and_those_of_long_closed_reports_go(committing):
     app = committing
     open_report = _commit_report()
