@@ -48,6 +48,12 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     # Intake page: "Schon gemeldet?" radius and the browser's photo downscaling.
     "DUPLICATE_RADIUS_M": (50, int),
     "BROWSER_PHOTO_LONG_SIDE": (2000, int),
+    # The public map's street views from memory (geo/mapcache.py): at most this many reports
+    # per worker process (~0.5 KB each, so up to ~0.5 GB per worker if a deployment has a
+    # million public reports; 0: off), and how old a town's map version may be before a
+    # worker asks again (a change shows on the map after at most this many seconds).
+    "MAP_CACHE_MAX_FEATURES": (1_000_000, int),
+    "MAP_CACHE_RECHECK_SECONDS": (1.0, float),
     # Staff dashboard figures are recomputed in the background when older than this.
     "DASHBOARD_MAX_AGE": (300, int),
     # Optional staff sign-in through OpenID Connect (app/staff/oidc.py); off while OIDC_ISSUER is empty.

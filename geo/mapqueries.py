@@ -94,6 +94,10 @@ def map_version(session: Session, jurisdiction_id: int) -> int:
 
 # --- reports in a bounding box -------------------------------------------------------------------
 
+# ``&&`` compares single-precision boxes (up to ~0.4 m beyond the edge at 52° N); the map
+# answer means the box as given, the same as geo.mapcache's answers from memory.
+_IN_BBOX_EXACTLY = ("ST_X(r.location) BETWEEN :minlon AND :maxlon AND ST_Y(r.location) BETWEEN :minlat AND :maxlat")
+
 # Each report's fixed part of its feature is stored (``reports.map_feature``, revision 0104,
 # kept by a row trigger). The query returns only that and the few columns the request's
 # language and configuration add to (URL, category, labels), and Python joins the pieces.
@@ -115,7 +119,7 @@ _GEOJSON_ROWS_SQL = text(f"""
         SELECT r.map_feature, r.reference, r.status, r.category_id
         FROM reports r
         WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
-          AND {_REPORT_FILTER}
+          AND {_IN_BBOX_EXACTLY} AND {_REPORT_FILTER}
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT :limit
     ) AS f ON true
@@ -214,20 +218,35 @@ def reports_geojson(session: Session, jurisdiction_id: int, bbox: tuple[float, f
     rows = fetch_tuples(session, _GEOJSON_ROWS_SQL, bbox_params(jurisdiction_id, bbox, filters, limit))
     version, changed_us = rows[0][0], rows[0][1]
     if rows[0][2] is None:  # no report in view: the one row only carries the version
-        return int(version), b'{"type":"FeatureCollection","features":[]}'
+        return int(version), EMPTY_FEATURE_COLLECTION
     ends = _feature_ends.get(session, jurisdiction_id, (version, changed_us), locale, status_labels)
     _versions, _stamps, features, references, statuses, category_ids = zip(*rows)
+    return int(version), feature_collection(features, references, statuses, category_ids, ends, url_prefix)
+
+
+EMPTY_FEATURE_COLLECTION = b'{"type":"FeatureCollection","features":[]}'
+
+
+def feature_ends(session: Session, jurisdiction_id: int, stamp: tuple[int, int], locale: str,
+                 status_labels: dict[str, str]) -> dict[tuple[int, str], str]:
+    """What follows each feature's URL, by (category id, status), for the town's map ``stamp``
+    (version, time of that change)."""
+    return _feature_ends.get(session, jurisdiction_id, stamp, locale, status_labels)
+
+
+def feature_collection(features, references, statuses, category_ids, ends: dict[tuple[int, str], str],
+                       url_prefix: str) -> bytes:
+    """The FeatureCollection (UTF-8) from stored features and the columns that complete them."""
     # The pieces are put together by C loops (zip, map, str.join): a Python loop over 500
     # rows cost more than the rest of the request's own work (bench_geo, py-spy).
     if _PLAIN_REFERENCES("".join(references)):  # one scan: every reference the app makes
-        urls = zip(repeat(',"url":' + json.dumps(url_prefix)[:-1]), references)  # '…/meldungen/' + reference
-        urls = map("".join, urls)
+        urls = map("".join, zip(repeat(',"url":' + json.dumps(url_prefix)[:-1]), references))
     else:
         urls = [',"url":' + json.dumps(url_prefix + reference)[:-1] for reference in references]
     body = ('{"type":"FeatureCollection","features":['
             + ",".join(map("".join, zip(features, urls, map(ends.__getitem__, zip(category_ids, statuses)))))
             + "]}")
-    return int(version), body.encode()
+    return body.encode()
 
 
 # --- clusters ------------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ def app(database_url, redis_server, smtp_server, media_dir):
         "BASE_URL": "http://maengelmelder.test",
         "MAIL_FROM": "Mängelmelder Harsewinkel <maengelmelder@harsewinkel.example>",
         "LOG_LEVEL": "WARNING",
+        # Every map request asks for the town's map version: a test sees its change at once.
+        "MAP_CACHE_RECHECK_SECONDS": 0.0,
     })
     with app.app_context():
         from app.demo.load import load_town

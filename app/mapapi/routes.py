@@ -6,11 +6,14 @@ import json
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from app.db import db
 from app.errors import DomainError
 from app.jurisdictions.models import Category, Department
 from app.jurisdictions.queries import jurisdiction_by_slug
@@ -19,6 +22,7 @@ from app.mapapi.replica import read_session
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES, STATUSES
 from app.urls import absolute_url
 from geo import mapqueries
+from geo.mapcache import MapCache
 from geo.geocoding import reverse_geocode, search_addresses
 from geo.nearby import open_reports_nearby
 
@@ -141,10 +145,18 @@ def _not_modified(etag: str, max_age: int) -> Response | None:
     return None
 
 
+def _map_cache() -> MapCache:
+    return current_app.extensions["map_cache"]
+
+
 def _view_etag(jurisdiction: Town, kind: str, version: int | None = None) -> str:
     """The map version of the town plus every parameter and the language: unchanged data, same tag."""
     if version is None:
-        version = mapqueries.map_version(read_session(), jurisdiction.id)
+        cache = _map_cache()
+        if cache.max_features > 0:  # the version the cache answers from (at most its recheck old)
+            version = cache.version(read_session(), jurisdiction.id)
+        else:
+            version = mapqueries.map_version(read_session(), jurisdiction.id)
     args = json.dumps(sorted(request.args.items(multi=True)), ensure_ascii=False)
     digest = hashlib.blake2b(f"{kind}|{args}|{_locale()}".encode(), digest_size=10).hexdigest()
     return f"{kind}-{jurisdiction.id}-{version}-{digest}"
@@ -233,9 +245,15 @@ def reports_geojson():
         cached = _not_modified(_view_etag(jurisdiction, "reports"), MAP_MAX_AGE)
         if cached is not None:
             return cached
-    version, body = mapqueries.reports_geojson(read_session(), jurisdiction.id, bbox, filters, locale=_locale(),
-                                               url_prefix=_report_url_prefix(), status_labels=_status_labels(),
-                                               limit=limit)
+    options = {"locale": _locale(), "url_prefix": _report_url_prefix(), "status_labels": _status_labels(),
+               "limit": limit}
+    cache = _map_cache()
+    answer = None
+    if cache.usable_for(filters):
+        answer = cache.reports_geojson(read_session(), jurisdiction.id, bbox, filters, **options)
+    if answer is None:
+        answer = mapqueries.reports_geojson(read_session(), jurisdiction.id, bbox, filters, **options)
+    version, body = answer
     return _json(body, MAP_MAX_AGE, etag=_view_etag(jurisdiction, "reports", version),
                  mimetype="application/geo+json")
 
@@ -273,4 +291,15 @@ def init_app(app) -> None:
     from app.mapapi import replica
 
     replica.init_app(app)
+    # One per process (gunicorn workers each build their app): answers from this process's memory.
+    # Blocks are read in the background on the read pool, except where the map's reads are the
+    # test's own transaction (replica.read_session), which another connection cannot see.
+    background = None
+    if not (app.testing and not app.config.get("DATABASE_REPLICA_URL")):
+        with app.app_context():
+            engine = db.engines["read"]
+        background = partial(Session, bind=engine)
+    app.extensions["map_cache"] = MapCache(max_features=int(app.config["MAP_CACHE_MAX_FEATURES"]),
+                                           recheck_seconds=float(app.config["MAP_CACHE_RECHECK_SECONDS"]),
+                                           background=background)
     app.register_blueprint(bp)

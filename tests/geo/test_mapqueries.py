@@ -309,6 +309,7 @@ def test_read_queries_go_to_the_replica(committing, database_url, tmp_path):
             assert connection.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
             with pytest.raises(sqlalchemy.exc.InternalError, match="read-only transaction"):
                 connection.exec_driver_sql("CREATE TEMP TABLE t (x int)")
+        assert app.extensions["map_cache"].wait_for_loader()  # its blocks are read on the replica too
         for engine in db.engines.values():
             engine.dispose()
     trace_file.close()

@@ -1,0 +1,308 @@
+"""The public map's bbox answers from memory: each process keeps the visible reports of the
+grid cells it was asked for, and answers a view from them without asking the database.
+
+Why: a street view in a dense town holds ~500 reports; asking PostgreSQL for them costs
+~1.5 ms of database CPU per request however the query is written, more than the whole
+Flask request around it (bench_public: under load the database and the app share the
+same cores). Most views are asked for again and again (a town's centre, its busy streets),
+and reports change far less often than maps are looked at.
+
+How: the world is cut into Web-Mercator cells of ``LEVEL`` (the tiles of zoom 16, about
+375 × 375 m in Germany). A cell's entry holds, for one town and one filter, every visible
+report in it: sort key (creation time, id), coordinates, the stored GeoJSON feature
+(``reports.map_feature``), reference, status and category. A view takes the cells it
+touches, keeps the reports inside the box (all of a cell that lies inside it), sorts them
+newest first and joins the features as ``geo.mapqueries.reports_geojson`` does; the
+answers are the same, byte for byte (tests/geo/test_mapcache.py).
+
+Freshness: every change of map data moves the town's map version (revisions 0101, 0105).
+A process asks for the version at most every ``recheck_seconds`` per town (0: on every
+request) and forgets the town's cells when it moved, so a change shows after at most that
+long; the answer's version (its ETag) is the one its cells belong to.
+
+Memory is bounded by ``max_features`` over all towns (least recently used cells go first).
+Views that touch many cells (zoomed out: the map shows clusters there), filters by age
+(the answer changes with the clock) and very dense cells go to the database as before.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from itertools import chain
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.driver import fetch_tuples
+from geo.mapqueries import (
+    _REPORT_FILTER,
+    EMPTY_FEATURE_COLLECTION,
+    HALF_WORLD,
+    MAX_FEATURES,
+    MapFilter,
+    cell_bounds,
+    cell_range,
+    cell_size,
+    feature_collection,
+    feature_ends,
+    mercator,
+)
+
+# Cells of zoom 18 (about 95 × 95 m in Germany): a view filters only the reports of the
+# cells its edges cross (~270 of a 500-report street view), the rest it takes whole.
+LEVEL = 18
+# Cells are kept, and loaded, in blocks of 16 × 16 (zoom 14, about 1.5 × 1.5 km).
+BLOCK_LEVEL = 14
+_SHIFT = LEVEL - BLOCK_LEVEL
+_MASK = (1 << _SHIFT) - 1
+MAX_CELLS_PER_VIEW = 1024
+# A load of more rows than this is not kept (and the view is asked of the database).
+MAX_ROWS_PER_LOAD = 50_000
+
+_STAMP_SQL = text("""
+    SELECT coalesce(max(version), 0), coalesce(max((extract(epoch FROM changed_at) * 1000000)::bigint), 0)
+    FROM map_versions WHERE jurisdiction_id = :jid
+""")
+
+# No ORDER BY: the rows are sorted per view, after clipping. Creation time in microseconds
+# and the id make the sort key of ``ORDER BY created_at DESC, id DESC``.
+_LOAD_SQL = text(f"""
+    SELECT (extract(epoch FROM r.created_at) * 1000000)::bigint, r.id, ST_X(r.location), ST_Y(r.location),
+           r.map_feature, r.reference, r.status, r.category_id
+    FROM reports r
+    WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326) AND {_REPORT_FILTER}
+    LIMIT :limit
+""")
+
+_KEY = itemgetter(0)
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Town:
+    stamp: tuple[int, int] | None = None
+    checked: float = -math.inf
+    # Moves with the stamp: entries of an older generation are never read again (they
+    # leave with the least recently used), and a load that began before the move is dropped.
+    generation: int = 0
+
+
+@dataclass
+class MapCache:
+    max_features: int = 1_000_000
+    recheck_seconds: float = 1.0
+    clock: object = time.monotonic
+    # With a session factory, blocks a view misses are read by a background thread and the
+    # view itself is answered by the database (None): a miss costs the user nothing (reading
+    # four blocks takes ~25 ms, the view alone ~2 ms). Without one (tests that isolate
+    # themselves in a transaction), the blocks are read before answering.
+    background: Callable[[], Session] | None = None
+    _towns: dict[int, _Town] = field(default_factory=dict)
+    # (town, generation, filter, bx, by) -> (reports held, the block's 16 × 16 cells by
+    # (cx % 16) * 16 + cy % 16: rows of (sort key, lon, lat, feature, reference, status, category id))
+    _blocks: OrderedDict = field(default_factory=OrderedDict)
+    _size: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pending: set = field(default_factory=set)
+    _tasks: queue.Queue = field(default_factory=lambda: queue.Queue(maxsize=256))
+    _loader: tuple[int, threading.Thread] | None = None  # (process id, thread): gunicorn forks
+
+    @property
+    def features(self) -> int:
+        """Reports held, over all blocks (for tests and monitoring)."""
+        return self._size
+
+    def usable_for(self, filters: MapFilter) -> bool:
+        return self.max_features > 0 and filters.max_age_days is None
+
+    def current(self, session: Session, jurisdiction_id: int) -> tuple[_Town, tuple[int, int]]:
+        """The town's entry and map stamp (version, time of that change), asked of the
+        database if the last check is older than ``recheck_seconds``."""
+        town = self._towns.get(jurisdiction_id)
+        if town is None:
+            town = self._towns.setdefault(jurisdiction_id, _Town())
+        now = self.clock()
+        stamp = town.stamp
+        if stamp is None or now - town.checked >= self.recheck_seconds:
+            version, changed_us = fetch_tuples(session, _STAMP_SQL, {"jid": jurisdiction_id})[0]
+            stamp = (int(version), int(changed_us))
+            with self._lock:
+                if stamp != town.stamp:
+                    town.generation += 1
+                    town.stamp = stamp
+                town.checked = now
+        return town, stamp
+
+    def version(self, session: Session, jurisdiction_id: int) -> int:
+        return self.current(session, jurisdiction_id)[1][0]
+
+    def reports_geojson(self, session: Session, jurisdiction_id: int, bbox: tuple[float, float, float, float],
+                        filters: MapFilter, *, locale: str, url_prefix: str, status_labels: dict[str, str],
+                        limit: int = MAX_FEATURES) -> tuple[int, bytes] | None:
+        """As ``geo.mapqueries.reports_geojson``; None when this view is for the database."""
+        cx0, cy0, cx1, cy1 = cell_range(bbox, LEVEL)
+        if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > MAX_CELLS_PER_VIEW:
+            return None
+        town, stamp = self.current(session, jurisdiction_id)
+        generation = town.generation
+        filter_key = (filters.statuses, filters.category_ids, filters.department_ids)
+        blocks = (cx0 >> _SHIFT, cy0 >> _SHIFT, cx1 >> _SHIFT, cy1 >> _SHIFT)
+        held, missing = self._get(jurisdiction_id, generation, filter_key, blocks)
+        if missing:
+            if self.background is not None:
+                for block in missing:  # only what is missing: a view often has most of its blocks
+                    self._schedule((jurisdiction_id, generation, filter_key, filters, block * 2))
+                return None
+            held = self._load(session, jurisdiction_id, generation, filter_key, filters, blocks)
+            if held is None:
+                return None
+        minlon, minlat, maxlon, maxlat = bbox
+        chosen: list[tuple] = []
+        # Cells strictly between the view's edge cells lie inside the box in that direction
+        # (mercator and floor are monotonic: a report's cell orders as its coordinates), so only
+        # the cells the box's edges cross are looked at report by report, and there only in the
+        # direction(s) they cross.
+        for (bx, by), cells in held.items():
+            x_lo, x_hi = max(cx0, bx << _SHIFT), min(cx1, ((bx + 1) << _SHIFT) - 1)
+            y_lo, y_hi = max(cy0, by << _SHIFT), min(cy1, ((by + 1) << _SHIFT) - 1)
+            first, last = y_lo & _MASK, (y_hi & _MASK) + 1
+            top, bottom = y_lo == cy0, y_hi == cy1
+            for cx in range(x_lo, x_hi + 1):
+                base = (cx & _MASK) << _SHIFT
+                column = cells[base + first:base + last]  # this block's cells of the view in column cx
+                end = len(column) - 1
+                middle = chain.from_iterable(column[1 if top else 0:end if bottom else end + 1])
+                edge_x = cx == cx0 or cx == cx1
+                if edge_x:
+                    chosen += [r for r in middle if minlon <= r[1] <= maxlon]
+                else:
+                    chosen.extend(middle)
+                for i in {0, end} if top and bottom else (0,) if top else (end,) if bottom else ():
+                    if edge_x:
+                        chosen += [r for r in column[i] if minlon <= r[1] <= maxlon and minlat <= r[2] <= maxlat]
+                    else:
+                        chosen += [r for r in column[i] if minlat <= r[2] <= maxlat]
+        if not chosen:
+            return stamp[0], EMPTY_FEATURE_COLLECTION
+        chosen.sort(key=_KEY, reverse=True)
+        del chosen[max(1, min(int(limit), MAX_FEATURES)):]
+        _keys, _lons, _lats, features, references, statuses, category_ids = zip(*chosen)
+        ends = feature_ends(session, jurisdiction_id, stamp, locale, status_labels)
+        return stamp[0], feature_collection(features, references, statuses, category_ids, ends, url_prefix)
+
+    # --- blocks --------------------------------------------------------------------------------
+
+    def _get(self, jurisdiction_id, generation, filter_key, blocks) -> tuple[dict[tuple[int, int], list], list]:
+        """The blocks held, by (bx, by), and those missing."""
+        bx0, by0, bx1, by1 = blocks
+        found, missing = {}, []
+        with self._lock:
+            for bx in range(bx0, bx1 + 1):
+                for by in range(by0, by1 + 1):
+                    key = (jurisdiction_id, generation, filter_key, bx, by)
+                    entry = self._blocks.get(key)
+                    if entry is None:
+                        missing.append((bx, by))
+                    else:
+                        self._blocks.move_to_end(key)
+                        found[(bx, by)] = entry[1]
+        return found, missing
+
+    def _load(self, session, jurisdiction_id, generation, filter_key, filters, blocks) -> dict | None:
+        """Read the view's blocks (one statement) and keep them.
+
+        Whole blocks, not just the view: a town's map is in memory after a few hundred
+        loads, where loading view by view needs thousands (a view is rarely asked twice,
+        its neighbourhood often)."""
+        bx0, by0, bx1, by1 = blocks
+        cx0, cy0, cx1, cy1 = bx0 << _SHIFT, by0 << _SHIFT, ((bx1 + 1) << _SHIFT) - 1, ((by1 + 1) << _SHIFT) - 1
+        size = cell_size(LEVEL)
+        west, _s, _e, north = cell_bounds(cx0, cy0, size)
+        _w, south, east, _n = cell_bounds(cx1, cy1, size)
+        params = {"jid": jurisdiction_id, "minlon": west, "minlat": south, "maxlon": east, "maxlat": north,
+                  "limit": MAX_ROWS_PER_LOAD + 1, **filters.params()}
+        rows = fetch_tuples(session, _LOAD_SQL, params)
+        if len(rows) > MAX_ROWS_PER_LOAD:
+            return None
+        found = {(bx, by): [[] for _ in range(1 << (2 * _SHIFT))]
+                 for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)}
+        floor = math.floor
+        for created_us, report_id, lon, lat, feature, reference, status, category_id in rows:
+            # The cell as mapqueries.cell_range computes it for a box's corner.
+            x, y = mercator(lon, lat)
+            cx, cy = floor((x + HALF_WORLD) / size), floor((HALF_WORLD - y) / size)
+            block = found.get((cx >> _SHIFT, cy >> _SHIFT))
+            if block is not None:  # the envelope is padded: a row may belong to a neighbour
+                block[((cx & _MASK) << _SHIFT) | (cy & _MASK)].append(
+                    ((created_us << 40) | report_id, lon, lat, feature, reference, status, category_id))
+        with self._lock:
+            town = self._towns.get(jurisdiction_id)
+            if town is None or town.generation != generation:
+                return found  # the map moved on while we read: answer this once, keep nothing
+            for (bx, by), cells in found.items():
+                key = (jurisdiction_id, generation, filter_key, bx, by)
+                count = sum(map(len, cells)) + 1  # an empty block still costs an entry
+                previous = self._blocks.pop(key, None)
+                if previous is not None:
+                    self._size -= previous[0]
+                self._blocks[key] = (count, cells)
+                self._size += count
+            while self._size > self.max_features and len(self._blocks) > len(found):
+                _key, (count, _cells) = self._blocks.popitem(last=False)  # the view's own blocks are newest
+                self._size -= count
+        return found
+
+    # --- background loading --------------------------------------------------------------------
+
+    def _schedule(self, task) -> None:
+        jurisdiction_id, generation, filter_key, _filters, (bx0, by0, bx1, by1) = task
+        keys = {(jurisdiction_id, generation, filter_key, bx, by)
+                for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)}
+        with self._lock:
+            if keys <= self._pending:
+                return
+            try:
+                self._tasks.put_nowait((task, keys))
+            except queue.Full:  # the view is answered by the database anyway
+                return
+            self._pending |= keys
+            if self._loader is None or self._loader[0] != os.getpid() or not self._loader[1].is_alive():
+                thread = threading.Thread(target=self._run_loader, name="map-cache-loader", daemon=True)
+                self._loader = (os.getpid(), thread)
+                thread.start()
+
+    def _run_loader(self) -> None:
+        while True:
+            task, keys = self._tasks.get()
+            jurisdiction_id, generation, filter_key, filters, blocks = task
+            try:
+                town = self._towns.get(jurisdiction_id)
+                if town is not None and town.generation == generation:  # not outdated while it waited
+                    session = self.background()
+                    try:
+                        self._load(session, jurisdiction_id, generation, filter_key, filters, blocks)
+                    finally:
+                        session.close()
+            except Exception:  # the map is still answered by the database; try again on the next miss
+                log.exception("map cache: loading blocks %s of town %s failed", blocks, jurisdiction_id)
+            finally:
+                with self._lock:
+                    self._pending -= keys
+
+    def wait_for_loader(self, timeout: float = 10.0) -> bool:
+        """Until no block is waiting to be read (tests, benchmarks); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._pending:
+                    return True
+            time.sleep(0.01)
+        return False

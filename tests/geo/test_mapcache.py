@@ -1,0 +1,201 @@
+"""The public map's street views from memory (geo/mapcache.py) on real PostGIS: the same bytes
+as the database answer, changes after the recheck, bounded memory, races with changes."""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from app.db import db
+from app.reports.status import OPEN_STATUSES, PUBLIC_STATUSES
+from geo import mapqueries
+from geo.mapcache import BLOCK_LEVEL, LEVEL, MapCache
+from geo.mapqueries import MapFilter, cell_range
+from tests.factories import HARSEWINKEL, category, department, make_report, town
+
+LABELS = {code: code.upper() for code in ("eingegangen", "in_pruefung", "in_bearbeitung", "erledigt",
+                                          "nicht_zustaendig", "abgelehnt", "duplikat", "unbestaetigt")}
+OPTIONS = {"locale": "de", "url_prefix": "https://maengelmelder.test/meldungen/", "status_labels": LABELS}
+CATEGORIES = ("schlagloch", "strassenlaterne", "wilder-muell", "spielplatz")
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def reports(db_session):
+    """~120 reports within ~1.5 km of the centre: several categories and statuses, some hidden,
+    some unconfirmed, two on the very same spot."""
+    rng = random.Random(7)
+    made = []
+    for i in range(120):
+        point = (HARSEWINKEL[0] + rng.uniform(-0.012, 0.012), HARSEWINKEL[1] + rng.uniform(-0.008, 0.008))
+        if i == 119:
+            point = made[0][1]
+        report = make_report(point=point, category_code=CATEGORIES[i % len(CATEGORIES)])
+        report.status = ("eingegangen", "in_bearbeitung", "erledigt", "abgelehnt", "unbestaetigt")[i % 5]
+        report.hidden = i % 17 == 0
+        made.append((report, point))
+    db.session.flush()
+    return made
+
+
+def _database(bbox, filters, limit=mapqueries.MAX_FEATURES):
+    return mapqueries.reports_geojson(db.session, town().id, bbox, filters, limit=limit, **OPTIONS)
+
+
+def _memory(cache, bbox, filters, limit=mapqueries.MAX_FEATURES):
+    return cache.reports_geojson(db.session, town().id, bbox, filters, limit=limit, **OPTIONS)
+
+
+def _references(answer):
+    return [f["properties"]["reference"] for f in json.loads(answer[1])["features"]]
+
+
+def test_answers_from_memory_are_the_database_answers_byte_for_byte(reports):
+    cache = MapCache(recheck_seconds=0)
+    rng = random.Random(11)
+    pothole, light = category("schlagloch").id, category("strassenlaterne").id
+    filters = [MapFilter(statuses=PUBLIC_STATUSES),
+               MapFilter(statuses=tuple(s for s in OPEN_STATUSES if s in PUBLIC_STATUSES)),
+               MapFilter(statuses=PUBLIC_STATUSES, category_ids=(pothole, light)),
+               MapFilter(statuses=("erledigt",), department_ids=(department("tiefbau").id,))]
+    # Boxes whose edges lie exactly on a report, or a hair (1e-7°) inside or outside it: the
+    # database's && alone would take single-precision boxes (up to ~0.4 m beyond the edge).
+    lon, lat = reports[5][1]
+    edges = [(lon, lat, lon + 0.004, lat + 0.003), (lon - 0.004, lat - 0.003, lon, lat),
+             (lon + 1e-7, lat - 0.003, lon + 0.004, lat + 0.003), (lon - 0.004, lat - 0.003, lon - 1e-7, lat),
+             (lon - 0.004, lat + 1e-7, lon + 0.004, lat + 0.003)]
+    boxes = edges + [(x, y, x + rng.uniform(0.001, 0.02), y + rng.uniform(0.001, 0.012))
+                     for x, y in ((HARSEWINKEL[0] + rng.uniform(-0.016, 0.01), HARSEWINKEL[1] + rng.uniform(-0.01, 0.006))
+                                  for _ in range(40))]
+    compared = nonempty = 0
+    for bbox in boxes:
+        for filter_ in filters:
+            for limit in (mapqueries.MAX_FEATURES, 7):
+                expected = _database(bbox, filter_, limit)
+                assert _memory(cache, bbox, filter_, limit) == expected, (bbox, filter_, limit)
+                compared += 1
+                nonempty += expected[1] != mapqueries.EMPTY_FEATURE_COLLECTION
+    assert compared == len(boxes) * 8 and nonempty > compared // 2
+    assert cache.features > 0
+    assert reports[0][0].reference in _references(_memory(cache, edges[0], filters[0])) or reports[0][0].hidden
+
+
+def test_a_change_shows_once_the_version_is_checked_again(reports):
+    clock = FakeClock()
+    cache = MapCache(recheck_seconds=30, clock=clock)
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    bbox = (HARSEWINKEL[0] - 0.02, HARSEWINKEL[1] - 0.01, HARSEWINKEL[0] + 0.02, HARSEWINKEL[1] + 0.01)
+    before = _memory(cache, bbox, everything)
+    new = make_report(point=HARSEWINKEL)
+    visible = next(r for r, _p in reports if not r.hidden and r.status == "eingegangen")
+    visible.hidden = True
+    db.session.flush()
+    clock.now += 29
+    assert _memory(cache, bbox, everything) == before  # within the recheck: the old answer
+    clock.now += 2
+    after = _memory(cache, bbox, everything)
+    assert after == _database(bbox, everything) and after[0] > before[0]
+    references = _references(after)
+    assert new.reference in references and visible.reference not in references
+
+
+def test_memory_stays_bounded_and_answers_stay_right(reports):
+    cache = MapCache(max_features=40, recheck_seconds=0)
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    rng = random.Random(3)
+    seen_blocks = set()
+    for _ in range(25):
+        x, y = HARSEWINKEL[0] + rng.uniform(-0.014, 0.008), HARSEWINKEL[1] + rng.uniform(-0.009, 0.004)
+        bbox = (x, y, x + 0.006, y + 0.004)  # at most 2 × 2 blocks
+        assert _memory(cache, bbox, everything) == _database(bbox, everything)
+        seen_blocks |= {key[3:] for key in cache._blocks}
+        # Beyond the bound only the blocks of the view just answered stay.
+        assert cache.features <= 40 or len(cache._blocks) <= 4
+    assert len(seen_blocks) > 4  # the views needed more than the bound holds: blocks were dropped
+
+
+def test_a_load_that_raced_a_change_is_not_kept(reports):
+    cache = MapCache(recheck_seconds=0)
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    bbox = (HARSEWINKEL[0] - 0.003, HARSEWINKEL[1] - 0.002, HARSEWINKEL[0] + 0.003, HARSEWINKEL[1] + 0.002)
+    town_id = town().id
+    known, _stamp = cache.current(db.session, town_id)
+    stale_generation = known.generation
+    make_report(point=HARSEWINKEL)  # the map moves on while a load (of the old generation) runs
+    db.session.flush()
+    cache.current(db.session, town_id)
+    cx0, cy0, cx1, cy1 = cell_range(bbox, LEVEL)
+    shift = LEVEL - BLOCK_LEVEL
+    blocks = (cx0 >> shift, cy0 >> shift, cx1 >> shift, cy1 >> shift)
+    filter_key = (everything.statuses, everything.category_ids, everything.department_ids)
+    cache._load(db.session, town_id, stale_generation, filter_key, everything, blocks)
+    assert cache.features == 0
+    assert _memory(cache, bbox, everything) == _database(bbox, everything) and cache.features > 0
+
+
+def test_zoomed_out_views_and_age_filters_go_to_the_database(reports, client):
+    cache = MapCache(recheck_seconds=0)
+    town_wide = (8.10, 51.89, 8.36, 52.03)
+    assert _memory(cache, town_wide, MapFilter(statuses=PUBLIC_STATUSES)) is None
+    assert not cache.usable_for(MapFilter(statuses=PUBLIC_STATUSES, max_age_days=30))
+    assert not MapCache(max_features=0).usable_for(MapFilter(statuses=PUBLIC_STATUSES))
+    # Through the API both kinds still answer, and the same as a street view would.
+    aged = client.get("/api/v1/reports.geojson?bbox=8.10,51.89,8.36,52.03&max_age_days=30")
+    assert aged.status_code == 200 and len(aged.get_json()["features"]) == len(
+        [r for r, _p in reports if not r.hidden and r.status != "unbestaetigt"])
+
+
+def test_the_api_answers_street_views_from_memory(reports, client, app):
+    cache = app.extensions["map_cache"]
+    bbox = f"{HARSEWINKEL[0] - 0.004},{HARSEWINKEL[1] - 0.003},{HARSEWINKEL[0] + 0.004},{HARSEWINKEL[1] + 0.003}"
+    held = cache.features
+    first = client.get(f"/api/v1/reports.geojson?bbox={bbox}")
+    assert first.status_code == 200 and cache.features > held
+    # An age filter of 100 years selects the same reports, from the database.
+    from_database = client.get(f"/api/v1/reports.geojson?bbox={bbox}&max_age_days=36500")
+    assert first.data == from_database.data and len(first.get_json()["features"]) > 3
+    version = mapqueries.map_version(db.session, town().id)
+    assert first.headers["ETag"].startswith(f'W/"reports-{town().id}-{version}-')
+
+
+def test_misses_are_answered_by_the_database_while_blocks_are_read_in_the_background(committing, caplog):
+    from functools import partial
+
+    from sqlalchemy.orm import Session
+
+    rng = random.Random(5)
+    for _ in range(30):
+        make_report(point=(HARSEWINKEL[0] + rng.uniform(-0.004, 0.004), HARSEWINKEL[1] + rng.uniform(-0.003, 0.003)))
+    db.session.commit()
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    bbox = (HARSEWINKEL[0] - 0.003, HARSEWINKEL[1] - 0.002, HARSEWINKEL[0] + 0.003, HARSEWINKEL[1] + 0.002)
+    cache = MapCache(recheck_seconds=0, background=partial(Session, bind=db.engines["read"]))
+    assert _memory(cache, bbox, everything) is None  # a miss: the caller asks the database
+    assert cache.wait_for_loader()
+    held = _memory(cache, bbox, everything)
+    assert held == _database(bbox, everything) and cache.features >= 30
+
+    new = make_report(point=HARSEWINKEL)
+    db.session.commit()
+    assert _memory(cache, bbox, everything) is None  # the map moved on: its blocks are read again
+    assert cache.wait_for_loader()
+    again = _memory(cache, bbox, everything)
+    assert again == _database(bbox, everything) and new.reference in _references(again)
+
+    def broken():
+        raise RuntimeError("no connection")
+
+    failing = MapCache(recheck_seconds=0, background=broken)
+    assert _memory(failing, bbox, everything) is None
+    assert failing.wait_for_loader() and failing.features == 0
+    assert "loading blocks" in caplog.text
+    assert _memory(failing, bbox, everything) is None and failing.wait_for_loader()
+    assert caplog.text.count("loading blocks") == 2  # tried again on the next miss, not stuck as pending
