@@ -315,7 +315,8 @@ def _request_input() -> RequestInput:
     form = _CleanForm(request.form)
     attributes: dict[str, list[str]] = {}
     for key in form.keys():
-        if key.startswith("attribute[") and "]" in key:
+        # A multipart part without a name arrives as the key None: nothing to read from it.
+        if isinstance(key, str) and key.startswith("attribute[") and "]" in key:
             code = key[len("attribute["):key.index("]")]
             attributes.setdefault(code, []).extend(form.getlist(key))
     return RequestInput(

@@ -256,3 +256,15 @@ def test_address_id_and_address_string_locate_the_request(client, api_key):
     unknown = client.post("/open311/v2/requests.json", data=_form(api_key, lat=None, long=None,
                                                                   address_string="Gibtsnichtweg 99"))
     assert unknown.status_code == 400 and "Gibtsnichtweg" in unknown.get_json()[0]["description"]
+
+
+def test_a_multipart_part_without_a_name_is_ignored_not_a_500(client, api_key):
+    """Found by schemathesis: a form-data part without ``name`` reaches the form as the key None."""
+    fields = _form(api_key)
+    parts = [b"--XX\r\nContent-Disposition: form-data\r\n\r\nohne Namen\r\n"]
+    parts += [f'--XX\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
+    before = _reports()
+    response = client.post("/open311/v2/requests.json", data=b"".join(parts) + b"--XX--\r\n",
+                           content_type="multipart/form-data; boundary=XX")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert _reports() == before + 1 and response.get_json()[0]["service_request_id"]
