@@ -51,8 +51,8 @@ from geo.mapqueries import (
     cell_bounds,
     cell_range,
     cell_size,
-    feature_collection,
     feature_ends,
+    feature_head,
     mercator,
 )
 
@@ -107,7 +107,7 @@ class MapCache:
     background: Callable[[], Session] | None = None
     _towns: dict[int, _Town] = field(default_factory=dict)
     # (town, generation, filter, bx, by) -> (reports held, the block's 16 × 16 cells by
-    # (cx % 16) * 16 + cy % 16: rows of (sort key, lon, lat, feature, reference, status, category id))
+    # (cx % 16) * 16 + cy % 16: rows of (sort key, lon, lat, feature up to its URL, status, category id))
     _blocks: OrderedDict = field(default_factory=OrderedDict)
     _size: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -153,7 +153,8 @@ class MapCache:
             return None
         town, stamp = self.current(session, jurisdiction_id)
         generation = town.generation
-        filter_key = (filters.statuses, filters.category_ids, filters.department_ids)
+        # The URL prefix is part of what a block holds (each feature is kept up to its URL).
+        filter_key = (filters.statuses, filters.category_ids, filters.department_ids, url_prefix)
         blocks = (cx0 >> _SHIFT, cy0 >> _SHIFT, cx1 >> _SHIFT, cy1 >> _SHIFT)
         held, missing = self._get(jurisdiction_id, generation, filter_key, blocks)
         if missing:
@@ -194,9 +195,11 @@ class MapCache:
             return stamp[0], EMPTY_FEATURE_COLLECTION
         chosen.sort(key=_KEY, reverse=True)
         del chosen[max(1, min(int(limit), MAX_FEATURES)):]
-        _keys, _lons, _lats, features, references, statuses, category_ids = zip(*chosen)
+        _keys, _lons, _lats, heads, statuses, category_ids = zip(*chosen)
         ends = feature_ends(session, jurisdiction_id, stamp, locale, status_labels)
-        return stamp[0], feature_collection(features, references, statuses, category_ids, ends, url_prefix)
+        body = ('{"type":"FeatureCollection","features":['
+                + ",".join(map(str.__add__, heads, map(ends.__getitem__, zip(category_ids, statuses)))) + "]}")
+        return stamp[0], body.encode()
 
     # --- blocks --------------------------------------------------------------------------------
 
@@ -235,6 +238,7 @@ class MapCache:
         found = {(bx, by): [[] for _ in range(1 << (2 * _SHIFT))]
                  for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)}
         floor = math.floor
+        url_prefix = filter_key[-1]
         for created_us, report_id, lon, lat, feature, reference, status, category_id in rows:
             # The cell as mapqueries.cell_range computes it for a box's corner.
             x, y = mercator(lon, lat)
@@ -242,7 +246,8 @@ class MapCache:
             block = found.get((cx >> _SHIFT, cy >> _SHIFT))
             if block is not None:  # the envelope is padded: a row may belong to a neighbour
                 block[((cx & _MASK) << _SHIFT) | (cy & _MASK)].append(
-                    ((created_us << 40) | report_id, lon, lat, feature, reference, status, category_id))
+                    ((created_us << 40) | report_id, lon, lat, feature_head(feature, reference, url_prefix),
+                     status, category_id))
         with self._lock:
             town = self._towns.get(jurisdiction_id)
             if town is None or town.generation != generation:

@@ -234,6 +234,13 @@ def feature_ends(session: Session, jurisdiction_id: int, stamp: tuple[int, int],
     return _feature_ends.get(session, jurisdiction_id, stamp, locale, status_labels)
 
 
+def feature_head(feature: str, reference: str, url_prefix: str) -> str:
+    """One stored feature with its URL (what ``feature_collection`` puts before the labels)."""
+    if _PLAIN_REFERENCES(reference):
+        return feature + ',"url":' + json.dumps(url_prefix)[:-1] + reference
+    return feature + ',"url":' + json.dumps(url_prefix + reference)[:-1]
+
+
 def feature_collection(features, references, statuses, category_ids, ends: dict[tuple[int, str], str],
                        url_prefix: str) -> bytes:
     """The FeatureCollection (UTF-8) from stored features and the columns that complete them."""

@@ -163,7 +163,11 @@ def _view_etag(jurisdiction: Town, kind: str, version: int | None = None) -> str
 
 
 def _report_url_prefix() -> str:
-    return absolute_url("public.report", reference="X")[:-1]
+    # BASE_URL + the report path: the same for every request of this app, built once.
+    prefix = current_app.extensions.get("mapapi_report_url_prefix")
+    if prefix is None:
+        prefix = current_app.extensions["mapapi_report_url_prefix"] = absolute_url("public.report", reference="X")[:-1]
+    return prefix
 
 
 # --- geocoding ---------------------------------------------------------------------------------

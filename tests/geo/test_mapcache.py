@@ -42,6 +42,7 @@ def reports(db_session):
         report.status = ("eingegangen", "in_bearbeitung", "erledigt", "abgelehnt", "unbestaetigt")[i % 5]
         report.hidden = i % 17 == 0
         made.append((report, point))
+    made[3][0].reference = 'ALT-"Ä"\\3'  # imported from elsewhere: its URL must be JSON-quoted
     db.session.flush()
     return made
 
@@ -135,7 +136,7 @@ def test_a_load_that_raced_a_change_is_not_kept(reports):
     cx0, cy0, cx1, cy1 = cell_range(bbox, LEVEL)
     shift = LEVEL - BLOCK_LEVEL
     blocks = (cx0 >> shift, cy0 >> shift, cx1 >> shift, cy1 >> shift)
-    filter_key = (everything.statuses, everything.category_ids, everything.department_ids)
+    filter_key = (everything.statuses, everything.category_ids, everything.department_ids, OPTIONS["url_prefix"])
     cache._load(db.session, town_id, stale_generation, filter_key, everything, blocks)
     assert cache.features == 0
     assert _memory(cache, bbox, everything) == _database(bbox, everything) and cache.features > 0
