@@ -1,28 +1,34 @@
-"""The public map's bbox answers from memory: each process keeps the visible reports of the
-grid cells it was asked for, and answers a view from them without asking the database.
+"""The public map's street views from memory: each web process keeps the visible reports of
+the map areas it is asked for, and answers a view from them without asking the database.
 
 Why: a street view in a dense town holds ~500 reports; asking PostgreSQL for them costs
 ~1.5 ms of database CPU per request however the query is written, more than the whole
-Flask request around it (bench_public: under load the database and the app share the
-same cores). Most views are asked for again and again (a town's centre, its busy streets),
-and reports change far less often than maps are looked at.
+Flask request around it, and under load the database and the app share the same cores
+(bench_public). Areas are viewed again and again (a town's centre, its busy streets), and
+reports change far less often than maps are looked at.
 
-How: the world is cut into Web-Mercator cells of ``LEVEL`` (the tiles of zoom 16, about
-375 × 375 m in Germany). A cell's entry holds, for one town and one filter, every visible
-report in it: sort key (creation time, id), coordinates, the stored GeoJSON feature
-(``reports.map_feature``), reference, status and category. A view takes the cells it
-touches, keeps the reports inside the box (all of a cell that lies inside it), sorts them
-newest first and joins the features as ``geo.mapqueries.reports_geojson`` does; the
-answers are the same, byte for byte (tests/geo/test_mapcache.py).
+How: the world is cut into Web-Mercator cells of ``LEVEL`` (the tiles of zoom 18, about
+95 × 95 m in Germany), kept in blocks of 16 × 16 cells (zoom 14, ~1.5 km). For one town
+and one filter a cell holds every visible report in it: sort key (creation time, id),
+coordinates, the stored GeoJSON feature (``reports.map_feature``) with its URL, status
+and category. A view takes the cells it touches: the cells strictly between its edge
+cells whole, of the edge cells the reports inside the box; it sorts them newest first
+and adds the labels as ``geo.mapqueries.reports_geojson`` does. The answers are the same,
+byte for byte (tests/geo/test_mapcache.py; bench_geo compares 300 views at 1M reports).
 
-Freshness: every change of map data moves the town's map version (revisions 0101, 0105).
-A process asks for the version at most every ``recheck_seconds`` per town (0: on every
-request) and forgets the town's cells when it moved, so a change shows after at most that
-long; the answer's version (its ETag) is the one its cells belong to.
+Misses: a view whose blocks are not all held is answered by the database (None here).
+After a block's second miss in a map version a background thread reads it (one statement
+per block), so a town whose map changes every few seconds does not keep re-reading blocks
+nobody looks at twice.
 
-Memory is bounded by ``max_features`` over all towns (least recently used cells go first).
-Views that touch many cells (zoomed out: the map shows clusters there), filters by age
-(the answer changes with the clock) and very dense cells go to the database as before.
+Freshness: every change of map data moves the town's map version (revisions 0101, 0105,
+0106). A process asks for the version at most every ``recheck_seconds`` per town (0: on
+every request) and drops the town's blocks when it moved, so a change shows after at most
+that long; an answer's version (its ETag) is the one its blocks belong to.
+
+Memory is bounded by ``max_features`` over all towns (least recently used blocks go
+first). Views that touch many cells (zoomed out: the map shows clusters there), filters by
+age (the answer changes with the clock) and very dense blocks go to the database.
 """
 from __future__ import annotations
 
@@ -66,6 +72,7 @@ _MASK = (1 << _SHIFT) - 1
 MAX_CELLS_PER_VIEW = 1024
 # A load of more rows than this is not kept (and the view is asked of the database).
 MAX_ROWS_PER_LOAD = 50_000
+MISSES_BEFORE_LOAD = 2
 
 _STAMP_SQL = text("""
     SELECT coalesce(max(version), 0), coalesce(max((extract(epoch FROM changed_at) * 1000000)::bigint), 0)
@@ -112,6 +119,7 @@ class MapCache:
     _size: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pending: set = field(default_factory=set)
+    _misses: dict = field(default_factory=dict)  # block key -> misses in its generation
     _tasks: queue.Queue = field(default_factory=lambda: queue.Queue(maxsize=256))
     _loader: tuple[int, threading.Thread] | None = None  # (process id, thread): gunicorn forks
 
@@ -138,8 +146,17 @@ class MapCache:
                 if stamp != town.stamp:
                     town.generation += 1
                     town.stamp = stamp
+                    self._forget(jurisdiction_id, town.generation)
                 town.checked = now
         return town, stamp
+
+    def _forget(self, jurisdiction_id: int, generation: int) -> None:
+        # The town's blocks and miss counts of older generations are never read again: drop
+        # them now rather than holding two copies of a town until they age out. (Under the lock.)
+        for key in [k for k in self._blocks if k[0] == jurisdiction_id and k[1] < generation]:
+            self._size -= self._blocks.pop(key)[0]
+        for key in [k for k in self._misses if k[0] == jurisdiction_id and k[1] < generation]:
+            del self._misses[key]
 
     def version(self, session: Session, jurisdiction_id: int) -> int:
         return self.current(session, jurisdiction_id)[1][0]
@@ -268,12 +285,25 @@ class MapCache:
     # --- background loading --------------------------------------------------------------------
 
     def _schedule(self, task) -> None:
+        """Read a block in the background once it was missed ``MISSES_BEFORE_LOAD`` times in
+        this generation of its town's map: reading a block costs about as much as four views,
+        and in a town whose map changes every few seconds most blocks are not viewed twice
+        between two changes (the database answers them as if there were no cache)."""
         jurisdiction_id, generation, filter_key, _filters, (bx0, by0, bx1, by1) = task
         keys = {(jurisdiction_id, generation, filter_key, bx, by)
                 for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)}
         with self._lock:
             if keys <= self._pending:
                 return
+            missed = max(self._misses.get(key, 0) for key in keys) + 1
+            if missed < MISSES_BEFORE_LOAD:
+                if len(self._misses) > 100_000:  # views all over a large district: start counting afresh
+                    self._misses.clear()
+                for key in keys:
+                    self._misses[key] = missed
+                return
+            for key in keys:
+                self._misses.pop(key, None)
             try:
                 self._tasks.put_nowait((task, keys))
             except queue.Full:  # the view is answered by the database anyway

@@ -180,23 +180,29 @@ def test_misses_are_answered_by_the_database_while_blocks_are_read_in_the_backgr
     bbox = (HARSEWINKEL[0] - 0.003, HARSEWINKEL[1] - 0.002, HARSEWINKEL[0] + 0.003, HARSEWINKEL[1] + 0.002)
     cache = MapCache(recheck_seconds=0, background=partial(Session, bind=db.engines["read"]))
     assert _memory(cache, bbox, everything) is None  # a miss: the caller asks the database
+    assert cache.wait_for_loader() and cache.features == 0  # one miss reads nothing yet
+    assert _memory(cache, bbox, everything) is None  # the second: its blocks are read
     assert cache.wait_for_loader()
     held = _memory(cache, bbox, everything)
     assert held == _database(bbox, everything) and cache.features >= 30
+    generation = cache._towns[town().id].generation
 
     new = make_report(point=HARSEWINKEL)
     db.session.commit()
-    assert _memory(cache, bbox, everything) is None  # the map moved on: its blocks are read again
-    assert cache.wait_for_loader()
+    for _ in range(2):  # the map moved on: its blocks are read again after two misses
+        assert _memory(cache, bbox, everything) is None
+        assert cache.wait_for_loader()
     again = _memory(cache, bbox, everything)
     assert again == _database(bbox, everything) and new.reference in _references(again)
+    assert {key[1] for key in cache._blocks} == {generation + 1}  # the old blocks are gone
 
     def broken():
         raise RuntimeError("no connection")
 
     failing = MapCache(recheck_seconds=0, background=broken)
-    assert _memory(failing, bbox, everything) is None
-    assert failing.wait_for_loader() and failing.features == 0
-    assert "loading blocks" in caplog.text
-    assert _memory(failing, bbox, everything) is None and failing.wait_for_loader()
-    assert caplog.text.count("loading blocks") == 2  # tried again on the next miss, not stuck as pending
+    for _ in range(2):
+        assert _memory(failing, bbox, everything) is None and failing.wait_for_loader()
+    assert failing.features == 0 and caplog.text.count("loading blocks") == 1
+    for _ in range(2):
+        assert _memory(failing, bbox, everything) is None and failing.wait_for_loader()
+    assert caplog.text.count("loading blocks") == 2  # tried again, not stuck as pending
