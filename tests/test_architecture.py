@@ -132,3 +132,14 @@ def test_importing_the_code_reads_no_environment_and_creates_no_app():
     line = [l for l in result.stdout.splitlines() if l.startswith("READS:")][-1]
     reads = [r for r in line[len("READS:"):].split(",") if r]
     assert reads == [], f"environment read at import time: {reads}"
+
+
+def test_migrations_have_one_head():
+    """Revision 1000 merged the feature branches: a new revision must follow the one head, or
+    `alembic upgrade head` (singular, as operators type it) fails again."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent.parent / "migrations"))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1

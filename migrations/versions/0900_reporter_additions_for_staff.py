@@ -18,9 +18,12 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0900"
-down_revision = "0600"
+# 0200 was a ``depends_on`` until revision 1000 merged the branches: as a parent it puts the
+# worker-queue branch into one line of history (Alembic already treated it so in
+# ``alembic_version``, where 0900 stands for both).
+down_revision = ("0600", "0200")
 branch_labels = None
-depends_on = ("0200",)
+depends_on = None
 
 
 def upgrade() -> None:
