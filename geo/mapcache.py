@@ -39,8 +39,8 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from itertools import chain
+from collections.abc import Callable, Iterator
+from itertools import chain, count
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -80,14 +80,31 @@ _STAMP_SQL = text("""
 """)
 
 # No ORDER BY: the rows are sorted per view, after clipping. Creation time in microseconds
-# and the id make the sort key of ``ORDER BY created_at DESC, id DESC``.
+# and the id make the sort key of ``ORDER BY created_at DESC, id DESC``. The town's map stamp
+# comes from the same snapshot (and the one row of an empty block): a block is kept only
+# under the stamp its rows belong to.
 _LOAD_SQL = text(f"""
-    SELECT (extract(epoch FROM r.created_at) * 1000000)::bigint, r.id, ST_X(r.location), ST_Y(r.location),
-           r.map_feature, r.reference, r.status, r.category_id
-    FROM reports r
-    WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326) AND {_REPORT_FILTER}
-    LIMIT :limit
+    SELECT v.version, v.changed_us, f.*
+    FROM (SELECT coalesce(max(version), 0) AS version,
+                 coalesce(max((extract(epoch FROM changed_at) * 1000000)::bigint), 0) AS changed_us
+          FROM map_versions WHERE jurisdiction_id = :jid) AS v
+    LEFT JOIN LATERAL (
+        SELECT (extract(epoch FROM r.created_at) * 1000000)::bigint AS created_us, r.id,
+               ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.map_feature, r.reference, r.status, r.category_id
+        FROM reports r
+        WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326) AND {_REPORT_FILTER}
+        LIMIT :limit
+    ) AS f ON true
 """)
+
+# A cell without reports, and a block without any: shared, so an empty block costs an entry only.
+_EMPTY: tuple = ()
+_EMPTY_BLOCK: list = [_EMPTY] * (1 << (2 * (LEVEL - BLOCK_LEVEL)))
+# What a block of cells costs in the memory bound besides its reports (its list of 256
+# cells is ~2 KB, about four reports' worth); an empty block counts 1.
+_BLOCK_COST = 4
+# A block with more reports than a load may read: views touching it go to the database.
+_DENSE = None
 
 _KEY = itemgetter(0)
 log = logging.getLogger(__name__)
@@ -97,6 +114,9 @@ log = logging.getLogger(__name__)
 class _Town:
     stamp: tuple[int, int] | None = None
     checked: float = -math.inf
+    # The number of the last version check applied: a slow check that began before a newer
+    # one finished must not move the stamp back.
+    applied: int = 0
     # Moves with the stamp: entries of an older generation are never read again (they
     # leave with the least recently used), and a load that began before the move is dropped.
     generation: int = 0
@@ -122,6 +142,7 @@ class MapCache:
     _misses: dict = field(default_factory=dict)  # block key -> misses in its generation
     _tasks: queue.Queue = field(default_factory=lambda: queue.Queue(maxsize=256))
     _loader: tuple[int, threading.Thread] | None = None  # (process id, thread): gunicorn forks
+    _checks: Iterator[int] = field(default_factory=lambda: count(1))
 
     @property
     def features(self) -> int:
@@ -140,15 +161,29 @@ class MapCache:
         now = self.clock()
         stamp = town.stamp
         if stamp is None or now - town.checked >= self.recheck_seconds:
+            check = next(self._checks)
             version, changed_us = fetch_tuples(session, _STAMP_SQL, {"jid": jurisdiction_id})[0]
-            stamp = (int(version), int(changed_us))
-            with self._lock:
-                if stamp != town.stamp:
-                    town.generation += 1
-                    town.stamp = stamp
-                    self._forget(jurisdiction_id, town.generation)
-                town.checked = now
-        return town, stamp
+            self._apply(town, jurisdiction_id, check, (int(version), int(changed_us)), now)
+        return town, town.stamp
+
+    def _apply(self, town: _Town, jurisdiction_id: int, check: int, stamp: tuple[int, int], now: float) -> None:
+        with self._lock:
+            if check <= town.applied:
+                return
+            town.applied = check
+            if stamp != town.stamp:
+                town.generation += 1
+                town.stamp = stamp
+                self._forget(jurisdiction_id, town.generation)
+            town.checked = now
+
+    def saw_version(self, jurisdiction_id: int, version: int) -> None:
+        """The database answered a view of the town with map ``version``: if that is not the
+        version held, ask again on the next view rather than after ``recheck_seconds`` (so a
+        user panning between answers from memory and from the database sees one map)."""
+        town = self._towns.get(jurisdiction_id)
+        if town is not None and town.stamp is not None and town.stamp[0] != version:
+            town.checked = -math.inf
 
     def _forget(self, jurisdiction_id: int, generation: int) -> None:
         # The town's blocks and miss counts of older generations are never read again: drop
@@ -168,19 +203,22 @@ class MapCache:
         cx0, cy0, cx1, cy1 = cell_range(bbox, LEVEL)
         if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > MAX_CELLS_PER_VIEW:
             return None
-        town, stamp = self.current(session, jurisdiction_id)
-        generation = town.generation
+        town, _stamp = self.current(session, jurisdiction_id)
+        with self._lock:  # the stamp and the generation of the same check
+            stamp, generation = town.stamp, town.generation
         # The URL prefix is part of what a block holds (each feature is kept up to its URL).
         filter_key = (filters.statuses, filters.category_ids, filters.department_ids, url_prefix)
         blocks = (cx0 >> _SHIFT, cy0 >> _SHIFT, cx1 >> _SHIFT, cy1 >> _SHIFT)
         held, missing = self._get(jurisdiction_id, generation, filter_key, blocks)
+        if held is None:  # a block too dense to keep
+            return None
         if missing:
             if self.background is not None:
                 for block in missing:  # only what is missing: a view often has most of its blocks
                     self._schedule((jurisdiction_id, generation, filter_key, filters, block * 2))
                 return None
             held = self._load(session, jurisdiction_id, generation, filter_key, filters, blocks)
-            if held is None:
+            if held is None:  # too dense, or the map moved on while we read
                 return None
         minlon, minlat, maxlon, maxlat = bbox
         chosen: list[tuple] = []
@@ -220,8 +258,8 @@ class MapCache:
 
     # --- blocks --------------------------------------------------------------------------------
 
-    def _get(self, jurisdiction_id, generation, filter_key, blocks) -> tuple[dict[tuple[int, int], list], list]:
-        """The blocks held, by (bx, by), and those missing."""
+    def _get(self, jurisdiction_id, generation, filter_key, blocks) -> tuple[dict[tuple[int, int], list] | None, list]:
+        """The blocks held, by (bx, by), and those missing; None for the first if one is too dense."""
         bx0, by0, bx1, by1 = blocks
         found, missing = {}, []
         with self._lock:
@@ -231,56 +269,88 @@ class MapCache:
                     entry = self._blocks.get(key)
                     if entry is None:
                         missing.append((bx, by))
+                    elif entry[1] is _DENSE:
+                        return None, []
                     else:
                         self._blocks.move_to_end(key)
                         found[(bx, by)] = entry[1]
         return found, missing
 
     def _load(self, session, jurisdiction_id, generation, filter_key, filters, blocks) -> dict | None:
-        """Read the view's blocks (one statement) and keep them.
+        """Read the view's blocks (one statement) and keep them; None if a block is too dense to
+        keep or the map moved on while we read (the view is then for the database).
 
         Whole blocks, not just the view: a town's map is in memory after a few hundred
         loads, where loading view by view needs thousands (a view is rarely asked twice,
         its neighbourhood often)."""
         bx0, by0, bx1, by1 = blocks
+        limit = (1 << LEVEL) - 1
         cx0, cy0, cx1, cy1 = bx0 << _SHIFT, by0 << _SHIFT, ((bx1 + 1) << _SHIFT) - 1, ((by1 + 1) << _SHIFT) - 1
         size = cell_size(LEVEL)
         west, _s, _e, north = cell_bounds(cx0, cy0, size)
         _w, south, east, _n = cell_bounds(cx1, cy1, size)
+        # The outermost cells also hold what lies beyond Web Mercator's edges (cell_range clamps so).
+        west, east = (-180.0 if cx0 == 0 else west), (180.0 if cx1 == limit else east)
+        north, south = (90.0 if cy0 == 0 else north), (-90.0 if cy1 == limit else south)
         params = {"jid": jurisdiction_id, "minlon": west, "minlat": south, "maxlon": east, "maxlat": north,
                   "limit": MAX_ROWS_PER_LOAD + 1, **filters.params()}
         rows = fetch_tuples(session, _LOAD_SQL, params)
+        stamp = (int(rows[0][0]), int(rows[0][1]))
+        keys = [(jurisdiction_id, generation, filter_key, bx, by)
+                for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)]
         if len(rows) > MAX_ROWS_PER_LOAD:
+            with self._lock:
+                town = self._towns.get(jurisdiction_id)
+                if town is not None and town.generation == generation and town.stamp == stamp:
+                    for key in keys:  # remembered, so that it is not read again on every second miss
+                        self._store(key, _DENSE, 1)
             return None
-        found = {(bx, by): [[] for _ in range(1 << (2 * _SHIFT))]
-                 for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)}
-        floor = math.floor
+        found = {key[3:]: None for key in keys}
         url_prefix = filter_key[-1]
-        for created_us, report_id, lon, lat, feature, reference, status, category_id in rows:
-            # The cell as mapqueries.cell_range computes it for a box's corner.
+        floor = math.floor
+        for _version, _changed, created_us, report_id, lon, lat, feature, reference, status, category_id in rows:
+            if report_id is None:  # the one row of an empty load
+                break
+            # The cell as mapqueries.cell_range computes it for a box's corner (clamped alike).
             x, y = mercator(lon, lat)
-            cx, cy = floor((x + HALF_WORLD) / size), floor((HALF_WORLD - y) / size)
-            block = found.get((cx >> _SHIFT, cy >> _SHIFT))
-            if block is not None:  # the envelope is padded: a row may belong to a neighbour
-                block[((cx & _MASK) << _SHIFT) | (cy & _MASK)].append(
-                    ((created_us << 40) | report_id, lon, lat, feature_head(feature, reference, url_prefix),
-                     status, category_id))
+            cx = min(max(floor((x + HALF_WORLD) / size), 0), limit)
+            cy = min(max(floor((HALF_WORLD - y) / size), 0), limit)
+            block_key = (cx >> _SHIFT, cy >> _SHIFT)
+            if block_key not in found:  # the envelope is padded: a row may belong to a neighbour
+                continue
+            cells = found[block_key]
+            if cells is None:
+                cells = found[block_key] = [_EMPTY] * len(_EMPTY_BLOCK)
+            index = ((cx & _MASK) << _SHIFT) | (cy & _MASK)
+            if cells[index] is _EMPTY:
+                cells[index] = []
+            cells[index].append(((created_us << 40) | report_id, lon, lat, feature_head(feature, reference, url_prefix),
+                                 status, category_id))
+        for block_key, cells in found.items():
+            if cells is None:
+                found[block_key] = _EMPTY_BLOCK
         with self._lock:
             town = self._towns.get(jurisdiction_id)
-            if town is None or town.generation != generation:
-                return found  # the map moved on while we read: answer this once, keep nothing
-            for (bx, by), cells in found.items():
-                key = (jurisdiction_id, generation, filter_key, bx, by)
-                count = sum(map(len, cells)) + 1  # an empty block still costs an entry
-                previous = self._blocks.pop(key, None)
-                if previous is not None:
-                    self._size -= previous[0]
-                self._blocks[key] = (count, cells)
-                self._size += count
-            while self._size > self.max_features and len(self._blocks) > len(found):
-                _key, (count, _cells) = self._blocks.popitem(last=False)  # the view's own blocks are newest
-                self._size -= count
+            if town is None or town.generation != generation or town.stamp != stamp:
+                # The map moved on (before or while we read): keep nothing, and check the version
+                # on the next view; this view is for the database.
+                if town is not None:
+                    town.checked = -math.inf
+                return None
+            for key in keys:
+                cells = found[key[3:]]
+                self._store(key, cells, 1 if cells is _EMPTY_BLOCK else sum(map(len, cells)) + _BLOCK_COST)
+            while self._size > self.max_features and len(self._blocks) > len(keys):
+                _key, (cost, _cells) = self._blocks.popitem(last=False)  # the view's own blocks are newest
+                self._size -= cost
         return found
+
+    def _store(self, key, cells, cost: int) -> None:  # under the lock
+        previous = self._blocks.pop(key, None)
+        if previous is not None:
+            self._size -= previous[0]
+        self._blocks[key] = (cost, cells)
+        self._size += cost
 
     # --- background loading --------------------------------------------------------------------
 

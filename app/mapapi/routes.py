@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 
 import time
@@ -11,6 +12,7 @@ from functools import partial
 from flask import Blueprint, Response, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.db import db
@@ -27,6 +29,7 @@ from geo.geocoding import reverse_geocode, search_addresses
 from geo.nearby import open_reports_nearby
 
 bp = Blueprint("mapapi", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
 
 # How long browsers and proxies may reuse an answer without asking again. Map data is
 # always revalidated (max-age 0): the ETag makes an unchanged view a cheap 304, and a
@@ -152,11 +155,7 @@ def _map_cache() -> MapCache:
 def _view_etag(jurisdiction: Town, kind: str, version: int | None = None) -> str:
     """The map version of the town plus every parameter and the language: unchanged data, same tag."""
     if version is None:
-        cache = _map_cache()
-        if cache.max_features > 0:  # the version the cache answers from (at most its recheck old)
-            version = cache.version(read_session(), jurisdiction.id)
-        else:
-            version = mapqueries.map_version(read_session(), jurisdiction.id)
+        version = mapqueries.map_version(read_session(), jurisdiction.id)
     args = json.dumps(sorted(request.args.items(multi=True)), ensure_ascii=False)
     digest = hashlib.blake2b(f"{kind}|{args}|{_locale()}".encode(), digest_size=10).hexdigest()
     return f"{kind}-{jurisdiction.id}-{version}-{digest}"
@@ -245,8 +244,10 @@ def reports_geojson():
     limit = params.int_arg("limit", 1, mapqueries.MAX_FEATURES, default=mapqueries.MAX_FEATURES)
     filters = _map_filter(jurisdiction)
     if request.if_none_match:
-        # A client with a copy: one small query decides whether it is still current.
-        cached = _not_modified(_view_etag(jurisdiction, "reports"), MAP_MAX_AGE)
+        # A client with a copy: the map version decides whether it is still current (the one the
+        # map cache answers from, if it answers this view; else one small query).
+        version = _map_cache().version(read_session(), jurisdiction.id) if _map_cache().usable_for(filters) else None
+        cached = _not_modified(_view_etag(jurisdiction, "reports", version), MAP_MAX_AGE)
         if cached is not None:
             return cached
     options = {"locale": _locale(), "url_prefix": _report_url_prefix(), "status_labels": _status_labels(),
@@ -254,9 +255,16 @@ def reports_geojson():
     cache = _map_cache()
     answer = None
     if cache.usable_for(filters):
-        answer = cache.reports_geojson(read_session(), jurisdiction.id, bbox, filters, **options)
+        try:
+            answer = cache.reports_geojson(read_session(), jurisdiction.id, bbox, filters, **options)
+        except DBAPIError:
+            raise  # the database path would meet the same (app.errors: 503 if the connection died)
+        except Exception:  # a fault of the cache must not cost the map: the database answers
+            log.exception("map cache failed for bbox %s; answered from the database", bbox)
     if answer is None:
         answer = mapqueries.reports_geojson(read_session(), jurisdiction.id, bbox, filters, **options)
+        if cache.usable_for(filters):
+            cache.saw_version(jurisdiction.id, answer[0])
     version, body = answer
     return _json(body, MAP_MAX_AGE, etag=_view_etag(jurisdiction, "reports", version),
                  mimetype="application/geo+json")

@@ -31,19 +31,24 @@ class FakeClock:
 @pytest.fixture
 def reports(db_session):
     """~120 reports within ~1.5 km of the centre: several categories and statuses, some hidden,
-    some unconfirmed, two on the very same spot."""
+    some unconfirmed, two visible ones on the very same spot, 20 with the same creation time."""
     rng = random.Random(7)
     made = []
     for i in range(120):
         point = (HARSEWINKEL[0] + rng.uniform(-0.012, 0.012), HARSEWINKEL[1] + rng.uniform(-0.008, 0.008))
-        if i == 119:
-            point = made[0][1]
+        if i == 118:
+            point = made[1][1]
         report = make_report(point=point, category_code=CATEGORIES[i % len(CATEGORIES)])
         report.status = ("eingegangen", "in_bearbeitung", "erledigt", "abgelehnt", "unbestaetigt")[i % 5]
         report.hidden = i % 17 == 0
         made.append((report, point))
     made[3][0].reference = 'ALT-"Ä"\\3'  # imported from elsewhere: its URL must be JSON-quoted
+    for report, _point in made[40:60]:  # created in one transaction of an import: the id decides the order
+        report.created_at = made[40][0].created_at
     db.session.flush()
+    visible = [r for r, _p in made if not r.hidden and r.status != "unbestaetigt"]
+    assert made[1][0] in visible and made[118][0] in visible  # two visible reports on one spot
+    assert sum(1 for r in visible if r.created_at == made[40][0].created_at) >= 10
     return made
 
 
@@ -86,7 +91,9 @@ def test_answers_from_memory_are_the_database_answers_byte_for_byte(reports):
                 nonempty += expected[1] != mapqueries.EMPTY_FEATURE_COLLECTION
     assert compared == len(boxes) * 8 and nonempty > compared // 2
     assert cache.features > 0
-    assert reports[0][0].reference in _references(_memory(cache, edges[0], filters[0])) or reports[0][0].hidden
+    # A box whose south-west corner is a report's own spot holds it (edges included).
+    assert reports[5][0].hidden or reports[5][0].reference in _references(_memory(cache, edges[0], filters[0]))
+    assert not reports[5][0].hidden
 
 
 def test_a_change_shows_once_the_version_is_checked_again(reports):
@@ -206,3 +213,72 @@ def test_misses_are_answered_by_the_database_while_blocks_are_read_in_the_backgr
     for _ in range(2):
         assert _memory(failing, bbox, everything) is None and failing.wait_for_loader()
     assert caplog.text.count("loading blocks") == 2  # tried again, not stuck as pending
+
+
+def test_memory_counts_what_blocks_hold_and_empty_land_costs_next_to_nothing(reports):
+    from geo.mapcache import _EMPTY_BLOCK
+
+    cache = MapCache(recheck_seconds=0)
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    _memory(cache, (HARSEWINKEL[0] - 0.01, HARSEWINKEL[1] - 0.006, HARSEWINKEL[0] + 0.01, HARSEWINKEL[1] + 0.006), everything)
+    # A thin strip over empty land: under the cell limit, but across many blocks.
+    strip = (8.0, 52.30, 8.7, 52.3004)
+    assert _memory(cache, strip, everything) == (mapqueries.map_version(db.session, town().id),
+                                                 mapqueries.EMPTY_FEATURE_COLLECTION)
+    assert cache.features == sum(cost for cost, _cells in cache._blocks.values())
+    empty = [cells for _cost, cells in cache._blocks.values() if cells is _EMPTY_BLOCK]
+    assert len(empty) >= 20 and all(cost == 1 for cost, cells in cache._blocks.values() if cells is _EMPTY_BLOCK)
+
+
+def test_a_block_too_dense_to_keep_goes_to_the_database_and_is_not_read_again(reports, monkeypatch):
+    import geo.mapcache as mapcache
+
+    monkeypatch.setattr(mapcache, "MAX_ROWS_PER_LOAD", 5)
+    cache = MapCache(recheck_seconds=0)
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    bbox = (HARSEWINKEL[0] - 0.004, HARSEWINKEL[1] - 0.003, HARSEWINKEL[0] + 0.004, HARSEWINKEL[1] + 0.003)
+    loads = []
+    original = mapcache.fetch_tuples
+    monkeypatch.setattr(mapcache, "fetch_tuples", lambda *a: loads.append(a[1]) or original(*a))
+    assert _memory(cache, bbox, everything) is None and _memory(cache, bbox, everything) is None
+    assert sum(1 for statement in loads if statement is mapcache._LOAD_SQL) == 1  # remembered as dense
+
+
+def test_a_load_newer_than_the_version_held_is_not_kept(reports):
+    clock = FakeClock()
+    cache = MapCache(recheck_seconds=30, clock=clock)
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    far = (HARSEWINKEL[0] + 0.06, HARSEWINKEL[1] + 0.03, HARSEWINKEL[0] + 0.063, HARSEWINKEL[1] + 0.032)  # other blocks
+    near = (HARSEWINKEL[0] - 0.002, HARSEWINKEL[1] - 0.001, HARSEWINKEL[0] + 0.002, HARSEWINKEL[1] + 0.001)
+    before = _memory(cache, far, everything)  # the version is read now, and far's blocks
+    new = make_report(point=HARSEWINKEL)
+    db.session.flush()
+    # near's blocks are read after the change, within the recheck window: their rows belong to a
+    # newer map than the version held, so they are not kept and the view is for the database.
+    assert _memory(cache, near, everything) is None
+    after = _memory(cache, near, everything)  # the version is asked again at once
+    assert after == _database(near, everything) and new.reference in _references(after)
+    assert after[0] > before[0]
+
+
+def test_a_slow_version_check_does_not_move_the_map_back(reports):
+    cache = MapCache(recheck_seconds=0)
+    town_entry, stamp = cache.current(db.session, town().id)
+    older, newer = (stamp[0] + 1, 1), (stamp[0] + 2, 2)
+    first, second = 1000, 1001  # two checks began in this order and finish in the other
+    cache._apply(town_entry, town().id, second, newer, 0.0)
+    cache._apply(town_entry, town().id, first, older, 0.0)
+    assert town_entry.stamp == newer
+
+
+def test_a_fault_of_the_cache_costs_the_map_nothing(reports, client, app, monkeypatch, caplog):
+    cache = app.extensions["map_cache"]
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cache, "reports_geojson", broken)
+    bbox = f"{HARSEWINKEL[0] - 0.004},{HARSEWINKEL[1] - 0.003},{HARSEWINKEL[0] + 0.004},{HARSEWINKEL[1] + 0.003}"
+    response = client.get(f"/api/v1/reports.geojson?bbox={bbox}")
+    assert response.status_code == 200 and len(response.get_json()["features"]) > 3
+    assert "map cache failed" in caplog.text
