@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import json
+import logging
 
 import time
 from dataclasses import dataclass
@@ -24,8 +24,8 @@ from app.mapapi.replica import read_session
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES, STATUSES
 from app.urls import absolute_url
 from geo import mapqueries
-from geo.mapcache import MapCache
 from geo.geocoding import reverse_geocode, search_addresses
+from geo.mapcache import MapCache
 from geo.nearby import open_reports_nearby
 
 bp = Blueprint("mapapi", __name__, url_prefix="/api/v1")
