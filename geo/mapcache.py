@@ -49,7 +49,8 @@ from sqlalchemy.orm import Session
 
 from geo.driver import fetch_tuples
 from geo.mapqueries import (
-    _REPORT_FILTER,
+    MAP_STAMP_SQL,
+    REPORT_FILTER,
     EMPTY_FEATURE_COLLECTION,
     HALF_WORLD,
     MAX_FEATURES,
@@ -57,8 +58,10 @@ from geo.mapqueries import (
     cell_bounds,
     cell_range,
     cell_size,
+    feature_collection,
     feature_ends,
     feature_head,
+    map_stamp,
     mercator,
 )
 
@@ -74,25 +77,18 @@ MAX_CELLS_PER_VIEW = 1024
 MAX_ROWS_PER_LOAD = 50_000
 MISSES_BEFORE_LOAD = 2
 
-_STAMP_SQL = text("""
-    SELECT coalesce(max(version), 0), coalesce(max((extract(epoch FROM changed_at) * 1000000)::bigint), 0)
-    FROM map_versions WHERE jurisdiction_id = :jid
-""")
-
 # No ORDER BY: the rows are sorted per view, after clipping. Creation time in microseconds
 # and the id make the sort key of ``ORDER BY created_at DESC, id DESC``. The town's map stamp
 # comes from the same snapshot (and the one row of an empty block): a block is kept only
 # under the stamp its rows belong to.
 _LOAD_SQL = text(f"""
     SELECT v.version, v.changed_us, f.*
-    FROM (SELECT coalesce(max(version), 0) AS version,
-                 coalesce(max((extract(epoch FROM changed_at) * 1000000)::bigint), 0) AS changed_us
-          FROM map_versions WHERE jurisdiction_id = :jid) AS v
+    FROM ({MAP_STAMP_SQL}) AS v
     LEFT JOIN LATERAL (
         SELECT (extract(epoch FROM r.created_at) * 1000000)::bigint AS created_us, r.id,
                ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.map_feature, r.reference, r.status, r.category_id
         FROM reports r
-        WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326) AND {_REPORT_FILTER}
+        WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326) AND {REPORT_FILTER}
         LIMIT :limit
     ) AS f ON true
 """)
@@ -162,8 +158,7 @@ class MapCache:
         stamp = town.stamp
         if stamp is None or now - town.checked >= self.recheck_seconds:
             check = next(self._checks)
-            version, changed_us = fetch_tuples(session, _STAMP_SQL, {"jid": jurisdiction_id})[0]
-            self._apply(town, jurisdiction_id, check, (int(version), int(changed_us)), now)
+            self._apply(town, jurisdiction_id, check, map_stamp(session, jurisdiction_id), now)
         return town, town.stamp
 
     def _apply(self, town: _Town, jurisdiction_id: int, check: int, stamp: tuple[int, int], now: float) -> None:
@@ -252,9 +247,7 @@ class MapCache:
         del chosen[max(1, min(int(limit), MAX_FEATURES)):]
         _keys, _lons, _lats, heads, statuses, category_ids = zip(*chosen)
         ends = feature_ends(session, jurisdiction_id, stamp, locale, status_labels)
-        body = ('{"type":"FeatureCollection","features":['
-                + ",".join(map(str.__add__, heads, map(ends.__getitem__, zip(category_ids, statuses)))) + "]}")
-        return stamp[0], body.encode()
+        return stamp[0], feature_collection(heads, statuses, category_ids, ends)
 
     # --- blocks --------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class MapFilter:
 
 
 # Conditions on ``reports r`` shared by every live query (public view).
-_REPORT_FILTER = """
+REPORT_FILTER = """
     r.jurisdiction_id = :jid AND NOT r.hidden AND r.status = ANY(:statuses)
     AND (:no_cats OR r.category_id = ANY(:cats))
     AND (:no_depts OR r.department_id = ANY(:depts))
@@ -92,6 +92,24 @@ def map_version(session: Session, jurisdiction_id: int) -> int:
     return int(version or 0)
 
 
+# The town's map stamp: its version and the time of that change in microseconds (one row, 0s
+# if the town has none). A version number alone can come back after a database is reset, the
+# time of the change does not: in-memory answers are keyed by both. As integers: a query that
+# repeats them on every row costs the driver far less than a timestamp would.
+MAP_STAMP_SQL = """
+    SELECT coalesce(max(version), 0) AS version,
+           coalesce(max((extract(epoch FROM changed_at) * 1000000)::bigint), 0) AS changed_us
+    FROM map_versions WHERE jurisdiction_id = :jid
+"""
+_MAP_STAMP = text(MAP_STAMP_SQL)
+
+
+def map_stamp(session: Session, jurisdiction_id: int) -> tuple[int, int]:
+    """The town's map stamp (``MAP_STAMP_SQL``)."""
+    version, changed_us = fetch_tuples(session, _MAP_STAMP, {"jid": jurisdiction_id})[0]
+    return int(version), int(changed_us)
+
+
 # --- reports in a bounding box -------------------------------------------------------------------
 
 # ``&&`` compares single-precision boxes (up to ~0.4 m beyond the edge at 52° N); the map
@@ -111,15 +129,12 @@ _IN_BBOX_EXACTLY = ("ST_X(r.location) BETWEEN :minlon AND :maxlon AND ST_Y(r.loc
 # save in Python); returning the category's code and names with every row ~0.9x; this ~0.5x.
 _GEOJSON_ROWS_SQL = text(f"""
     SELECT v.version, v.changed_us, f.map_feature, f.reference, f.status, f.category_id
-    FROM (SELECT coalesce(max(version), 0) AS version,
-                 -- repeated on every row: an integer costs the driver far less than a timestamp
-                 coalesce(max((extract(epoch FROM changed_at) * 1000000)::bigint), 0) AS changed_us
-          FROM map_versions WHERE jurisdiction_id = :jid) AS v
+    FROM ({MAP_STAMP_SQL}) AS v
     LEFT JOIN LATERAL (
         SELECT r.map_feature, r.reference, r.status, r.category_id
         FROM reports r
         WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
-          AND {_IN_BBOX_EXACTLY} AND {_REPORT_FILTER}
+          AND {_IN_BBOX_EXACTLY} AND {REPORT_FILTER}
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT :limit
     ) AS f ON true
@@ -136,7 +151,7 @@ RAW_BBOX_SQL = text(f"""
     SELECT r.reference, ST_X(r.location), ST_Y(r.location), c.code, r.status, r.created_at
     FROM reports r JOIN categories c ON c.id = r.category_id
     WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
-      AND {_REPORT_FILTER}
+      AND {REPORT_FILTER}
     ORDER BY r.created_at DESC, r.id DESC
     LIMIT :limit
 """)
@@ -153,7 +168,7 @@ RAW_BBOX_GEOJSON_SQL = text(f"""
         SELECT r.location, r.reference, r.status, r.created_at, c.code
         FROM reports r JOIN categories c ON c.id = r.category_id
         WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
-          AND {_REPORT_FILTER}
+          AND {REPORT_FILTER}
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT :limit
     ) AS q
@@ -219,9 +234,10 @@ def reports_geojson(session: Session, jurisdiction_id: int, bbox: tuple[float, f
     version, changed_us = rows[0][0], rows[0][1]
     if rows[0][2] is None:  # no report in view: the one row only carries the version
         return int(version), EMPTY_FEATURE_COLLECTION
-    ends = _feature_ends.get(session, jurisdiction_id, (version, changed_us), locale, status_labels)
+    ends = feature_ends(session, jurisdiction_id, (version, changed_us), locale, status_labels)
     _versions, _stamps, features, references, statuses, category_ids = zip(*rows)
-    return int(version), feature_collection(features, references, statuses, category_ids, ends, url_prefix)
+    return int(version), feature_collection(feature_heads(features, references, url_prefix), statuses,
+                                            category_ids, ends)
 
 
 EMPTY_FEATURE_COLLECTION = b'{"type":"FeatureCollection","features":[]}'
@@ -241,19 +257,19 @@ def feature_head(feature: str, reference: str, url_prefix: str) -> str:
     return feature + ',"url":' + json.dumps(url_prefix + reference)[:-1]
 
 
-def feature_collection(features, references, statuses, category_ids, ends: dict[tuple[int, str], str],
-                       url_prefix: str) -> bytes:
-    """The FeatureCollection (UTF-8) from stored features and the columns that complete them."""
-    # The pieces are put together by C loops (zip, map, str.join): a Python loop over 500
-    # rows cost more than the rest of the request's own work (bench_geo, py-spy).
+def feature_heads(features, references, url_prefix: str):
+    """``feature_head`` of each, by C loops (zip, map, str.join): a Python loop over 500 rows
+    cost more than the rest of the request's own work (bench_geo, py-spy)."""
     if _PLAIN_REFERENCES("".join(references)):  # one scan: every reference the app makes
-        urls = map("".join, zip(repeat(',"url":' + json.dumps(url_prefix)[:-1]), references))
-    else:
-        urls = [',"url":' + json.dumps(url_prefix + reference)[:-1] for reference in references]
-    body = ('{"type":"FeatureCollection","features":['
-            + ",".join(map("".join, zip(features, urls, map(ends.__getitem__, zip(category_ids, statuses)))))
-            + "]}")
-    return body.encode()
+        return map("".join, zip(features, repeat(',"url":' + json.dumps(url_prefix)[:-1]), references))
+    return map(feature_head, features, references, repeat(url_prefix))
+
+
+def feature_collection(heads, statuses, category_ids, ends: dict[tuple[int, str], str]) -> bytes:
+    """The FeatureCollection (UTF-8) from the features up to their URLs and what completes them."""
+    return ('{"type":"FeatureCollection","features":['
+            + ",".join(map(str.__add__, heads, map(ends.__getitem__, zip(category_ids, statuses))))
+            + "]}").encode()
 
 
 # --- clusters ------------------------------------------------------------------------------------
@@ -274,7 +290,7 @@ _LIVE_CELLS_SQL = text(f"""
                floor((ST_X(m) + {HALF_WORLD}) / :size)::int AS cx,
                floor(({HALF_WORLD} - ST_Y(m)) / :size)::int AS cy
         FROM (SELECT ST_Transform(r.location, 3857) AS m FROM reports r
-              WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326) AND {_REPORT_FILTER}) AS q
+              WHERE r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326) AND {REPORT_FILTER}) AS q
     ) AS p
     GROUP BY cx, cy
 """)
@@ -287,7 +303,7 @@ _SINGLES_SQL = text(f"""
     CROSS JOIN LATERAL (
         SELECT r.reference FROM reports r
         WHERE r.location && ST_MakeEnvelope((c->>2)::float8, (c->>3)::float8, (c->>4)::float8, (c->>5)::float8, 4326)
-          AND {_REPORT_FILTER}
+          AND {REPORT_FILTER}
           AND floor((ST_X(ST_Transform(r.location, 3857)) + {HALF_WORLD}) / :size)::int = (c->>0)::int
           AND floor(({HALF_WORLD} - ST_Y(ST_Transform(r.location, 3857))) / :size)::int = (c->>1)::int
         ORDER BY r.id LIMIT 1
@@ -366,7 +382,7 @@ _MVT_POINTS_SQL = text(f"""
                r.reference, c.code AS category, r.status
         FROM reports r JOIN categories c ON c.id = r.category_id, b
         WHERE r.location && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 64.0 / {MVT_EXTENT}), 4326)
-          AND {_REPORT_FILTER}
+          AND {REPORT_FILTER}
     ) AS t
 """)
 
@@ -390,7 +406,7 @@ _MVT_LIVE_CELLS_SQL = text(f"""
         SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(avg(ST_X(p.m)), avg(ST_Y(p.m))), 3857), b.env,
                             {MVT_EXTENT}, 64, true) AS geom, count(*)::int AS count
         FROM (SELECT ST_Transform(r.location, 3857) AS m FROM reports r
-              WHERE r.location && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AND {_REPORT_FILTER}) AS p, b
+              WHERE r.location && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AND {REPORT_FILTER}) AS p, b
         GROUP BY floor(ST_X(p.m) / :size), floor(ST_Y(p.m) / :size), b.env
     ) AS t
 """)

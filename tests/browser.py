@@ -51,3 +51,18 @@ def run_axe(page, tags=("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")) -> list[dic
 def describe_violations(violations: list[dict]) -> str:
     return json.dumps([{"id": v["id"], "impact": v["impact"], "help": v["help"],
                         "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations], indent=1)
+
+
+# --- colour arithmetic (WCAG 2.x relative luminance and contrast ratio) -------------------------
+
+def luminance(rgb: tuple[float, float, float]) -> float:
+    def channel(value: float) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)

@@ -2,20 +2,17 @@
 aiosmtpd server, a rollback per test, and factories for reports."""
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from app import create_app
 from app.cli import run_migrations
 from app.db import db
 from flask_sqlalchemy.session import Session as FlaskSession
-from tests.services import RedisServer, SMTPServer, admin_database_url
+from tests.services import RedisServer, SMTPServer, scratch_database
 
 TEST_SECRET = "test-secret-key"
 
@@ -23,22 +20,14 @@ TEST_SECRET = "test-secret-key"
 @pytest.fixture(scope="session")
 def database_url():
     """A fresh database in the running cluster, migrated; dropped at the end."""
-    base = make_url(admin_database_url())
-    name = f"mm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        run_migrations(url)
-        yield url
-    finally:
-        from sqlalchemy.orm import close_all_sessions
+    from sqlalchemy.orm import close_all_sessions
 
-        close_all_sessions()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("mm_test") as url:
+        run_migrations(url)
+        try:
+            yield url
+        finally:
+            close_all_sessions()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ session gets a database of its own in it.
 """
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -13,10 +14,13 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
 import redis as redis_lib
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPProtocol
 
@@ -127,3 +131,19 @@ def admin_database_url() -> str:
     if not url:
         raise RuntimeError("Set DATABASE_URL (make test starts a private PostgreSQL and sets it)")
     return url
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str):
+    """A new, empty database in the test cluster (its URL), dropped afterwards."""
+    base = make_url(admin_database_url())
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

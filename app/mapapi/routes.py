@@ -243,18 +243,19 @@ def reports_geojson():
     bbox = params.bbox_arg()
     limit = params.int_arg("limit", 1, mapqueries.MAX_FEATURES, default=mapqueries.MAX_FEATURES)
     filters = _map_filter(jurisdiction)
+    cache = _map_cache()
+    cacheable = cache.usable_for(filters)
     if request.if_none_match:
         # A client with a copy: the map version decides whether it is still current (the one the
         # map cache answers from, if it answers this view; else one small query).
-        version = _map_cache().version(read_session(), jurisdiction.id) if _map_cache().usable_for(filters) else None
+        version = cache.version(read_session(), jurisdiction.id) if cacheable else None
         cached = _not_modified(_view_etag(jurisdiction, "reports", version), MAP_MAX_AGE)
         if cached is not None:
             return cached
     options = {"locale": _locale(), "url_prefix": _report_url_prefix(), "status_labels": _status_labels(),
                "limit": limit}
-    cache = _map_cache()
     answer = None
-    if cache.usable_for(filters):
+    if cacheable:
         try:
             answer = cache.reports_geojson(read_session(), jurisdiction.id, bbox, filters, **options)
         except DBAPIError:
@@ -263,7 +264,7 @@ def reports_geojson():
             log.exception("map cache failed for bbox %s; answered from the database", bbox)
     if answer is None:
         answer = mapqueries.reports_geojson(read_session(), jurisdiction.id, bbox, filters, **options)
-        if cache.usable_for(filters):
+        if cacheable:
             cache.saw_version(jurisdiction.id, answer[0])
     version, body = answer
     return _json(body, MAP_MAX_AGE, etag=_view_etag(jurisdiction, "reports", version),

@@ -3,34 +3,22 @@ the subscriber's place, active ones keep theirs, and only active rows must still
 Runs Alembic on a scratch database of its own (the session database is already at the heads)."""
 from __future__ import annotations
 
-import os
-import uuid
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from app.cli import run_migrations
 from app.config import PROJECT_ROOT
-from tests.services import admin_database_url
+from tests.services import scratch_database
 
 
 @pytest.fixture
 def scratch_url():
-    base = make_url(admin_database_url())
-    name = f"mm_mig_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("mm_mig") as url:
+        yield url
 
 
 _SEED = """

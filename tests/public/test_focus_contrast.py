@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from app.db import db
+from tests.browser import contrast
 from tests.factories import make_report
 
 pytestmark = pytest.mark.browser
@@ -74,19 +75,6 @@ def parse_colour(text: str) -> tuple[float, float, float, float]:
 def over(top: tuple[float, float, float, float], below: tuple[float, float, float]) -> tuple[float, float, float]:
     alpha = top[3]
     return tuple(top[i] * alpha + below[i] * (1 - alpha) for i in range(3))
-
-
-def luminance(rgb: tuple[float, float, float]) -> float:
-    def channel(value: float) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(v) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 def test_contrast_arithmetic_matches_known_values():

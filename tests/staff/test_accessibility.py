@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from app.db import db
 from app.staff.models import InternalNote, TextTemplate
-from tests.browser import describe_violations, run_axe
+from tests.browser import contrast, describe_violations, run_axe
 from tests.catalog.conftest import committed_catalog  # noqa: F401  (fixture: the demo catalog, committed)
 from tests.factories import category, jpeg_bytes, make_report, town
 from tests.staff.helpers import PASSWORD, app_with, login, make_staff
@@ -160,19 +160,6 @@ def test_every_admin_page_is_reachable_from_the_admin_index(app, client):
     assert wanted - seen == set(), f"not linked from the admin pages: {sorted(wanted - seen)}"
 
 
-def _luminance(rgb: tuple[int, int, int]) -> float:
-    def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _contrast(a, b) -> float:
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
 def _colours(css: str) -> list[tuple[int, int, int]]:
     return [tuple(int(v) for v in m) for m in re.findall(r"rgba?\((\d+), (\d+), (\d+)", css)]
 
@@ -202,7 +189,7 @@ def test_keyboard_focus_is_visible_with_3_to_1_contrast_on_staff_pages(live_serv
                 background = _colours(style["background"])[0]
                 rings = _colours(style["outline"]) + _colours(style["shadow"])
                 assert "none" not in style["outline"] or rings, (path, style)
-                assert max(_contrast(c, background) for c in rings) >= 3, (path, style)
+                assert max(contrast(c, background) for c in rings) >= 3, (path, style)
             assert checked >= 3, path
     finally:
         context.close()
