@@ -8,13 +8,14 @@ Flask request around it, and under load the database and the app share the same 
 reports change far less often than maps are looked at.
 
 How: the world is cut into Web-Mercator cells of ``LEVEL`` (the tiles of zoom 18, about
-95 × 95 m in Germany), kept in blocks of 16 × 16 cells (zoom 14, ~1.5 km). For one town
-and one filter a cell holds every visible report in it: sort key (creation time, id),
-coordinates, the stored GeoJSON feature (``reports.map_feature``) with its URL, status
-and category. A view takes the cells it touches: the cells strictly between its edge
-cells whole, of the edge cells the reports inside the box; it sorts them newest first
-and adds the labels as ``geo.mapqueries.reports_geojson`` does. The answers are the same,
-byte for byte (tests/geo/test_mapcache.py; bench_geo compares 300 views at 1M reports).
+95 × 95 m in Germany), kept in blocks of 16 × 16 cells (zoom 14, ~1.5 km). For one town,
+filter and language a cell holds every visible report in it: sort key
+(creation time, id), coordinates and the whole GeoJSON feature as UTF-8 (the stored
+``reports.map_feature`` with its URL and labels, put together as
+``geo.mapqueries.reports_geojson`` does). A view takes the cells it touches: the cells
+strictly between its edge cells whole, of the edge cells the reports inside the box; it
+sorts them newest first and joins their bytes. The answers are the same, byte for byte
+(tests/geo/test_mapcache.py; bench_geo compares 300 views at 1M reports).
 
 Misses: a view whose blocks are not all held is answered by the database (None here).
 After a block's second miss in a map version a background thread reads it (one statement
@@ -58,7 +59,6 @@ from geo.mapqueries import (
     cell_bounds,
     cell_range,
     cell_size,
-    feature_collection,
     feature_ends,
     feature_head,
     map_stamp,
@@ -102,7 +102,8 @@ _BLOCK_COST = 4
 # A block with more reports than a load may read: views touching it go to the database.
 _DENSE = None
 
-_KEY = itemgetter(0)
+_KEY, _FEATURE = itemgetter(0), itemgetter(3)
+_FEATURES_HEAD = b'{"type":"FeatureCollection","features":['
 log = logging.getLogger(__name__)
 
 
@@ -129,8 +130,8 @@ class MapCache:
     # themselves in a transaction), the blocks are read before answering.
     background: Callable[[], Session] | None = None
     _towns: dict[int, _Town] = field(default_factory=dict)
-    # (town, generation, filter, bx, by) -> (reports held, the block's 16 × 16 cells by
-    # (cx % 16) * 16 + cy % 16: rows of (sort key, lon, lat, feature up to its URL, status, category id))
+    # (town, generation, (filter, URL prefix, language), bx, by) -> (reports held, the block's
+    # 16 × 16 cells by (cx % 16) * 16 + cy % 16: rows of (sort key, lon, lat, feature))
     _blocks: OrderedDict = field(default_factory=OrderedDict)
     _size: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -201,8 +202,8 @@ class MapCache:
         town, _stamp = self.current(session, jurisdiction_id)
         with self._lock:  # the stamp and the generation of the same check
             stamp, generation = town.stamp, town.generation
-        # The URL prefix is part of what a block holds (each feature is kept up to its URL).
-        filter_key = (filters.statuses, filters.category_ids, filters.department_ids, url_prefix)
+        # URL prefix and language are part of what a block holds (each feature is kept whole).
+        filter_key = (filters.statuses, filters.category_ids, filters.department_ids, url_prefix, locale)
         blocks = (cx0 >> _SHIFT, cy0 >> _SHIFT, cx1 >> _SHIFT, cy1 >> _SHIFT)
         held, missing = self._get(jurisdiction_id, generation, filter_key, blocks)
         if held is None:  # a block too dense to keep
@@ -210,9 +211,9 @@ class MapCache:
         if missing:
             if self.background is not None:
                 for block in missing:  # only what is missing: a view often has most of its blocks
-                    self._schedule((jurisdiction_id, generation, filter_key, filters, block * 2))
+                    self._schedule((jurisdiction_id, generation, filter_key, filters, status_labels, block * 2))
                 return None
-            held = self._load(session, jurisdiction_id, generation, filter_key, filters, blocks)
+            held = self._load(session, jurisdiction_id, generation, filter_key, filters, status_labels, blocks)
             if held is None:  # too dense, or the map moved on while we read
                 return None
         minlon, minlat, maxlon, maxlat = bbox
@@ -245,9 +246,7 @@ class MapCache:
             return stamp[0], EMPTY_FEATURE_COLLECTION
         chosen.sort(key=_KEY, reverse=True)
         del chosen[max(1, min(int(limit), MAX_FEATURES)):]
-        _keys, _lons, _lats, heads, statuses, category_ids = zip(*chosen)
-        ends = feature_ends(session, jurisdiction_id, stamp, locale, status_labels)
-        return stamp[0], feature_collection(heads, statuses, category_ids, ends)
+        return stamp[0], _FEATURES_HEAD + b",".join(map(_FEATURE, chosen)) + b"]}"
 
     # --- blocks --------------------------------------------------------------------------------
 
@@ -269,7 +268,7 @@ class MapCache:
                         found[(bx, by)] = entry[1]
         return found, missing
 
-    def _load(self, session, jurisdiction_id, generation, filter_key, filters, blocks) -> dict | None:
+    def _load(self, session, jurisdiction_id, generation, filter_key, filters, status_labels, blocks) -> dict | None:
         """Read the view's blocks (one statement) and keep them; None if a block is too dense to
         keep or the map moved on while we read (the view is then for the database).
 
@@ -299,7 +298,8 @@ class MapCache:
                         self._store(key, _DENSE, 1)
             return None
         found = {key[3:]: None for key in keys}
-        url_prefix = filter_key[-1]
+        url_prefix, locale = filter_key[-2:]
+        ends = feature_ends(session, jurisdiction_id, stamp, locale, status_labels)
         floor = math.floor
         for _version, _changed, created_us, report_id, lon, lat, feature, reference, status, category_id in rows:
             if report_id is None:  # the one row of an empty load
@@ -317,8 +317,8 @@ class MapCache:
             index = ((cx & _MASK) << _SHIFT) | (cy & _MASK)
             if cells[index] is _EMPTY:
                 cells[index] = []
-            cells[index].append(((created_us << 40) | report_id, lon, lat, feature_head(feature, reference, url_prefix),
-                                 status, category_id))
+            cells[index].append(((created_us << 40) | report_id, lon, lat,
+                                 (feature_head(feature, reference, url_prefix) + ends[(category_id, status)]).encode()))
         for block_key, cells in found.items():
             if cells is None:
                 found[block_key] = _EMPTY_BLOCK
@@ -352,7 +352,7 @@ class MapCache:
         this generation of its town's map: reading a block costs about as much as four views,
         and in a town whose map changes every few seconds most blocks are not viewed twice
         between two changes (the database answers them as if there were no cache)."""
-        jurisdiction_id, generation, filter_key, _filters, (bx0, by0, bx1, by1) = task
+        jurisdiction_id, generation, filter_key, _filters, _labels, (bx0, by0, bx1, by1) = task
         keys = {(jurisdiction_id, generation, filter_key, bx, by)
                 for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)}
         with self._lock:
@@ -380,13 +380,13 @@ class MapCache:
     def _run_loader(self) -> None:
         while True:
             task, keys = self._tasks.get()
-            jurisdiction_id, generation, filter_key, filters, blocks = task
+            jurisdiction_id, generation, filter_key, filters, status_labels, blocks = task
             try:
                 town = self._towns.get(jurisdiction_id)
                 if town is not None and town.generation == generation:  # not outdated while it waited
                     session = self.background()
                     try:
-                        self._load(session, jurisdiction_id, generation, filter_key, filters, blocks)
+                        self._load(session, jurisdiction_id, generation, filter_key, filters, status_labels, blocks)
                     finally:
                         session.close()
             except Exception:  # the map is still answered by the database; try again on the next miss

@@ -96,6 +96,23 @@ def test_answers_from_memory_are_the_database_answers_byte_for_byte(reports):
     assert not reports[5][0].hidden
 
 
+def test_each_language_gets_its_own_labels_from_one_cache(reports):
+    # A block holds whole features, labels included: German and English views of the same
+    # blocks must not be answered from each other's.
+    cache = MapCache(recheck_seconds=0)
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    bbox = (HARSEWINKEL[0] - 0.01, HARSEWINKEL[1] - 0.006, HARSEWINKEL[0] + 0.01, HARSEWINKEL[1] + 0.006)
+    english = {**OPTIONS, "locale": "en", "status_labels": {code: code.title() for code in LABELS}}
+    german = _memory(cache, bbox, everything)
+    held = cache.features
+    answer = cache.reports_geojson(db.session, town().id, bbox, everything, **english)
+    assert answer == mapqueries.reports_geojson(db.session, town().id, bbox, everything, **english)
+    assert answer != german and cache.features == 2 * held > 0  # its own blocks, not German ones
+    statuses = {f["properties"]["status_label"] for f in json.loads(answer[1])["features"]}
+    assert statuses and all(label.istitle() for label in statuses)
+    assert _memory(cache, bbox, everything) == german
+
+
 def test_a_change_shows_once_the_version_is_checked_again(reports):
     clock = FakeClock()
     cache = MapCache(recheck_seconds=30, clock=clock)
@@ -143,8 +160,9 @@ def test_a_load_that_raced_a_change_is_not_kept(reports):
     cx0, cy0, cx1, cy1 = cell_range(bbox, LEVEL)
     shift = LEVEL - BLOCK_LEVEL
     blocks = (cx0 >> shift, cy0 >> shift, cx1 >> shift, cy1 >> shift)
-    filter_key = (everything.statuses, everything.category_ids, everything.department_ids, OPTIONS["url_prefix"])
-    cache._load(db.session, town_id, stale_generation, filter_key, everything, blocks)
+    filter_key = (everything.statuses, everything.category_ids, everything.department_ids, OPTIONS["url_prefix"],
+                  OPTIONS["locale"])
+    cache._load(db.session, town_id, stale_generation, filter_key, everything, OPTIONS["status_labels"], blocks)
     assert cache.features == 0
     assert _memory(cache, bbox, everything) == _database(bbox, everything) and cache.features > 0
 
