@@ -29,7 +29,8 @@ that long; an answer's version (its ETag) is the one its blocks belong to.
 
 Memory is bounded by ``max_features`` over all towns (least recently used blocks go
 first). Views that touch many cells (zoomed out: the map shows clusters there), filters by
-age (the answer changes with the clock) and very dense blocks go to the database.
+age or by the time of the last status change (the answer changes with the clock) and very
+dense blocks go to the database.
 """
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ class MapCache:
         return self._size
 
     def usable_for(self, filters: MapFilter) -> bool:
-        return self.max_features > 0 and filters.max_age_days is None
+        return self.max_features > 0 and not filters.relative_to_now
 
     def current(self, session: Session, jurisdiction_id: int) -> tuple[_Town, tuple[int, int]]:
         """The town's entry and map stamp (version, time of that change), asked of the

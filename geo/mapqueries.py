@@ -35,17 +35,24 @@ class MapFilter:
     statuses: tuple[str, ...]
     category_ids: tuple[int, ...] | None = None
     department_ids: tuple[int, ...] | None = None
-    max_age_days: int | None = None
+    max_age_days: int | None = None  # created in the last N days
+    changed_within_days: int | None = None  # status set in the last N days ("recently fixed")
+
+    @property
+    def relative_to_now(self) -> bool:
+        """The answer changes with the clock, not only with the map version."""
+        return self.max_age_days is not None or self.changed_within_days is not None
 
     @property
     def cells_can_answer(self) -> bool:
-        return self.department_ids is None and self.max_age_days is None
+        return self.department_ids is None and not self.relative_to_now
 
     def params(self) -> dict:
         return {"statuses": list(self.statuses), "cats": list(self.category_ids or []),
                 "no_cats": self.category_ids is None, "depts": list(self.department_ids or []),
                 "no_depts": self.department_ids is None,
-                "age_days": self.max_age_days if self.max_age_days is not None else -1}
+                "age_days": self.max_age_days if self.max_age_days is not None else -1,
+                "changed_days": self.changed_within_days if self.changed_within_days is not None else -1}
 
 
 # Conditions on ``reports r`` shared by every live query (public view).
@@ -54,6 +61,7 @@ REPORT_FILTER = """
     AND (:no_cats OR r.category_id = ANY(:cats))
     AND (:no_depts OR r.department_id = ANY(:depts))
     AND (:age_days < 0 OR r.created_at >= now() - make_interval(days => :age_days))
+    AND (:changed_days < 0 OR r.status_changed_at >= now() - make_interval(days => :changed_days))
 """
 
 

@@ -122,6 +122,7 @@ def _map_filter(jurisdiction: Town) -> mapqueries.MapFilter:
         category_ids=(category.id,) if category else None,
         department_ids=(department.id,) if department else None,
         max_age_days=params.int_arg("max_age_days", 1, 36500),
+        changed_within_days=params.int_arg("changed_within_days", 1, 36500),
     )
 
 
@@ -152,8 +153,14 @@ def _map_cache() -> MapCache:
     return current_app.extensions["map_cache"]
 
 
-def _view_etag(jurisdiction: Town, kind: str, version: int | None = None) -> str:
-    """The map version of the town plus every parameter and the language: unchanged data, same tag."""
+def _view_etag(jurisdiction: Town, kind: str, filters: mapqueries.MapFilter, version: int | None = None) -> str | None:
+    """The map version of the town plus every parameter and the language: unchanged data, same tag.
+
+    None for filters relative to the clock (created or fixed in the last N days): their answer
+    changes as reports age out while the map version stays, so only the body can tag it.
+    """
+    if filters.relative_to_now:
+        return None
     if version is None:
         version = mapqueries.map_version(read_session(), jurisdiction.id)
     args = json.dumps(sorted(request.args.items(multi=True)), ensure_ascii=False)
@@ -245,11 +252,11 @@ def reports_geojson():
     filters = _map_filter(jurisdiction)
     cache = _map_cache()
     cacheable = cache.usable_for(filters)
-    if request.if_none_match:
+    if request.if_none_match and not filters.relative_to_now:
         # A client with a copy: the map version decides whether it is still current (the one the
         # map cache answers from, if it answers this view; else one small query).
         version = cache.version(read_session(), jurisdiction.id) if cacheable else None
-        cached = _not_modified(_view_etag(jurisdiction, "reports", version), MAP_MAX_AGE)
+        cached = _not_modified(_view_etag(jurisdiction, "reports", filters, version), MAP_MAX_AGE)
         if cached is not None:
             return cached
     options = {"locale": _locale(), "url_prefix": _report_url_prefix(), "status_labels": _status_labels(),
@@ -267,7 +274,7 @@ def reports_geojson():
         if cacheable:
             cache.saw_version(jurisdiction.id, answer[0])
     version, body = answer
-    return _json(body, MAP_MAX_AGE, etag=_view_etag(jurisdiction, "reports", version),
+    return _json(body, MAP_MAX_AGE, etag=_view_etag(jurisdiction, "reports", filters, version),
                  mimetype="application/geo+json")
 
 
@@ -277,8 +284,8 @@ def clusters_geojson():
     bbox = params.bbox_arg()
     zoom = params.int_arg("zoom", 0, 22, required=True)
     filters = _map_filter(jurisdiction)
-    etag = _view_etag(jurisdiction, "clusters")
-    cached = _not_modified(etag, MAP_MAX_AGE)
+    etag = _view_etag(jurisdiction, "clusters", filters)
+    cached = _not_modified(etag, MAP_MAX_AGE) if etag else None
     if cached is not None:
         return cached
     body = mapqueries.clusters_geojson(read_session(), jurisdiction.id, bbox, zoom, filters)
@@ -292,8 +299,8 @@ def tile(z: int, x: int, y: int):
                           code="out_of_range")
     jurisdiction = _jurisdiction()
     filters = _map_filter(jurisdiction)
-    etag = _view_etag(jurisdiction, f"tile-{z}-{x}-{y}")
-    cached = _not_modified(etag, MAP_MAX_AGE)
+    etag = _view_etag(jurisdiction, f"tile-{z}-{x}-{y}", filters)
+    cached = _not_modified(etag, MAP_MAX_AGE) if etag else None
     if cached is not None:
         return cached
     body = mapqueries.tile_mvt(read_session(), jurisdiction.id, z, x, y, filters)

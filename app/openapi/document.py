@@ -294,7 +294,9 @@ MAPAPI_PATHS = {
         "tags": ["Karte und Adressen"], "summary": "Reports as GeoJSON", "operationId": "reports_geojson",
         "parameters": [_param("bbox", "minlon,minlat,maxlon,maxlat"), _param("category", "Category code"),
                        _param("status", "open, closed or a status code"),
-                       _param("max_age_days", "Days", {"type": "integer", "minimum": 1})],
+                       _param("max_age_days", "Created in the last N days", {"type": "integer", "minimum": 1}),
+                       _param("changed_within_days", "Status set in the last N days (with status=erledigt: "
+                              "recently fixed)", {"type": "integer", "minimum": 1})],
         "responses": _json_ok(FEATURES, "FeatureCollection")}}),
     "/api/v1/clusters.geojson": ("/api/v1/clusters.geojson", {"get": {
         "tags": ["Karte und Adressen"], "summary": "Clustered reports", "operationId": "clusters_geojson",

@@ -34,7 +34,7 @@ SORTS = {
 
 def status_filter_labels() -> list[tuple[str, str]]:
     return [("", str(_l("Alle"))), ("offen", str(_l("Offen"))),
-            ("erledigt", str(_l("Erledigt (gemeldet in den letzten %(n)s Tagen)", n=RECENTLY_FIXED_DAYS))),
+            ("erledigt", str(_l("Erledigt in den letzten %(n)s Tagen", n=RECENTLY_FIXED_DAYS))),
             ("geschlossen", str(_l("Alle abgeschlossenen")))]
 
 
@@ -134,10 +134,10 @@ def apply_filter(query: Select, flt: ReportFilter) -> Select:
     if flt.status == "offen":
         query = query.where(Report.status.in_([s for s in OPEN_STATUSES if s in PUBLIC_STATUSES]))
     elif flt.status == "erledigt":
-        # The same meaning as the map API's ``status=erledigt&max_age_days=N``: fixed
-        # reports that were made in the last N days.
+        # "Recently fixed" as residents mean it: set to fixed in the last N days, however old
+        # the report (the map asks ``status=erledigt&changed_within_days=N``, the same).
         query = query.where(Report.status == "erledigt",
-                            Report.created_at >= utcnow() - timedelta(days=RECENTLY_FIXED_DAYS))
+                            Report.status_changed_at >= utcnow() - timedelta(days=RECENTLY_FIXED_DAYS))
     elif flt.status == "geschlossen":
         query = query.where(Report.status.in_(CLOSED_STATUSES))
     if flt.street:

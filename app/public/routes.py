@@ -13,7 +13,7 @@ from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.public import mapview
 from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
 from app.public.queries import (
-    PAGE_SIZE, ReportFilter, parse_filter, point_of, public_ortsteile, public_report_by_reference, report_page,
+    PAGE_SIZE, RECENTLY_FIXED_DAYS, ReportFilter, parse_filter, point_of, public_ortsteile, public_report_by_reference, report_page,
     sort_labels, status_filter_labels,
 )
 from app.reports.models import Report
@@ -64,7 +64,8 @@ def map_page():
     scripts, styles = mapview.asset_urls()
     context = _filter_context(jurisdiction, flt, errors)
     return render_template("public/map.html", map_html=fmap.get_root().html.render(), scripts=scripts,
-                           styles=styles, map_id=mapview.map_element_id(), **context), 400 if errors else 200
+                           styles=styles, map_id=mapview.map_element_id(), recently_fixed_days=RECENTLY_FIXED_DAYS,
+                           **context), 400 if errors else 200
 
 
 @bp.get("/karte/karte.js")

@@ -32,6 +32,7 @@ class Report(db.Model):
         UniqueConstraint("jurisdiction_id", "idempotency_key"),
         Index("ix_reports_location", "location", postgresql_using="gist"),
         Index("ix_reports_jurisdiction_status_created", "jurisdiction_id", "status", "created_at"),
+        Index("ix_reports_jurisdiction_status_changed", "jurisdiction_id", "status", "status_changed_at"),
         Index("ix_reports_department_status", "department_id", "status"),
     )
 

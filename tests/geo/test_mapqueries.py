@@ -101,10 +101,42 @@ def test_bbox_filters_category_status_department_and_age(client):
         ("Street light out", "Received")
 
 
+def test_recently_fixed_is_by_the_time_it_was_fixed_and_ages_out_under_a_new_etag(client):
+    # An old report fixed yesterday is recently fixed; one made last week and fixed 100 days
+    # ago is not (a report cannot be fixed before it was made, but imports bring such dates).
+    long_known = make_report(point=HARSEWINKEL)
+    change_status(long_known, "erledigt", actor="test")
+    fixed_long_ago = make_report(point=MARIENFELD)
+    change_status(fixed_long_ago, "erledigt", actor="test")
+    db.session.execute(text("UPDATE reports SET created_at = now() - interval '400 days' WHERE id = :id"),
+                       {"id": long_known.id})
+    db.session.execute(text("UPDATE reports SET status_changed_at = now() - interval '100 days' WHERE id = :id"),
+                       {"id": fixed_long_ago.id})
+    recently = f"bbox={TOWN_BBOX}&status=erledigt&changed_within_days=90"
+    assert set(_features(client, recently)) == {long_known.reference}
+    for query in (recently, f"zoom=12&{recently}"):  # clusters too (from the reports, not the cells)
+        kind = "clusters" if query.startswith("zoom") else "reports"
+        shown = client.get(f"/api/v1/{kind}.geojson?{query}")
+        assert shown.status_code == 200 and sum(
+            f["properties"].get("count", 1) for f in shown.get_json()["features"]) == 1, kind
+    # Time passes: the report leaves the window while the map version stays (no map data
+    # changed), so the tag of the old answer must no longer match.
+    first = client.get(f"/api/v1/reports.geojson?{recently}")
+    version = mapqueries.map_version(db.session, town().id)
+    db.session.execute(text("UPDATE reports SET status_changed_at = now() - interval '91 days' WHERE id = :id"),
+                       {"id": long_known.id})
+    assert mapqueries.map_version(db.session, town().id) == version
+    again = client.get(f"/api/v1/reports.geojson?{recently}", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and again.get_json()["features"] == []
+    unchanged = client.get(f"/api/v1/reports.geojson?{recently}", headers={"If-None-Match": again.headers["ETag"]})
+    assert unchanged.status_code == 304
+
+
 @pytest.mark.parametrize("query,field", [
     ("", "bbox"), ("bbox=1,2,3", "bbox"), ("bbox=8.3,51.9,8.2,52.0", "bbox"), ("bbox=a,b,c,d", "bbox"),
     ("bbox=0,0,50,50", "bbox"), (f"bbox={TOWN_BBOX}&status=weg", "status"),
     (f"bbox={TOWN_BBOX}&department=nix", "department"), (f"bbox={TOWN_BBOX}&max_age_days=-3", "max_age_days"),
+    (f"bbox={TOWN_BBOX}&changed_within_days=0", "changed_within_days"),
     (f"bbox={TOWN_BBOX}&limit=100000", "limit"), (f"bbox={TOWN_BBOX}&status=unbestaetigt", "status"),
 ])
 def test_bbox_bad_parameters_are_400(client, query, field):

@@ -220,14 +220,22 @@ def test_statement_pages_exist_and_every_page_links_them(client, path, text):
             assert link in html, (page, link)
 
 
-def test_recently_fixed_means_reported_within_the_window(client, db_session):
-    old = make_report(point=HARSEWINKEL, address="Altweg 1")
-    change_status(old, "erledigt", actor="test")
-    old.created_at = utcnow() - timedelta(days=200)
+def test_recently_fixed_means_fixed_within_the_window_however_old_the_report(client, db_session):
+    long_known = make_report(point=HARSEWINKEL, address="Altweg 1")
+    change_status(long_known, "erledigt", actor="test")
+    long_known.created_at = utcnow() - timedelta(days=400)
+    fixed_long_ago = make_report(point=HARSEWINKEL, address="Altweg 2")
+    change_status(fixed_long_ago, "erledigt", actor="test")
+    fixed_long_ago.status_changed_at = utcnow() - timedelta(days=200)
     db_session.commit()
     listed = client.get("/meldungen?status=erledigt").get_data(as_text=True)
-    assert old.reference not in listed
-    assert old.reference in client.get("/meldungen?status=geschlossen").get_data(as_text=True)
+    assert long_known.reference in listed and fixed_long_ago.reference not in listed
+    closed = client.get("/meldungen?status=geschlossen").get_data(as_text=True)
+    assert long_known.reference in closed and fixed_long_ago.reference in closed
+    # The map asks the API for the same reports (templates/public/map.html, static/js/map.js).
+    days = client.get("/karte").get_data(as_text=True).split('data-recently-fixed-days="')[1].split('"')[0]
+    mapped = client.get(f"/api/v1/reports.geojson?bbox=8.1,51.89,8.36,52.03&status=erledigt&changed_within_days={days}")
+    assert [f["properties"]["reference"] for f in mapped.get_json()["features"]] == [long_known.reference]
 
 
 def test_following_a_report_from_its_page_records_the_opt_in_mail(client, db_session):

@@ -44,7 +44,7 @@
     if (values.kategorie) { q.set("category", values.kategorie); }
     if (values.status === "offen") { q.set("status", "open"); }
     else if (values.status === "geschlossen") { q.set("status", "closed"); }
-    else if (values.status === "erledigt") { q.set("status", "erledigt"); q.set("max_age_days", d.recentlyFixedDays); }
+    else if (values.status === "erledigt") { q.set("status", "erledigt"); q.set("changed_within_days", d.recentlyFixedDays); }
     var b = map.getBounds();
     q.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","));
     return q;
