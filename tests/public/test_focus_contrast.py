@@ -48,11 +48,21 @@ _READ_FOCUSED = """() => {
     ' "' + ((el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent || el.value || '')
             .trim().replace(/\\s+/g, ' ').slice(0, 40)) + '"';
   const ancestorBackgrounds = [];
+  // The map's own controls sit in its corners, and the map clips what overflows it: the box a
+  // ring there may use (a marker near the edge of the view is clipped like the map itself).
+  let clip = null;
   for (let e = el.parentElement; e; e = e.parentElement) {
-    ancestorBackgrounds.push(getComputedStyle(e).backgroundColor);
+    const s = getComputedStyle(e);
+    ancestorBackgrounds.push(s.backgroundColor);
+    if (el.closest('.leaflet-control-container') && (s.overflowX !== 'visible' || s.overflowY !== 'visible')) {
+      const c = e.getBoundingClientRect();
+      clip = clip ? {left: Math.max(clip.left, c.left), top: Math.max(clip.top, c.top),
+                     right: Math.min(clip.right, c.right), bottom: Math.min(clip.bottom, c.bottom)}
+                  : {left: c.left, top: c.top, right: c.right, bottom: c.bottom};
+    }
   }
   return {name, focused, resting, rect: {left: r.left, top: r.top, right: r.right, bottom: r.bottom},
-          ancestorBackgrounds, viewport: [innerWidth, innerHeight]};
+          ancestorBackgrounds, clip, viewport: [innerWidth, innerHeight]};
 }"""
 
 _BACKGROUND_AT = """([x, y]) => {
@@ -204,6 +214,13 @@ def tab_through(page, limit: int = MAX_TABS) -> tuple[list[str], list[str]]:
         if not colours:
             failures.append(f"{info['name']}: no visible focus indicator ({info['focused']})")
             continue
+        rect, clip = info["rect"], info["clip"]
+        if clip is not None:
+            cut = {"left": clip["left"] - (rect["left"] - extent), "top": clip["top"] - (rect["top"] - extent),
+                   "right": rect["right"] + extent - clip["right"], "bottom": rect["bottom"] + extent - clip["bottom"]}
+            cut = {side: px for side, px in cut.items() if px > 0.5}
+            if cut:
+                failures.append(f"{info['name']}: the map cuts off its focus ring ({cut} px)")
         # Against each background one of the colours must reach 3:1; report the worst side.
         ratios = [(max(contrast(over(parse_colour(c), background), background) for c in colours), side, background)
                   for side, background in _backgrounds(page, info, extent)]
