@@ -8,4 +8,4 @@ from app.alerts.models import AlertSubscription  # noqa: F401
 from app.public.models import ReporterComment  # noqa: F401
 from app.followers.models import Follower, MailUnsubscribe  # noqa: F401
 from app.staff.models import AuditEntry, DashboardSnapshot, InternalNote, ReportStatusCount, StaffUser, TextTemplate  # noqa: F401
-from app.areas.models import MapCell, MapVersion, ReroutingMove, ReroutingRun, StreetAddress  # noqa: F401
+from app.areas.models import MapBlockChange, MapCell, MapVersion, ReroutingMove, ReroutingRun, StreetAddress  # noqa: F401

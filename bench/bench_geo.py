@@ -199,8 +199,7 @@ class Bench:
         app = self.app({"MAP_CACHE_MAX_FEATURES": 0})
         client = app.test_client()
         raw_rows_sql, raw_geojson_sql = RAW_BBOX_SQL.text, RAW_BBOX_GEOJSON_SQL.text
-        for name in ("jid", "minlon", "minlat", "maxlon", "maxlat", "limit", "statuses", "no_cats", "cats",
-                     "no_depts", "depts", "age_days"):
+        for name in bbox_params(self.jid, (0.0, 0.0, 1.0, 1.0), MapFilter(statuses=PUBLIC), 1):
             raw_rows_sql = raw_rows_sql.replace(f":{name}", f"%({name})s")
             raw_geojson_sql = raw_geojson_sql.replace(f":{name}", f"%({name})s")
         ours, raw, raw_geojson, sizes, queries = [], [], [], [], []

@@ -24,8 +24,11 @@ nobody looks at twice.
 
 Freshness: every change of map data moves the town's map version (revisions 0101, 0105,
 0106). A process asks for the version at most every ``recheck_seconds`` per town (0: on
-every request) and drops the town's blocks when it moved, so a change shows after at most
-that long; an answer's version (its ETag) is the one its blocks belong to.
+every request), so a change shows after at most that long; an answer's version (its ETag)
+is the one its blocks belong to. When the version moved, the report triggers' log
+(``map_block_changes``, revision 1002) names the blocks the new versions changed: those
+are read again, the others are kept. When the log cannot tell (a category changed, the
+process was away for more than 1,000 versions), the town's blocks are all dropped.
 
 Memory is bounded by ``max_features`` over all towns (least recently used blocks go
 first). Views that touch many cells (zoomed out: the map shows clusters there), filters by
@@ -102,10 +105,40 @@ _EMPTY_BLOCK: list = [_EMPTY] * (1 << (2 * (LEVEL - BLOCK_LEVEL)))
 _BLOCK_COST = 4
 # A block with more reports than a load may read: views touching it go to the database.
 _DENSE = None
+# Moves of a town's map remembered to carry held blocks over; and the most versions one
+# check looks up in the log (revision 1002 keeps 1,000 per town).
+_MOVES_KEPT = 256
+_MAX_LOGGED_VERSIONS = 1000
+
+# The log of the versions from the one held up to the new one (revision 1002).
+_CHANGES_SQL = text("""
+    SELECT version, (extract(epoch FROM changed_at) * 1000000)::bigint, block_x, block_y
+    FROM map_block_changes WHERE jurisdiction_id = :jid AND version BETWEEN :held AND :new
+""")
 
 _KEY, _FEATURE = itemgetter(0), itemgetter(3)
 _FEATURES_HEAD = b'{"type":"FeatureCollection","features":['
 log = logging.getLogger(__name__)
+
+
+def block_changes(session: Session, jurisdiction_id: int, held: tuple[int, int],
+                  new: tuple[int, int]) -> frozenset | None:
+    """The blocks (bx, by) that the town's map versions after the ``held`` stamp up to the
+    ``new`` one changed, by the triggers' log; None when the log cannot say: a version
+    without a row (made by a category change, a rebuild), versions no longer logged, or
+    times that are not those of the stamps (a database reset since)."""
+    (held_version, held_us), (new_version, new_us) = held, new
+    if not 0 < new_version - held_version <= _MAX_LOGGED_VERSIONS:
+        return None
+    times, blocks = {}, set()
+    for version, changed_us, bx, by in fetch_tuples(session, _CHANGES_SQL, {"jid": jurisdiction_id,
+                                                                           "held": held_version, "new": new_version}):
+        times[version] = changed_us
+        if version > held_version:
+            blocks.add((bx, by))
+    if len(times) != new_version - held_version + 1 or times[held_version] != held_us or times[new_version] != new_us:
+        return None
+    return frozenset(blocks)
 
 
 @dataclass
@@ -115,9 +148,12 @@ class _Town:
     # The number of the last version check applied: a slow check that began before a newer
     # one finished must not move the stamp back.
     applied: int = 0
-    # Moves with the stamp: entries of an older generation are never read again (they
-    # leave with the least recently used), and a load that began before the move is dropped.
+    # Moves with the stamp. A block held from an older generation is used only if no move
+    # since changed it, and a load that began before a move is dropped.
     generation: int = 0
+    # generation -> the blocks that the move into it changed, None if not known (all of them);
+    # the last _MOVES_KEPT moves.
+    moves: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -131,8 +167,8 @@ class MapCache:
     # themselves in a transaction), the blocks are read before answering.
     background: Callable[[], Session] | None = None
     _towns: dict[int, _Town] = field(default_factory=dict)
-    # (town, generation, (filter, URL prefix, language), bx, by) -> (reports held, the block's
-    # 16 × 16 cells by (cx % 16) * 16 + cy % 16: rows of (sort key, lon, lat, feature))
+    # (town, (filter, URL prefix, language), bx, by) -> (reports held, the block's 16 × 16
+    # cells by (cx % 16) * 16 + cy % 16: rows of (sort key, lon, lat, feature), generation)
     _blocks: OrderedDict = field(default_factory=OrderedDict)
     _size: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -160,18 +196,26 @@ class MapCache:
         stamp = town.stamp
         if stamp is None or now - town.checked >= self.recheck_seconds:
             check = next(self._checks)
-            self._apply(town, jurisdiction_id, check, map_stamp(session, jurisdiction_id), now)
+            new = map_stamp(session, jurisdiction_id)
+            changed = None if stamp is None or new == stamp else block_changes(session, jurisdiction_id, stamp, new)
+            self._apply(town, jurisdiction_id, check, new, now, stamp, changed)
         return town, town.stamp
 
-    def _apply(self, town: _Town, jurisdiction_id: int, check: int, stamp: tuple[int, int], now: float) -> None:
+    def _apply(self, town: _Town, jurisdiction_id: int, check: int, stamp: tuple[int, int], now: float,
+               base: tuple[int, int] | None, changed: frozenset | None) -> None:
+        """Take the stamp of version check number ``check``; ``changed``: the blocks changed
+        since ``base`` (None: unknown)."""
         with self._lock:
             if check <= town.applied:
                 return
             town.applied = check
             if stamp != town.stamp:
                 town.generation += 1
+                # What changed since base says nothing about a move from another stamp.
+                town.moves[town.generation] = changed if town.stamp == base else None
+                town.moves.pop(town.generation - _MOVES_KEPT, None)
                 town.stamp = stamp
-                self._forget(jurisdiction_id, town.generation)
+                self._forget(jurisdiction_id, town.generation, everything=town.moves[town.generation] is None)
             town.checked = now
 
     def saw_version(self, jurisdiction_id: int, version: int) -> None:
@@ -182,13 +226,24 @@ class MapCache:
         if town is not None and town.stamp is not None and town.stamp[0] != version:
             town.checked = -math.inf
 
-    def _forget(self, jurisdiction_id: int, generation: int) -> None:
-        # The town's blocks and miss counts of older generations are never read again: drop
-        # them now rather than holding two copies of a town until they age out. (Under the lock.)
-        for key in [k for k in self._blocks if k[0] == jurisdiction_id and k[1] < generation]:
-            self._size -= self._blocks.pop(key)[0]
+    def _forget(self, jurisdiction_id: int, generation: int, everything: bool) -> None:
+        # Miss counts of older generations are never read again. Blocks that cannot be carried
+        # over are dropped now rather than holding two copies of a town until they age out;
+        # blocks a known set of changes touched go when a view next meets them. (Under the lock.)
+        if everything:
+            for key in [k for k in self._blocks if k[0] == jurisdiction_id]:
+                self._size -= self._blocks.pop(key)[0]
         for key in [k for k in self._misses if k[0] == jurisdiction_id and k[1] < generation]:
             del self._misses[key]
+
+    @staticmethod
+    def _unchanged(town: _Town, block: tuple[int, int], held: int, wanted: int) -> bool:
+        """Whether no move between generations ``held`` and ``wanted`` changed ``block``."""
+        for generation in range(min(held, wanted) + 1, max(held, wanted) + 1):
+            changed = town.moves.get(generation)
+            if changed is None or block in changed:
+                return False
+        return True
 
     def version(self, session: Session, jurisdiction_id: int) -> int:
         return self.current(session, jurisdiction_id)[1][0]
@@ -206,7 +261,7 @@ class MapCache:
         # URL prefix and language are part of what a block holds (each feature is kept whole).
         filter_key = (filters.statuses, filters.category_ids, filters.department_ids, url_prefix, locale)
         blocks = (cx0 >> _SHIFT, cy0 >> _SHIFT, cx1 >> _SHIFT, cy1 >> _SHIFT)
-        held, missing = self._get(jurisdiction_id, generation, filter_key, blocks)
+        held, missing = self._get(town, jurisdiction_id, generation, filter_key, blocks)
         if held is None:  # a block too dense to keep
             return None
         if missing:
@@ -214,9 +269,11 @@ class MapCache:
                 for block in missing:  # only what is missing: a view often has most of its blocks
                     self._schedule((jurisdiction_id, generation, filter_key, filters, status_labels, block * 2))
                 return None
-            held = self._load(session, jurisdiction_id, generation, filter_key, filters, status_labels, blocks)
-            if held is None:  # too dense, or the map moved on while we read
-                return None
+            for block in missing:  # as the background does: the blocks held stay as they are
+                loaded = self._load(session, jurisdiction_id, generation, filter_key, filters, status_labels, block * 2)
+                if loaded is None:  # too dense, or the map moved on while we read
+                    return None
+                held.update(loaded)
         minlon, minlat, maxlon, maxlat = bbox
         chosen: list[tuple] = []
         # Cells strictly between the view's edge cells lie inside the box in that direction
@@ -251,15 +308,25 @@ class MapCache:
 
     # --- blocks --------------------------------------------------------------------------------
 
-    def _get(self, jurisdiction_id, generation, filter_key, blocks) -> tuple[dict[tuple[int, int], list] | None, list]:
-        """The blocks held, by (bx, by), and those missing; None for the first if one is too dense."""
+    def _get(self, town, jurisdiction_id, generation, filter_key, blocks) -> tuple[dict[tuple[int, int], list] | None, list]:
+        """The blocks held for ``generation``, by (bx, by), and those missing; None for the
+        first if one is too dense."""
         bx0, by0, bx1, by1 = blocks
         found, missing = {}, []
         with self._lock:
             for bx in range(bx0, bx1 + 1):
                 for by in range(by0, by1 + 1):
-                    key = (jurisdiction_id, generation, filter_key, bx, by)
+                    key = (jurisdiction_id, filter_key, bx, by)
                     entry = self._blocks.get(key)
+                    if entry is not None and entry[2] != generation:
+                        if self._unchanged(town, (bx, by), entry[2], generation):
+                            if entry[2] < generation:  # carried over to the current generation
+                                entry = self._blocks[key] = (entry[0], entry[1], generation)
+                        elif entry[2] < generation:  # changed since it was read
+                            self._size -= self._blocks.pop(key)[0]
+                            entry = None
+                        else:  # read for a newer generation than this view's, and changed since
+                            entry = None
                     if entry is None:
                         missing.append((bx, by))
                     elif entry[1] is _DENSE:
@@ -289,16 +356,15 @@ class MapCache:
                   "limit": MAX_ROWS_PER_LOAD + 1, **filters.params()}
         rows = fetch_tuples(session, _LOAD_SQL, params)
         stamp = (int(rows[0][0]), int(rows[0][1]))
-        keys = [(jurisdiction_id, generation, filter_key, bx, by)
-                for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)]
+        keys = [(jurisdiction_id, filter_key, bx, by) for bx in range(bx0, bx1 + 1) for by in range(by0, by1 + 1)]
         if len(rows) > MAX_ROWS_PER_LOAD:
             with self._lock:
                 town = self._towns.get(jurisdiction_id)
                 if town is not None and town.generation == generation and town.stamp == stamp:
                     for key in keys:  # remembered, so that it is not read again on every second miss
-                        self._store(key, _DENSE, 1)
+                        self._store(key, _DENSE, 1, generation)
             return None
-        found = {key[3:]: None for key in keys}
+        found = {key[2:]: None for key in keys}
         url_prefix, locale = filter_key[-2:]
         ends = feature_ends(session, jurisdiction_id, stamp, locale, status_labels)
         floor = math.floor
@@ -332,18 +398,18 @@ class MapCache:
                     town.checked = -math.inf
                 return None
             for key in keys:
-                cells = found[key[3:]]
-                self._store(key, cells, 1 if cells is _EMPTY_BLOCK else sum(map(len, cells)) + _BLOCK_COST)
+                cells = found[key[2:]]
+                self._store(key, cells, 1 if cells is _EMPTY_BLOCK else sum(map(len, cells)) + _BLOCK_COST, generation)
             while self._size > self.max_features and len(self._blocks) > len(keys):
-                _key, (cost, _cells) = self._blocks.popitem(last=False)  # the view's own blocks are newest
+                _key, (cost, _cells, _generation) = self._blocks.popitem(last=False)  # the view's own are newest
                 self._size -= cost
         return found
 
-    def _store(self, key, cells, cost: int) -> None:  # under the lock
+    def _store(self, key, cells, cost: int, generation: int) -> None:  # under the lock
         previous = self._blocks.pop(key, None)
         if previous is not None:
             self._size -= previous[0]
-        self._blocks[key] = (cost, cells)
+        self._blocks[key] = (cost, cells, generation)
         self._size += cost
 
     # --- background loading --------------------------------------------------------------------

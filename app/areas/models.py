@@ -68,6 +68,19 @@ class MapCell(db.Model):
     sum_y: Mapped[float]
 
 
+class MapBlockChange(db.Model):
+    """The zoom-14 blocks a town's map version changed (revision 1002), written by the report
+    triggers; web processes keep their in-memory blocks that no newer version names."""
+
+    __tablename__ = "map_block_changes"
+
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    block_x: Mapped[int] = mapped_column(primary_key=True)
+    block_y: Mapped[int] = mapped_column(primary_key=True)
+    changed_at: Mapped[datetime]
+
+
 class ReroutingRun(db.Model):
     """An applied re-routing (revision 0102): who, when, with which day's rules, what moved."""
 

@@ -3,9 +3,12 @@ as the database answer, changes after the recheck, bounded memory, races with ch
 from __future__ import annotations
 
 import json
+import math
 import random
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from app.db import db
 from app.reports.status import OPEN_STATUSES, PUBLIC_STATUSES
@@ -136,15 +139,17 @@ def test_memory_stays_bounded_and_answers_stay_right(reports):
     cache = MapCache(max_features=40, recheck_seconds=0)
     everything = MapFilter(statuses=PUBLIC_STATUSES)
     rng = random.Random(3)
-    seen_blocks = set()
+    seen_blocks, dropped = set(), False
     for _ in range(25):
         x, y = HARSEWINKEL[0] + rng.uniform(-0.014, 0.008), HARSEWINKEL[1] + rng.uniform(-0.009, 0.004)
         bbox = (x, y, x + 0.006, y + 0.004)  # at most 2 × 2 blocks
         assert _memory(cache, bbox, everything) == _database(bbox, everything)
-        seen_blocks |= {key[3:] for key in cache._blocks}
+        now_held = {key[2:] for key in cache._blocks}
+        dropped |= bool(seen_blocks - now_held)
+        seen_blocks |= now_held
         # Beyond the bound only the blocks of the view just answered stay.
         assert cache.features <= 40 or len(cache._blocks) <= 4
-    assert len(seen_blocks) > 4  # the views needed more than the bound holds: blocks were dropped
+    assert dropped  # the views needed more than the bound holds: blocks were dropped
 
 
 def test_a_load_that_raced_a_change_is_not_kept(reports):
@@ -219,7 +224,7 @@ def test_misses_are_answered_by_the_database_while_blocks_are_read_in_the_backgr
         assert cache.wait_for_loader()
     again = _memory(cache, bbox, everything)
     assert again == _database(bbox, everything) and new.reference in _references(again)
-    assert {key[1] for key in cache._blocks} == {generation + 1}  # the old blocks are gone
+    assert {entry[2] for entry in cache._blocks.values()} == {generation + 1}  # none of an older map
 
     def broken():
         raise RuntimeError("no connection")
@@ -243,9 +248,10 @@ def test_memory_counts_what_blocks_hold_and_empty_land_costs_next_to_nothing(rep
     strip = (8.0, 52.30, 8.7, 52.3004)
     assert _memory(cache, strip, everything) == (mapqueries.map_version(db.session, town().id),
                                                  mapqueries.EMPTY_FEATURE_COLLECTION)
-    assert cache.features == sum(cost for cost, _cells in cache._blocks.values())
-    empty = [cells for _cost, cells in cache._blocks.values() if cells is _EMPTY_BLOCK]
-    assert len(empty) >= 20 and all(cost == 1 for cost, cells in cache._blocks.values() if cells is _EMPTY_BLOCK)
+    assert cache.features == sum(cost for cost, _cells, _generation in cache._blocks.values())
+    empty = [cells for _cost, cells, _generation in cache._blocks.values() if cells is _EMPTY_BLOCK]
+    assert len(empty) >= 20 and all(cost == 1 for cost, cells, _generation in cache._blocks.values()
+                                    if cells is _EMPTY_BLOCK)
 
 
 def test_a_block_too_dense_to_keep_goes_to_the_database_and_is_not_read_again(reports, monkeypatch):
@@ -284,8 +290,8 @@ def test_a_slow_version_check_does_not_move_the_map_back(reports):
     town_entry, stamp = cache.current(db.session, town().id)
     older, newer = (stamp[0] + 1, 1), (stamp[0] + 2, 2)
     first, second = 1000, 1001  # two checks began in this order and finish in the other
-    cache._apply(town_entry, town().id, second, newer, 0.0)
-    cache._apply(town_entry, town().id, first, older, 0.0)
+    cache._apply(town_entry, town().id, second, newer, 0.0, stamp, None)
+    cache._apply(town_entry, town().id, first, older, 0.0, stamp, None)
     assert town_entry.stamp == newer
 
 
@@ -300,3 +306,148 @@ def test_a_fault_of_the_cache_costs_the_map_nothing(reports, client, app, monkey
     response = client.get(f"/api/v1/reports.geojson?bbox={bbox}")
     assert response.status_code == 200 and len(response.get_json()["features"]) > 3
     assert "map cache failed" in caplog.text
+
+
+# --- changes: only the blocks a change touched are read again (revision 1002) ------------------
+
+def _block_of(point):
+    """The zoom-14 block of a point, as geo.mapcache files it."""
+    from geo.mapqueries import HALF_WORLD, cell_size, mercator
+
+    size, limit = cell_size(BLOCK_LEVEL), (1 << BLOCK_LEVEL) - 1
+    x, y = mercator(*point)
+    return (min(max(math.floor((x + HALF_WORLD) / size), 0), limit),
+            min(max(math.floor((HALF_WORLD - y) / size), 0), limit))
+
+
+def _point(report):
+    from geoalchemy2.shape import to_shape
+
+    shape = to_shape(report.location)
+    return shape.x, shape.y
+
+
+def _held():
+    return lambda cache: {key: entry[1] for key, entry in cache._blocks.items()}
+
+
+def test_each_change_reads_again_only_the_blocks_it_touched_and_every_answer_stays_right(reports):
+    cache = MapCache(recheck_seconds=0)
+    held = _held()
+    filters = [MapFilter(statuses=PUBLIC_STATUSES), MapFilter(statuses=PUBLIC_STATUSES,
+                                                               department_ids=(department("tiefbau").id,))]
+    rng = random.Random(17)
+    views = [(x, y, x + 0.006, y + 0.004) for x, y in
+             ((HARSEWINKEL[0] + rng.uniform(-0.02, 0.012), HARSEWINKEL[1] + rng.uniform(-0.012, 0.008))
+              for _ in range(14))]
+
+    def every_view_is_the_database_answer():
+        for bbox in views:
+            for filter_ in filters:
+                assert _memory(cache, bbox, filter_) == _database(bbox, filter_), (bbox, filter_)
+
+    every_view_is_the_database_answer()
+    visible = [r for r, _p in reports if not r.hidden and r.status != "unbestaetigt"]
+    somewhere_else = (HARSEWINKEL[0] + 0.011, HARSEWINKEL[1] - 0.0075)
+    assert _block_of(somewhere_else) != _block_of(HARSEWINKEL)
+
+    def move(report):
+        report.location = f"SRID=4326;POINT({somewhere_else[0]} {somewhere_else[1]})"
+
+    changes = {
+        "moved": move,
+        "fixed": lambda r: setattr(r, "status", "erledigt"),
+        "hidden": lambda r: setattr(r, "hidden", True),
+        "other department": lambda r: setattr(r, "department_id", department("stadtwerke").id),
+        "creation time": lambda r: setattr(r, "created_at", r.created_at - timedelta(days=3)),
+        "reference": lambda r: setattr(r, "reference", r.reference + "-B"),
+        "deleted": lambda r: db.session.delete(r),
+    }
+    kept_total = 0
+    for name, change in [*changes.items(), ("new", None)]:
+        before = held(cache)
+        if change is None:
+            touched = {_block_of(somewhere_else)}
+            make_report(point=somewhere_else)
+        else:
+            report = visible.pop(rng.randrange(len(visible)))
+            touched = {_block_of(_point(report)), _block_of(somewhere_else) if name == "moved" else None}
+            change(report)
+        db.session.flush()
+        every_view_is_the_database_answer()
+        after = held(cache)
+        for key, cells in before.items():
+            if key in after:
+                if key[2:] in touched:
+                    assert after[key] is not cells, (name, key)  # read again
+                else:
+                    assert after[key] is cells, (name, key)  # kept as it was
+                    kept_total += 1
+        assert touched - {None} <= {key[2:] for key in after}, name
+    assert kept_total > len(changes)  # every change left most blocks alone
+
+
+def test_blocks_the_triggers_log_match_the_blocks_the_cache_files_reports_in(db_session):
+    from geo.mapqueries import HALF_WORLD, cell_size, lonlat
+
+    rng = random.Random(19)
+    size = cell_size(BLOCK_LEVEL)
+    points = [(rng.uniform(5.8, 15.1), rng.uniform(47.2, 55.1)) for _ in range(300)]
+    # Points on a block's edge, as near as floating point gets, and at the ends of the world.
+    for _ in range(100):
+        bx, by = rng.randrange(8400, 8900), rng.randrange(5300, 5500)
+        points.append(lonlat(bx * size - HALF_WORLD, HALF_WORLD - by * size))
+    points += [(-180.0, 85.2), (179.9999999, -89.0), (0.0, 0.0)]
+    for lon, lat in points:
+        logged = set(db.session.execute(text("SELECT block_x, block_y FROM map_cache_blocks("
+                                             "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+                                        {"lon": lon, "lat": lat}).all())
+        assert _block_of((lon, lat)) in logged, (lon, lat, logged)
+        assert len(logged) <= 4
+
+
+def test_a_change_the_log_cannot_explain_drops_the_town(reports):
+    # A category rename (its labels are in every block) and a gap in the log both leave
+    # nothing of the town held from before.
+    cache = MapCache(recheck_seconds=0)
+    held = _held()
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    bbox = (HARSEWINKEL[0] - 0.012, HARSEWINKEL[1] - 0.008, HARSEWINKEL[0] + 0.012, HARSEWINKEL[1] + 0.008)
+    _memory(cache, bbox, everything)
+    before = held(cache)
+    category("schlagloch").name = "Loch in der Straße"
+    db.session.flush()
+    renamed = _memory(cache, bbox, everything)
+    assert renamed == _database(bbox, everything) and "Loch in der Stra\\u00dfe" in renamed[1].decode()
+    after = held(cache)
+    assert before and not any(after.get(key) is cells for key, cells in before.items())
+
+    far_away = (HARSEWINKEL[0] + 0.011, HARSEWINKEL[1] - 0.0075)
+    make_report(point=far_away)
+    db.session.flush()
+    db.session.execute(text("DELETE FROM map_block_changes WHERE version = (SELECT max(version) FROM map_block_changes)"))
+    answer = _memory(cache, bbox, everything)
+    assert answer == _database(bbox, everything)
+    assert not any(held(cache).get(key) is cells for key, cells in after.items())
+
+
+def test_a_block_is_carried_only_across_moves_that_did_not_touch_it():
+    from geo.mapcache import _Town
+
+    town_entry = _Town(generation=4, moves={2: frozenset({(1, 1)}), 3: frozenset(), 4: frozenset({(2, 2)})})
+    assert MapCache._unchanged(town_entry, (0, 0), 1, 4) and MapCache._unchanged(town_entry, (0, 0), 4, 1)
+    assert not MapCache._unchanged(town_entry, (1, 1), 1, 4) and MapCache._unchanged(town_entry, (1, 1), 2, 4)
+    assert not MapCache._unchanged(town_entry, (2, 2), 4, 3)  # a newer block than the view's map
+    assert not MapCache._unchanged(town_entry, (0, 0), 0, 4)  # move 1 is not known
+
+
+def test_changes_read_against_one_version_are_not_applied_from_another(reports):
+    # Two checks began at the same held version; the first to finish moved the map on. What
+    # the second found changed since the old version says nothing about the move it now makes.
+    cache = MapCache(recheck_seconds=0)
+    town_entry, stamp = cache.current(db.session, town().id)
+    first, second = (stamp[0] + 1, 1), (stamp[0] + 2, 2)
+    cache._apply(town_entry, town().id, 2000, first, 0.0, stamp, frozenset({(1, 1)}))
+    assert town_entry.moves[town_entry.generation] == frozenset({(1, 1)})
+    cache._apply(town_entry, town().id, 2001, second, 0.0, stamp, frozenset({(2, 2)}))
+    assert town_entry.stamp == second and town_entry.moves[town_entry.generation] is None
