@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from app.guards import refuse_nul_characters
 from app.reports.status import STATUSES
 
 
@@ -20,6 +21,8 @@ def init_app(app: Flask) -> None:
     csp = ("default-src 'self'; script-src 'self'; style-src 'self'; "
            f"img-src 'self' data: blob: {tiles}; connect-src 'self'; font-src 'self'; "
            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+
+    app.before_request(refuse_nul_characters)
 
     @app.after_request
     def _security_headers(response):

@@ -88,14 +88,15 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
                                      notify_fixed=data.notify_fixed, category_ids=[])
     if data.where == "ortsteil":
         area = db.session.scalar(select(Area).where(Area.jurisdiction_id == jurisdiction.id, Area.kind == "ortsteil",
-                                                    Area.code == data.ortsteil[:100])) if data.ortsteil else None
+                                                    Area.code == data.ortsteil[:100])) \
+            if data.ortsteil and "\x00" not in data.ortsteil else None  # PostgreSQL text cannot hold NUL
         if area is None:
             errors.append(DomainError(_l("Bitte wählen Sie einen Ortsteil aus der Liste."), "ortsteil"))
         else:
             subscription.area_id = area.id
     elif data.where == "umkreis":
         query = clean_text(data.address).strip()[:300]
-        if not data.radius_m.isdigit() or int(data.radius_m) not in RADII_M:
+        if data.radius_m not in {str(r) for r in RADII_M}:  # not isdigit(): it takes "²", which int() refuses
             errors.append(DomainError(_l("Bitte wählen Sie einen Umkreis aus der Liste."), "radius"))
         else:
             subscription.radius_m = int(data.radius_m)
@@ -116,7 +117,8 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
     codes = [c[:100] for c in data.category_codes if c]
     if codes:
         found = dict(db.session.execute(select(Category.code, Category.id).where(
-            Category.jurisdiction_id == jurisdiction.id, Category.code.in_(codes))).all())
+            Category.jurisdiction_id == jurisdiction.id,
+            Category.code.in_([c for c in codes if "\x00" not in c]))).all())
         unknown = [c for c in codes if c not in found]
         if unknown:
             errors.append(DomainError(_l("Unbekannte Kategorie: %(c)s", c=", ".join(unknown)[:100]), "categories"))

@@ -5,6 +5,7 @@ shown once published (``Report.shown_description``, ``Photo.published``).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ PAGE_SIZE = 20
 MAX_PAGE = 5000
 RECENTLY_FIXED_DAYS = 90
 MAX_STREET_QUERY = 100
+_PAGE_RE = re.compile(r"[0-9]{1,%d}" % len(str(MAX_PAGE)))
 
 # Filter values as they appear in URLs (German, like the rest of the site).
 STATUS_FILTERS = ("", "offen", "erledigt", "geschlossen")
@@ -111,7 +113,8 @@ def parse_filter(jurisdiction: Jurisdiction, args) -> ReportFilter:
     else:
         result.sort = sort
     raw_page = (args.get("seite") or "1").strip()
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+    # ASCII digits only: str.isdigit() also accepts "²" and "①", which int() refuses.
+    if not _PAGE_RE.fullmatch(raw_page) or not 1 <= int(raw_page) <= MAX_PAGE:
         errors.append(DomainError(_l("Die Seitenzahl muss eine ganze Zahl zwischen 1 und %(n)s sein.", n=MAX_PAGE),
                                   "seite"))
     else:
@@ -128,6 +131,22 @@ def public_reports(jurisdiction: Jurisdiction) -> Select:
                    Report.status.in_(PUBLIC_STATUSES)))
 
 
+_STREET_WORD_SEPARATORS = re.compile(r"[\s,.;]+")
+_STREET_SUFFIX = re.compile(r"(?:straße|strasse|str)$")
+MAX_STREET_TERMS = 8
+
+
+def street_terms(query: str) -> list[str]:
+    """The words of a street search, each looked for on its own in the address.
+
+    Residents write "Münsterstr. 12", "Münsterstrasse 12" or "Münsterstraße 12" for the same
+    place, and addresses are stored in any of these forms; so the street suffix is cut to
+    "str" (a part of all three) and the house number is a word of its own.
+    """
+    words = [_STREET_SUFFIX.sub("str", w) for w in _STREET_WORD_SEPARATORS.split(query.lower()) if w]
+    return words[:MAX_STREET_TERMS]
+
+
 def apply_filter(query: Select, flt: ReportFilter) -> Select:
     if flt.category is not None:
         query = query.where(Report.category_id == flt.category.id)
@@ -140,8 +159,8 @@ def apply_filter(query: Select, flt: ReportFilter) -> Select:
                             Report.status_changed_at >= utcnow() - timedelta(days=RECENTLY_FIXED_DAYS))
     elif flt.status == "geschlossen":
         query = query.where(Report.status.in_(CLOSED_STATUSES))
-    if flt.street:
-        pattern = "%" + flt.street.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    for term in street_terms(flt.street):
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(Report.address.ilike(pattern))
     if flt.area is not None:
         query = query.where(func.ST_Covers(select(Area.geom).where(Area.id == flt.area.id).scalar_subquery(),
@@ -164,11 +183,28 @@ def public_report_by_reference(reference: str) -> Report | None:
     return report
 
 
+def public_original_of(report: Report) -> Report | None:
+    """The report a duplicate points at, if the public may see it."""
+    if report.status != "duplikat" or report.duplicate_of_id is None:
+        return None
+    original = db.session.get(Report, report.duplicate_of_id)
+    if original is None or original.hidden or not original.status_info.public:
+        return None
+    return original
+
+
 def recent_public_reports(jurisdiction: Jurisdiction, limit: int, category: Category | None = None,
                           area: Area | None = None) -> list[Report]:
     query = apply_filter(public_reports(jurisdiction), ReportFilter(category=category, area=area))
     return list(db.session.scalars(query.order_by(Report.status_changed_at.desc(), Report.id.desc()).limit(limit))
                 .unique())
+
+
+def area_centre(area: Area) -> tuple[float, float]:
+    """(lon, lat) of a point inside the area (its centroid may lie outside a bent Ortsteil)."""
+    point = db.session.execute(select(func.ST_X(func.ST_PointOnSurface(Area.geom)),
+                                      func.ST_Y(func.ST_PointOnSurface(Area.geom))).where(Area.id == area.id)).one()
+    return float(point[0]), float(point[1])
 
 
 def point_of(report: Report) -> tuple[float, float]:

@@ -13,8 +13,8 @@ from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.public import mapview
 from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
 from app.public.queries import (
-    PAGE_SIZE, RECENTLY_FIXED_DAYS, ReportFilter, parse_filter, point_of, public_ortsteile, public_report_by_reference, report_page,
-    sort_labels, status_filter_labels,
+    PAGE_SIZE, RECENTLY_FIXED_DAYS, ReportFilter, area_centre, parse_filter, point_of, public_original_of,
+    public_ortsteile, public_report_by_reference, report_page, sort_labels, status_filter_labels,
 )
 from app.reports.models import Report
 from app.reports.status import PUBLIC_STATUSES
@@ -89,8 +89,19 @@ def report_list():
     jurisdiction = jurisdiction_by_slug(None)
     flt, errors = _filter_or_errors(jurisdiction)
     reports, has_next = ([], False) if errors else report_page(jurisdiction, flt)
-    return render_template("public/list.html", reports=reports, has_next=has_next, page_size=PAGE_SIZE,
-                           **_filter_context(jurisdiction, flt, errors)), 400 if errors else 200
+    page = render_template("public/list.html", reports=reports, has_next=has_next, page_size=PAGE_SIZE,
+                           map_args=_map_args(flt), **_filter_context(jurisdiction, flt, errors))
+    return page, 400 if errors else 200
+
+
+def _map_args(flt: ReportFilter) -> dict:
+    """The list's filter as a map view: the map filters by category and status only, so an
+    Ortsteil becomes where the map opens (else it would open on the town centre, far from it)."""
+    args = flt.query_args(seite="", strasse="", sortierung="", ortsteil="")
+    if flt.area is not None:
+        lon, lat = area_centre(flt.area)
+        args.update(lat=f"{lat:.5f}", lon=f"{lon:.5f}", z=mapview.DEFAULT_ZOOM)
+    return args
 
 
 def _public_report(reference: str) -> Report:
@@ -108,12 +119,15 @@ def _follow_available() -> bool:
     return True
 
 
+def _render_report(item: Report, **values) -> str:
+    lon, lat = point_of(item)
+    return render_template("public/report.html", report=item, lat=lat, lon=lon, original=public_original_of(item),
+                           follow_available=_follow_available(), **values)
+
+
 @bp.get("/meldungen/<reference>")
 def report(reference: str):
-    item = _public_report(reference)
-    lon, lat = point_of(item)
-    return render_template("public/report.html", report=item, lat=lat, lon=lon,
-                           follow_available=_follow_available(), followed=request.args.get("folgen") == "angefragt")
+    return _render_report(_public_report(reference), followed=request.args.get("folgen") == "angefragt")
 
 
 @bp.get("/meldungen/<reference>/popup.json")
@@ -151,9 +165,7 @@ def follow(reference: str):
         request_follow(item, email, g.get("locale", "de"))
     except DomainError as exc:
         db.session.rollback()
-        lon, lat = point_of(item)
-        return render_template("public/report.html", report=item, lat=lat, lon=lon, follow_available=True,
-                               follow_error=str(exc.message), follow_email=email), exc.status
+        return _render_report(item, follow_error=str(exc.message), follow_email=email), exc.status
     db.session.commit()
     return redirect(url_for("public.report", reference=item.reference, folgen="angefragt") + "#folgen", 303)
 

@@ -7,6 +7,7 @@ same figures as a table, which is what screen readers should use.
 from __future__ import annotations
 
 import math
+from typing import Callable
 from xml.sax.saxutils import escape, quoteattr
 
 BLUE = "#005a9c"
@@ -15,33 +16,38 @@ TEXT = "#1b1b1b"
 GRID = "#c8c8c8"
 
 
-def _nice_max(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^k that is at least ``value`` (axis top)."""
-    if value <= 0:
-        return 1
-    magnitude = 10 ** math.floor(math.log10(value))
-    for factor in (1, 2, 2.5, 5, 10):
-        if value <= factor * magnitude:
-            return factor * magnitude
-    return 10 * magnitude
+TICKS = 4  # grid lines above the zero line
+
+
+def _count_axis_top(value: float) -> int:
+    """The axis top for counts: ``TICKS`` steps of a whole 1, 2 or 5 × 10^k, together at
+    least ``value``. Every grid line is then a whole number: a chart of reports never
+    labels a line "0.25" or "12.5"."""
+    needed = max(value / TICKS, 1)
+    magnitude = 10 ** math.floor(math.log10(needed))
+    step = next(f * magnitude for f in (1, 2, 5, 10) if needed <= f * magnitude)
+    return int(step) * TICKS
 
 
 def grouped_columns(chart_id: str, title: str, description: str, labels: list[str],
-                    series: list[tuple[str, str, list[float]]], width: int = 640, height: int = 260) -> str:
-    """Columns per label, one colour per series: [(name, colour, values)]."""
+                    series: list[tuple[str, str, list[int]]], width: int = 640, height: int = 260,
+                    number: Callable[[int], str] = str) -> str:
+    """Columns of counts per label, one colour per series: [(name, colour, values)].
+    ``number`` writes an axis value in the reader's language (thousands separator)."""
     left, right, top, bottom = 48, 8, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = _nice_max(max((v for _, _, values in series for v in values), default=0))
+    top_value = _count_axis_top(max((v for _, _, values in series for v in values), default=0))
     group_w = plot_w / max(len(labels), 1)
     bar_w = max(2.0, (group_w - 6) / max(len(series), 1))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" role="img" '
              f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
              f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>']
-    for i in range(5):
-        value = top_value * i / 4
-        y = top + plot_h - plot_h * i / 4
+    for i in range(TICKS + 1):
+        value = top_value * i // TICKS
+        y = top + plot_h - plot_h * i / TICKS
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{TEXT}">{value:g}</text>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{TEXT}">'
+                     f'{escape(number(value))}</text>')
     for g, label in enumerate(labels):
         x0 = left + g * group_w + 3
         for s, (_name, colour, values) in enumerate(series):

@@ -5,7 +5,7 @@ import csv
 import io
 
 from flask import Blueprint, current_app, g, render_template
-from flask_babel import format_date, gettext
+from flask_babel import format_date, format_decimal, gettext
 from markupsafe import Markup
 
 from app.jurisdictions.queries import jurisdiction_by_slug
@@ -17,6 +17,11 @@ bp = Blueprint("transparency", __name__, url_prefix="/transparenz")
 
 def _month_label(month, fmt: str = "MMM yy") -> str:
     return format_date(month, fmt)
+
+
+def _days(days: float) -> str:
+    """Days to one decimal in the reader's language ("2,5" in German), as the table writes them."""
+    return format_decimal(round(days, 1))
 
 
 @bp.get("")
@@ -32,16 +37,16 @@ def page():
                 n=len(months)),
         [_month_label(m.month) for m in months],
         [(gettext("Neu"), charts.BLUE, [m.created for m in months]),
-         (gettext("Erledigt"), charts.GREEN, [m.fixed for m in months])])
+         (gettext("Erledigt"), charts.GREEN, [m.fixed for m in months])], number=format_decimal)
     category_chart = charts.horizontal_bars(
         "chart-categories", gettext("Meldungen pro Kategorie"),
         gettext("Anzahl der Meldungen je Kategorie; die Zahlen stehen in der Tabelle darunter."),
-        [(c.label(locale), c.total, f"{c.total}") for c in categories])
+        [(c.label(locale), c.total, format_decimal(c.total)) for c in categories])
     fixed_rows = [c for c in categories if c.median_days_to_fix is not None]
     median_chart = charts.horizontal_bars(
         "chart-median", gettext("Mittlere Dauer bis zur Erledigung"),
         gettext("Median der Tage von der Meldung bis zur Erledigung je Kategorie."),
-        [(c.label(locale), c.median_days_to_fix, gettext("%(d)s Tage", d=f"{c.median_days_to_fix:.1f}"))
+        [(c.label(locale), c.median_days_to_fix, gettext("%(d)s Tage", d=_days(c.median_days_to_fix)))
          for c in fixed_rows], colour=charts.GREEN)
     response = current_app.make_response(render_template(
         "public/transparency.html", jurisdiction=jurisdiction, months=months, categories=categories, totals=totals,
@@ -75,6 +80,16 @@ def _csv(filename: str, header: list[str], rows: list[list]):
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+@bp.get("/kennzahlen.csv")
+def totals_csv():
+    """The key figures at the top of the page (a town-wide median is not the median of the categories')."""
+    totals = overall(jurisdiction_by_slug(None))
+    return _csv("kennzahlen.csv", ["meldungen", "erledigt", "anteil_erledigt", "median_tage_bis_erledigt"],
+                [[totals["total"], totals["fixed"],
+                  f"{totals['share_fixed']:.3f}" if totals["share_fixed"] is not None else "",
+                  f"{totals['median_days_to_fix']:.1f}" if totals["median_days_to_fix"] is not None else ""]])
 
 
 @bp.get("/meldungen-pro-monat.csv")

@@ -194,3 +194,17 @@ def test_unsubscribing_through_the_mail_link_erases_email_and_place(app, committ
     assert client.get(f"/benachrichtigungen/bestaetigen/{radius.token}").status_code == 410
     assert client.post(f"/benachrichtigungen/abmelden/{radius.token}").status_code == 200
     assert "Sie sind abgemeldet" in client.get(f"/benachrichtigungen/abmelden/{ortsteil.token}").get_data(as_text=True)
+
+
+def test_odd_characters_in_the_form_get_a_400_not_a_500(client, db_session):
+    """A NUL in a field that is looked up (Ortsteil, category) failed in PostgreSQL, and a radius of
+    "²" passed str.isdigit() and failed in int(): both were a 500."""
+    nul = _subscribe(client, ortsteil="ortsteil-greffen\x00")
+    assert nul.status_code == 400 and "Bitte wählen Sie einen Ortsteil aus der Liste." in nul.get_data(as_text=True)
+    assert 'value="nachbar@example.org"' in nul.get_data(as_text=True)  # the form keeps what was typed
+    unknown = _subscribe(client, categories=["gully\x00"])
+    assert unknown.status_code == 400 and "Unbekannte Kategorie" in unknown.get_data(as_text=True)
+    superscript = _subscribe(client, where="umkreis", address="51,962; 8,229", radius="²")
+    assert superscript.status_code == 400
+    assert "Bitte wählen Sie einen Umkreis aus der Liste." in superscript.get_data(as_text=True)
+    assert db_session.scalar(select(AlertSubscription).where(AlertSubscription.email == "nachbar@example.org")) is None

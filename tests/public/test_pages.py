@@ -1,6 +1,7 @@
 """The public map page, list, report page, tracking-link additions and statement pages."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -404,3 +405,113 @@ def test_the_german_check_sees_german_pages(client, english_site):
     for path in english_site:
         text = _visible_text(client.get(path).get_data(as_text=True))
         assert len(_german_in(text, german)) >= 2, path
+
+
+# --- review of the public side: input that reached the database, duplicates, feeds, list ↔ map -------
+
+@pytest.mark.parametrize("path", [
+    "/meldungen?strasse=%00", "/meldungen?kategorie=a%00", "/meldungen?ortsteil=%00", "/karte?kategorie=%00",
+    "/meldungen/HW%00", "/meldungen/HW%00/popup.json", "/verfolgen/%00/ergaenzen", "/feeds/kategorie/%00.atom",
+    "/feeds/ortsteil/%00.atom", "/benachrichtigungen/bestaetigen/%00", "/benachrichtigungen/abmelden/%00",
+])
+def test_a_nul_character_gets_a_400_naming_it_not_a_500(client, path):
+    """PostgreSQL refuses NUL in text: looked up as it came, it was a 500 on every one of these."""
+    response = client.get(path)
+    assert response.status_code == 400, path
+    assert "enthält ein unzulässiges Zeichen" in response.get_data(as_text=True)
+    english = client.get(path + ("&" if "?" in path else "?") + "lang=en")
+    assert english.status_code == 400 and "contains a character that is not allowed" in english.get_data(as_text=True)
+    client.get("/?lang=de")
+
+
+@pytest.mark.parametrize("page", ["%C2%B2", "%E2%91%A0", "%D9%A1", "1" * 5000])  # ², ①, Arabic-Indic 1, very long
+def test_a_page_number_in_other_digits_gets_a_400(client, page):
+    """str.isdigit() accepts "²" and "①", and int() then refused them: a 500."""
+    response = client.get("/meldungen?seite=" + page)
+    assert response.status_code == 400 and "Die Seitenzahl muss eine ganze Zahl" in response.get_data(as_text=True)
+
+
+def test_a_duplicate_links_to_the_report_it_duplicates(client, db_session):
+    original = make_report(point=HARSEWINKEL, category_code="schlagloch", address="Münsterstraße 3")
+    duplicate = make_report(point=HARSEWINKEL, category_code="schlagloch", address="Münsterstraße 3")
+    change_status(duplicate, "duplikat", duplicate_of=original, actor="test")
+    db_session.commit()
+    page = client.get(f"/meldungen/{duplicate.reference}").get_data(as_text=True)
+    assert "Bereits gemeldet als" in page
+    assert f'<a href="/meldungen/{original.reference}">{original.reference}</a>' in page
+    # An original the public may not see is not pointed at.
+    original.hidden = True
+    db_session.commit()
+    page = client.get(f"/meldungen/{duplicate.reference}").get_data(as_text=True)
+    assert "Bereits gemeldet als" not in page and original.reference not in page
+
+
+def test_the_list_and_home_page_link_the_feeds_of_their_filter(client, db_session):
+    def feeds(path: str) -> tuple[set[str], set[str]]:
+        html = client.get(path).get_data(as_text=True)
+        announced = set(re.findall(r'<link rel="alternate" type="application/atom\+xml"[^>]* href="([^"]+)"', html))
+        linked = set(re.findall(r'<a href="([^"]+\.atom)"', html))
+        return announced, linked
+
+    town_feed = "/feeds/meldungen.atom"
+    assert feeds("/") == ({town_feed}, {town_feed})
+    assert feeds("/meldungen") == ({town_feed}, {town_feed})
+    both = {town_feed, "/feeds/ortsteil/ortsteil-greffen.atom", "/feeds/kategorie/gully.atom"}
+    assert feeds("/meldungen?ortsteil=ortsteil-greffen&kategorie=gully") == (both, both)
+    for path in both:
+        assert client.get(path).status_code == 200
+
+
+def test_the_lists_map_link_opens_the_map_on_the_chosen_ortsteil(client, db_session):
+    """The map filters by category and status only: an Ortsteil chosen on the list became a map
+    of the town centre, 4 km from Greffen, as if nothing had been reported there."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from sqlalchemy import func
+
+    from app.jurisdictions.models import Area
+
+    html = client.get("/meldungen?ortsteil=ortsteil-greffen&kategorie=gully").get_data(as_text=True)
+    link = re.search(r'<a href="(/karte\?[^"]*)">', html).group(1).replace("&amp;", "&")
+    args = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+    assert args["kategorie"] == "gully" and "ortsteil" not in args
+    lat, lon = float(args["lat"]), float(args["lon"])
+    inside = db_session.scalar(select(func.ST_Covers(Area.geom, func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)))
+                               .where(Area.code == "ortsteil-greffen"))
+    assert inside is True and args["z"] == "14"
+    assert client.get(link).status_code == 200
+
+
+def test_street_search_finds_the_street_however_it_is_written(client, db_session):
+    """"Münsterstr. 12", "Münsterstrasse 12" and "Münsterstraße 12" are one place for residents."""
+    spelled_out = make_report(point=HARSEWINKEL, address="Münsterstraße 12")
+    abbreviated = make_report(point=HARSEWINKEL, address="Münsterstr. 12a")
+    elsewhere = make_report(point=HARSEWINKEL, address="Münsterstraße 30")
+    db_session.commit()
+    mine = {spelled_out.reference, abbreviated.reference, elsewhere.reference}
+
+    def refs(query: str) -> set[str]:
+        response = client.get("/meldungen", query_string={"strasse": query})
+        assert response.status_code == 200
+        return set(re.findall(r"HW-\d{4}-\d+", response.get_data(as_text=True))) & mine
+
+    for query in ("Münsterstr. 12", "münsterstrasse 12", "Münsterstraße 12", "Münsterstr.12"):
+        assert refs(query) == {spelled_out.reference, abbreviated.reference}, query
+    assert refs("Münsterstraße") == mine
+    assert refs("Münsterstraße 99") == set()
+
+
+@pytest.mark.parametrize("path,field", [
+    ("/api/v1/reports.geojson?bbox=8.1,51.9,8.3,52.0&category=%00", "category"),
+    ("/api/v1/clusters.geojson?zoom=12&bbox=8.1,51.9,8.3,52.0&category=a%00", "category"),
+    ("/open311/v2/requests.json?service_code=%00", "service_code"),
+    ("/open311/v2/requests/HW%00.json", None),
+])
+def test_a_nul_character_gets_the_apis_own_400_too(client, path, field):
+    # The check runs for the whole app (app/guards.py): each API answers in its own format.
+    response = client.get(path)
+    assert response.status_code == 400, path
+    body = response.get_json()
+    text = json.dumps(body, ensure_ascii=False)
+    assert "unzulässiges Zeichen" in text, body
+    assert field is None or field in text

@@ -75,3 +75,50 @@ def test_csv_cells_cannot_become_formulas(client, db_session):
     db_session.commit()
     rows = {r["kategorie"]: r for r in _csv(client, "/transparenz/kategorien.csv")}
     assert rows["sonstiges"]["name"].startswith("'=")
+
+
+def test_key_figures_are_downloadable_too(client, db_session):
+    """The figures at the top of the page (all reports, share fixed, median days) were in no CSV;
+    the town-wide median cannot be worked out from the medians per category."""
+    now = utcnow()
+    for days in (1, 3, 8):
+        report = make_report(point=HARSEWINKEL, category_code="gully")
+        change_status(report, "erledigt", actor="test")
+        report.created_at = now - timedelta(days=days)
+        report.status_changed_at = now
+    make_report(point=HARSEWINKEL, category_code="spielplatz")
+    db_session.commit()
+    per_category = _expected_per_category(db_session)
+    total = sum(t for t, _o, _f, _m in per_category.values())
+    fixed = sum(f for _t, _o, f, _m in per_category.values())
+    from sqlalchemy import select
+
+    from app.reports.models import Report
+    days = [(r.status_changed_at - r.created_at).total_seconds() / 86400
+            for r in db_session.scalars(select(Report).where(Report.hidden.is_(False), Report.status == "erledigt"))]
+    [row] = _csv(client, "/transparenz/kennzahlen.csv")
+    assert (int(row["meldungen"]), int(row["erledigt"])) == (total, fixed)
+    assert row["anteil_erledigt"] == f"{fixed / total:.3f}"
+    assert row["median_tage_bis_erledigt"] == f"{statistics.median(days):.1f}"
+    assert 'href="/transparenz/kennzahlen.csv"' in client.get("/transparenz").get_data(as_text=True)
+
+
+def test_chart_numbers_are_whole_counts_written_as_the_reader_writes_numbers(client, db_session):
+    """German readers read "2,5 Tage", not "2.5 Tage" (the table already wrote "2,5"), and a chart of
+    report counts has no grid line at "0.25" reports."""
+    import re
+
+    report = make_report(point=HARSEWINKEL, category_code="spielplatz")
+    change_status(report, "erledigt", actor="test")
+    report.created_at = utcnow() - timedelta(days=2, hours=12)
+    db_session.commit()
+    median = {r["kategorie"]: r for r in _csv(client, "/transparenz/kategorien.csv")}["spielplatz"]["median_tage_bis_erledigt"]
+    page = client.get("/transparenz").get_data(as_text=True)
+    assert median == "2.5" and "2,5 Tage" in page and "2.5 Tage" not in page
+    months = page[page.index('<svg'):page.index('</svg>')]
+    ticks = re.findall(r'text-anchor="end" font-size="11" fill="[^"]+">([^<]*)</text>', months)
+    assert len(ticks) == 5 and ticks[0] == "0"
+    assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", tick) for tick in ticks), ticks  # whole numbers, German thousands
+    english = client.get("/transparenz?lang=en").get_data(as_text=True)
+    client.get("/?lang=de")
+    assert "2.5 days" in english
