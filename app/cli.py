@@ -51,3 +51,84 @@ def init_app(app: Flask) -> None:
         queues = [get_queue(name) for name in QUEUES]
         SimpleWorker(queues, connection=redis(), serializer=JSONSerializer).work(
             burst=burst, with_scheduler=with_scheduler, logging_level=current_app.config["LOG_LEVEL"])
+
+    @app.cli.command("town-legal")
+    @click.option("--slug", "--jurisdiction", "slug", default=None,
+                  help="Town (Open311 jurisdiction id); default: DEFAULT_JURISDICTION.")
+    @click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE",
+                  help="Set a field (repeatable); an empty VALUE removes it.")
+    @click.option("--unset", "removals", multiple=True, metavar="FIELD", help="Remove a field (repeatable).")
+    @click.option("--from-file", "source", type=click.Path(exists=True, dir_okay=False),
+                  help="A JSON object or TOML file of FIELD = VALUE pairs (applied before --set).")
+    @click.option("--fields", "list_fields", is_flag=True, help="List the fields and what each is for.")
+    def town_legal(slug: str | None, assignments: tuple[str, ...], removals: tuple[str, ...],
+                   source: str | None, list_fields: bool):
+        """Show or set what the Impressum, privacy and accessibility pages name.
+
+        Address, phone, e-mail, representative, data protection officer, accessibility
+        feedback contact and more, per town. All or nothing: one bad value and nothing is saved.
+        """
+        from app.db import db
+        from app.errors import NotFound
+        from app.jurisdictions.legal import FIELDS, FIELD_NAMES, LegalSettingsError, unknown_field_message
+        from app.jurisdictions.operations import update_legal
+        from app.jurisdictions.queries import jurisdiction_by_slug
+
+        if list_fields:
+            for field in FIELDS:
+                click.echo(f"{field.name:22} {field.help}")
+            return
+        changes: dict[str, object] = {}
+        if source:
+            changes.update(_read_legal_file(source))
+        for assignment in assignments:
+            name, sep, value = assignment.partition("=")
+            if not sep:
+                raise click.UsageError(f"--set {assignment!r}: write FIELD=VALUE")
+            changes[name.strip()] = value
+        for name in removals:
+            changes[name.strip()] = None
+        unknown = [name for name in changes if name not in FIELD_NAMES]
+        if unknown:
+            raise click.UsageError("; ".join(unknown_field_message(name) for name in unknown)
+                                   + " (nothing was saved)")
+        try:
+            jurisdiction = jurisdiction_by_slug(slug)
+        except NotFound:
+            raise click.UsageError(f"no town with the slug {slug!r}") from None
+        if changes:
+            try:
+                update_legal(jurisdiction, changes)
+            except LegalSettingsError as exc:
+                db.session.rollback()
+                raise click.ClickException(f"{exc}\nnothing was saved") from None
+            db.session.commit()
+            click.echo(f"saved {len(changes)} field(s) for {jurisdiction.name}")
+        info = jurisdiction.legal_info
+        stored = info.to_json()
+        click.echo(f"{jurisdiction.name} ({jurisdiction.slug}):")
+        for name in FIELD_NAMES:
+            click.echo(f"  {name:22} {stored.get(name, '-')}".replace("\n", " / "))
+        click.echo(f"  {'(contact_email)':22} {jurisdiction.contact_email or '-'}")
+        missing = info.missing_fields()
+        if missing:
+            click.echo("still to fill in for complete statements: " + ", ".join(missing))
+
+
+def _read_legal_file(path: str) -> dict[str, object]:
+    """FIELD → value from a JSON object or a TOML file (by the name's ending)."""
+    import json
+    import tomllib
+
+    try:
+        if path.lower().endswith(".toml"):
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        else:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise click.UsageError(f"{path}: not readable as {'TOML' if path.lower().endswith('.toml') else 'JSON'}: {exc}")
+    if not isinstance(data, dict):
+        raise click.UsageError(f"{path}: expected an object of FIELD: VALUE pairs")
+    return data

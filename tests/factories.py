@@ -44,6 +44,16 @@ def make_report(point=HARSEWINKEL, category_code="schlagloch", description="Tief
     return create_report(town(), data)
 
 
+def make_address(point, street: str, house_number: str, postcode: str = "33428", ortsteil: str = "Harsewinkel") -> str:
+    """A known address at ``point``, as from the town's address file; returns its label. A report
+    pinned there gets it as the place the public sees (``Report.public_address``)."""
+    from geo.geocoding import import_addresses, label_for
+
+    import_addresses(db.session, town().id, [{"street": street, "house_number": house_number, "postcode": postcode,
+                                              "ortsteil": ortsteil, "x": point[0], "y": point[1]}])
+    return label_for(street, house_number, postcode, ortsteil)
+
+
 def jpeg_bytes(size=(640, 480), colour=(200, 60, 40)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, "JPEG", quality=85)

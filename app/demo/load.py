@@ -12,7 +12,7 @@ from app.db import db, utcnow
 from app.demo import harsewinkel as town
 from app.jurisdictions.models import Category, Department, Jurisdiction, RoutingRule
 from app.reports.models import Report, StatusChange
-from app.reports.operations import next_reference
+from app.reports.operations import approximate_address, next_reference
 from geo.areas import insert_area
 from geo.routing import route_point
 
@@ -41,6 +41,25 @@ STATUS_NOTES = {
     "nicht_zustaendig": "Zuständig ist Straßen.NRW, wir haben die Meldung weitergegeben.",
     "abgelehnt": "Hier besteht kein Handlungsbedarf.",
     "duplikat": "Diese Stelle wurde bereits gemeldet.",
+}
+
+# What the demo town's Impressum, privacy notice and accessibility statement name. The Rathaus
+# address is real; phone and e-mail are made up and say so (the e-mail domain is .example),
+# and no person is named: the pages fall back to "Die Bürgermeisterin / Der Bürgermeister".
+# A real town sets its own with `flask town-legal`.
+DEMO_LEGAL = {
+    "address_street": "Münsterstraße 14",
+    "address_postcode": "33428",
+    "address_town": "Harsewinkel",
+    "phone": "+49 5247 0000-0 (Demo)",
+    "email": "rathaus@harsewinkel.example",
+    "content_responsible": "Pressestelle der Stadt Harsewinkel (Demo)\nMünsterstraße 14, 33428 Harsewinkel",
+    "supervisory_authority": "Landrat des Kreises Gütersloh als untere staatliche Verwaltungsbehörde",
+    "dpo_name": "Behördlicher Datenschutz der Stadt Harsewinkel (Demo)",
+    "dpo_email": "datenschutz@harsewinkel.example",
+    "feedback_email": "barrierefreiheit@harsewinkel.example",
+    "statement_date": "2026-11-25",
+    "enforcement_body": "Ombudsstelle für barrierefreie Informationstechnik des Landes Nordrhein-Westfalen",
 }
 
 
@@ -103,7 +122,8 @@ def load_sample_reports(session, jurisdiction: Jurisdiction, count: int = 200, s
             jurisdiction_id=jurisdiction.id, reference=next_reference(jurisdiction, created),
             tracking_token=None, category_id=category.id, department_id=decision.department_id,
             routing_rule_id=decision.rule_id, routing_explanation=decision.explanation, area_id=decision.area_id,
-            location=from_shape(point, srid=4326), description=rng.choice(SAMPLE_TEXTS[category.code]),
+            location=from_shape(point, srid=4326), public_address=approximate_address(jurisdiction.id, point.x, point.y),
+            description=rng.choice(SAMPLE_TEXTS[category.code]),
             description_published=rng.random() < 0.8, status=status, created_at=created,
             updated_at=created, status_changed_at=created, priority=rng.choice([0, 0, 0, 1, 2]),
         )
@@ -124,20 +144,40 @@ def load_sample_reports(session, jurisdiction: Jurisdiction, count: int = 200, s
     return made
 
 
+def load_legal(session, jurisdiction: Jurisdiction) -> bool:
+    """Give the demo town its statement details unless it has some already (flushes)."""
+    if jurisdiction.legal:
+        return False
+    from app.jurisdictions.operations import update_legal
+
+    update_legal(jurisdiction, DEMO_LEGAL)
+    return True
+
+
+def _legal_note(jurisdiction: Jurisdiction) -> str:
+    """A reminder that the statement pages show demo details, and which are still missing."""
+    missing = jurisdiction.legal_info.missing_fields()
+    note = "Impressum, Datenschutz, Barrierefreiheit: demo details; a real town sets its own with `flask town-legal`"
+    return note + (f" (missing: {', '.join(missing)})" if missing else "")
+
+
 def load_demo() -> str:
-    """Load the demo town unless it exists; commits. Returns a line for the console."""
+    """Load the demo town unless it exists; commits. Returns lines for the console."""
     existing = db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == town.JURISDICTION["slug"]))
     if existing is not None:
         from app.areas.addresses import load_demo_addresses  # demo addresses for the offline geocoder
 
         addresses = load_demo_addresses(db.session, existing)
+        load_legal(db.session, existing)  # a demo database made before the statement details existed
         db.session.commit()
-        return f"demo data already present ({existing.name}; {addresses} addresses up to date)"
+        return f"demo data already present ({existing.name}; {addresses} addresses up to date)\n" \
+               + _legal_note(existing)
     jurisdiction = load_town(db.session)
-    count = load_sample_reports(db.session, jurisdiction)
     from app.areas.addresses import load_demo_addresses  # demo addresses for the offline geocoder
 
-    load_demo_addresses(db.session, jurisdiction)
+    load_demo_addresses(db.session, jurisdiction)  # first: the sample reports' public places are the nearest
+    count = load_sample_reports(db.session, jurisdiction)
+    load_legal(db.session, jurisdiction)
     db.session.commit()
     return f"loaded {jurisdiction.name}: 4 areas, {len(town.DEPARTMENTS)} departments, " \
-           f"{len(town.CATEGORIES)} categories, {count} sample reports"
+           f"{len(town.CATEGORIES)} categories, {count} sample reports\n" + _legal_note(jurisdiction)

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import db, utcnow
+from app.jurisdictions.legal import LegalInfo
 from sqlalchemy import SmallInteger, text  # noqa: E402  (department/category notification settings)
 from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
 
@@ -24,10 +25,21 @@ class Jurisdiction(db.Model):
     reference_prefix: Mapped[str] = mapped_column(String(8))
     contact_email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Address, representative, data protection officer, accessibility feedback contact ... for the
+    # Impressum, privacy and accessibility pages: one object, read through ``legal_info`` (fields
+    # and checks: app/jurisdictions/legal.py; set with `flask town-legal`, migration 1100).
+    legal: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
 
     areas: Mapped[list[Area]] = relationship(back_populates="jurisdiction")
     departments: Mapped[list[Department]] = relationship(back_populates="jurisdiction")
     categories: Mapped[list[Category]] = relationship(back_populates="jurisdiction")
+
+    __table_args__ = (CheckConstraint("jsonb_typeof(legal) = 'object'", name="legal_object"),)
+
+    @property
+    def legal_info(self) -> LegalInfo:
+        """The statement pages' details (absent fields None; e-mail falls back to contact_email)."""
+        return LegalInfo.from_json(self.legal, town_email=self.contact_email)
 
 
 class Area(db.Model):

@@ -71,7 +71,7 @@ def request(report: Report, locale: str, extensions: bool = False) -> dict:
         "requested_datetime": w3c(report.created_at),
         "updated_datetime": w3c(max(report.updated_at, report.status_changed_at)),
         "expected_datetime": None,
-        "address": report.address,
+        "address": report.public_address,
         "address_id": None,
         "zipcode": None,
         "lat": round(point.y, 7),

@@ -161,7 +161,7 @@ def apply_filter(query: Select, flt: ReportFilter) -> Select:
         query = query.where(Report.status.in_(CLOSED_STATUSES))
     for term in street_terms(flt.street):
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(Report.address.ilike(pattern))
+        query = query.where(Report.public_address.ilike(pattern))
     if flt.area is not None:
         query = query.where(func.ST_Covers(select(Area.geom).where(Area.id == flt.area.id).scalar_subquery(),
                                            Report.location))

@@ -142,7 +142,7 @@ def report_popup(reference: str):
         "category_label": item.category.label(locale),
         "status": item.status,
         "status_label": item.status_info.label(locale),
-        "address": item.address,
+        "address": item.public_address,
         "description": description[:280] if description is not None else None,
         "created_at": item.created_at.isoformat(),
     })

@@ -50,7 +50,11 @@ class Report(db.Model):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
 
     location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    # What the reporter typed (address or a description of the place): staff only.
     address: Mapped[str | None] = mapped_column(String(300))
+    # What the public sees as the approximate place: the nearest known address to the pin
+    # (revision 1003), never the typed text.
+    public_address: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     # Staff may publish an edited description; the original stays in ``description``.
     public_description: Mapped[str | None] = mapped_column(Text)

@@ -10,12 +10,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
-from app.jurisdictions.models import Category, Jurisdiction
+from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.outbox.operations import record_message
 from app.reports.models import ReferenceCounter, Report, StatusChange
 from app.reports.photos import attach_photos, process_uploads
@@ -154,6 +154,29 @@ def resolve_location(jurisdiction: Jurisdiction, data: ReportInput) -> None:
     data.address = best.label
 
 
+# The public sees the nearest known address to the pin as the report's place, never the typed
+# "Adresse oder Ortsbeschreibung": residents write "vor dem Haus von Familie Müller", and what
+# they type goes public only as staff publish it (like the description).
+PUBLIC_ADDRESS_RADIUS_M = 100
+
+
+def approximate_address(jurisdiction_id: int, lon: float, lat: float) -> str | None:
+    """The label of the nearest address within ``PUBLIC_ADDRESS_RADIUS_M`` of the pin; away from
+    houses the Ortsteil the pin lies in; else None."""
+    try:
+        from geo.geocoding import reverse_geocode
+    except ImportError:  # the geocoder is optional (see resolve_location)
+        reverse_geocode = None
+    found = reverse_geocode(db.session, jurisdiction_id, lon, lat, max_distance_m=PUBLIC_ADDRESS_RADIUS_M) \
+        if reverse_geocode else None
+    if found is not None:
+        return found.label[:300]
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    return db.session.scalar(select(Area.name).where(
+        Area.jurisdiction_id == jurisdiction_id, Area.kind == "ortsteil", func.ST_Covers(Area.geom, point))
+        .order_by(Area.area_m2, Area.id).limit(1))
+
+
 def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     """Validate, route in PostGIS, store photos and record the report (flushes).
 
@@ -187,6 +210,7 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
         area_id=decision.area_id,
         location=from_shape(Point(data.lon, data.lat), srid=4326),
         address=(data.address or "").strip()[:300] or None,
+        public_address=approximate_address(jurisdiction.id, data.lon, data.lat),
         description=data.description.strip(),
         description_published=category.publish_immediately,
         reporter_email=(data.email or "").strip().lower() or None,

@@ -15,7 +15,7 @@ from app.outbox.models import OutboxMessage
 from app.public.models import ReporterComment
 from app.reports.operations import change_status
 from tests.conftest import csrf_token
-from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, jpeg_bytes, make_report
+from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, jpeg_bytes, make_address, make_report
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -50,8 +50,11 @@ def test_folium_script_is_served_from_the_app_with_the_configured_tiles(app, cli
 
 
 def test_list_filters_by_category_status_street_and_ortsteil(client, db_session):
+    make_address(HARSEWINKEL, "Münsterstraße", "12")
+    make_address(GREFFEN, "Glockengasse", "3", ortsteil="Greffen")
+    make_address(MARIENFELD, "Klosterhof", "1", ortsteil="Marienfeld")
     pothole = make_report(point=HARSEWINKEL, category_code="schlagloch", address="Münsterstraße 12")
-    light = make_report(point=GREFFEN, category_code="strassenlaterne", address="Glockengasse 3")
+    light = make_report(point=GREFFEN, category_code="strassenlaterne", address="an der Kirche")
     fixed = make_report(point=MARIENFELD, category_code="schlagloch", address="Klosterhof 1")
     change_status(fixed, "erledigt", public_note="Repariert", actor="test")
     db_session.commit()
@@ -67,12 +70,14 @@ def test_list_filters_by_category_status_street_and_ortsteil(client, db_session)
     assert refs("?kategorie=schlagloch") == {pothole.reference, fixed.reference}
     assert refs("?status=offen") == {pothole.reference, light.reference}
     assert refs("?status=erledigt") == {fixed.reference}
-    assert refs("?strasse=glocken") == {light.reference}
+    assert refs("?strasse=glocken") == {light.reference}  # the known address, not what was typed
+    assert refs("?strasse=kirche") == set()
     assert refs("?ortsteil=ortsteil-greffen") == {light.reference}
     assert refs("?strasse=100%25") == set()  # a % typed by the user is not a wildcard
 
 
 def test_list_pages_and_sorts(client, db_session):
+    make_address(HARSEWINKEL, "Teststraße", "1")
     reports = [make_report(point=HARSEWINKEL, address=f"Teststraße {i}") for i in range(23)]
     db_session.commit()
     first = client.get("/meldungen?strasse=Teststra").get_data(as_text=True)
@@ -106,16 +111,18 @@ def test_bad_filters_get_a_400_naming_the_problem(client, query, german, english
 
 
 def test_report_page_shows_public_facts_only(client, db_session, app):
+    make_address(HARSEWINKEL, "Münsterstraße", "5")
     report = make_report(point=HARSEWINKEL, category_code="schlagloch", email="anna@example.org",
                          name="Anna Reporterin", description="Geheimer Originaltext", photos=[jpeg_bytes()],
-                         address="Münsterstraße 5")
+                         address="vor dem Haus von Familie Reporterin")
     change_status(report, "in_bearbeitung", public_note="Auftrag an den Bauhof", internal_note="intern: Kolonne 3",
                   actor="test")
     db_session.commit()
     page = client.get(f"/meldungen/{report.reference}").get_data(as_text=True)
     assert report.reference in page and "In Bearbeitung" in page and "Auftrag an den Bauhof" in page
-    assert "Münsterstraße 5" in page and 'id="report-map"' in page
-    for secret in ("anna@example.org", "Anna Reporterin", "Geheimer Originaltext", "Kolonne 3"):
+    assert "Münsterstraße 5, 33428 Harsewinkel" in page and 'id="report-map"' in page
+    # What the reporter typed as the place is theirs: the public sees the nearest known address.
+    for secret in ("anna@example.org", "Anna Reporterin", "Geheimer Originaltext", "Kolonne 3", "Familie Reporterin"):
         assert secret not in page
     assert "/fotos/" not in page  # the photo is not published yet
     report.photos[0].published = True
@@ -149,11 +156,13 @@ def test_popup_json_has_public_fields_and_the_published_description_only(client,
 
 def test_citizen_markup_is_text_on_the_report_page_and_list(client, db_session):
     report = make_report(point=HARSEWINKEL, category_code="gully", description=XSS, address=XSS + " Straße")
+    report.description_published = True
     db_session.commit()
-    for path in (f"/meldungen/{report.reference}", "/meldungen"):
-        page = client.get(path).get_data(as_text=True)
-        assert "<img src=x" not in page
-        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    page = client.get(f"/meldungen/{report.reference}").get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    # The list shows no citizen text (the place is the known address), so none as markup either.
+    assert report.reference in client.get("/meldungen").get_data(as_text=True)
+    assert "<img src=x" not in client.get("/meldungen").get_data(as_text=True)
 
 
 def test_unknown_report_is_404_in_german_and_english(client):
@@ -484,9 +493,13 @@ def test_the_lists_map_link_opens_the_map_on_the_chosen_ortsteil(client, db_sess
 
 def test_street_search_finds_the_street_however_it_is_written(client, db_session):
     """"Münsterstr. 12", "Münsterstrasse 12" and "Münsterstraße 12" are one place for residents."""
-    spelled_out = make_report(point=HARSEWINKEL, address="Münsterstraße 12")
-    abbreviated = make_report(point=HARSEWINKEL, address="Münsterstr. 12a")
-    elsewhere = make_report(point=HARSEWINKEL, address="Münsterstraße 30")
+    beside, further = (HARSEWINKEL[0] + 0.0003, HARSEWINKEL[1]), (HARSEWINKEL[0] + 0.0006, HARSEWINKEL[1])
+    make_address(HARSEWINKEL, "Münsterstraße", "12")
+    make_address(beside, "Münsterstr.", "12a")  # address files spell streets either way too
+    make_address(further, "Münsterstrasse", "30")
+    spelled_out = make_report(point=HARSEWINKEL)
+    abbreviated = make_report(point=beside)
+    elsewhere = make_report(point=further)
     db_session.commit()
     mine = {spelled_out.reference, abbreviated.reference, elsewhere.reference}
 
@@ -515,3 +528,42 @@ def test_a_nul_character_gets_the_apis_own_400_too(client, path, field):
     text = json.dumps(body, ensure_ascii=False)
     assert "unzulässiges Zeichen" in text, body
     assert field is None or field in text
+
+
+def test_the_typed_place_stays_with_staff_and_the_public_sees_the_nearest_known_address(client, db_session):
+    from tests.staff.helpers import login, make_staff
+
+    label = make_address(HARSEWINKEL, "Münsterstraße", "5")
+    report = make_report(point=HARSEWINKEL, category_code="schlagloch",
+                         address="vor dem Haus von Familie Reporterin")
+    staff = make_staff("staff", "tiefbau")
+    db_session.commit()
+    typed, ref = "Familie Reporterin", report.reference
+    public = {path: client.get(path) for path in (
+        f"/meldungen/{ref}", f"/meldungen/{ref}/popup.json", "/meldungen", "/feeds/meldungen.atom",
+        f"/open311/v2/requests/{ref}.json")}
+    for path, response in public.items():
+        assert response.status_code == 200 and typed not in response.get_data(as_text=True), path
+    assert label in public[f"/meldungen/{ref}"].get_data(as_text=True)
+    assert public[f"/meldungen/{ref}/popup.json"].get_json()["address"] == label
+    assert label in public["/feeds/meldungen.atom"].get_data(as_text=True)
+    assert public[f"/open311/v2/requests/{ref}.json"].get_json()[0]["address"] == label
+    login(client, staff.username)
+    staff_page = client.get(f"/intern/meldungen/{report.id}").get_data(as_text=True)
+    assert typed in staff_page and label in staff_page  # what was typed, and what the public sees
+
+
+def test_the_demo_reports_show_an_approximate_address(db_session):
+    # make demo loads the addresses before the sample reports, so their public place is set.
+    from sqlalchemy import func, select
+
+    from app.areas.addresses import load_demo_addresses
+    from app.demo.load import load_sample_reports
+    from app.reports.models import Report
+    from tests.factories import town
+
+    load_demo_addresses(db_session, town())
+    assert load_sample_reports(db_session, town(), count=40) == 40
+    places = db_session.scalars(select(Report.public_address)).all()
+    # A nearby house's address, or away from houses the Ortsteil (the demo town is all Ortsteile).
+    assert len(places) == 40 and all(places) and any("," in p for p in places), places

@@ -90,7 +90,7 @@
       head.appendChild(text("strong", info.category_label));
       head.appendChild(document.createTextNode(" – " + info.status_label));
       box.appendChild(head);
-      if (info.address) { box.appendChild(text("p", info.address, "citizen-text")); }
+      if (info.address) { box.appendChild(text("p", info.address)); }
       box.appendChild(text("p", info.description === null ? t("NoDescription") : info.description, "citizen-text"));
       var link = text("a", t("OpenReport") + " " + info.reference);
       link.href = info.url;
