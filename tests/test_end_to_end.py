@@ -14,6 +14,7 @@ from app.db import db
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report
 from app.reports.operations import change_status
+from tests.confirm import press_confirm
 from tests.conftest import csrf_token, run_worker
 from tests.factories import MARIENFELD, jpeg_bytes
 from tests.services import body_text
@@ -63,7 +64,7 @@ def test_report_to_status_mail_to_public_page(committing, smtp_server):
 
     # 4. The reporter confirms the address through the link in the mail.
     confirm_path = _link(body_text(to_reporter[0]), "/bestaetigen/")
-    assert client.get(confirm_path).status_code == 200
+    assert press_confirm(client, confirm_path).status_code == 303
     db.session.expire_all()
     assert db.session.get(Report, report.id).reporter_email_confirmed
 

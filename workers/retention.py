@@ -26,9 +26,12 @@
   erases the same from any unsubscribed row that still holds some of it: rows
   unsubscribed by a process still running the previous release while revision 0601
   was applied, or by any path that set ``unsubscribed_at`` alone. Confirmed
-  followers stay until the report's closed period above ends. A follower
-  who unsubscribed before confirming stays until then too: the unsubscribe entry
-  must outlive it, or asking again would be blocked by it.
+  followers stay until the report's closed period above ends. Unfollowing erases
+  the follower's e-mail address at once (app/followers/operations.py, revision
+  1101); its row stays without it, as for alerts, and each run erases the address
+  of any unsubscribed follower that still has one (one unsubscribed by a process of
+  the previous release while 1101 was applied). The unsubscribe entry
+  (``MailUnsubscribe``) holds only a digest of the address.
 * Outbox rows that were sent or cancelled: deleted after ``RETENTION_OUTBOX_DAYS``.
 
 The database changes commit first; photo files are removed afterwards, so a
@@ -66,6 +69,7 @@ class RetentionResult:
     deleted_followers: int = 0
     deleted_alert_subscriptions: int = 0
     erased_alert_subscriptions: int = 0
+    erased_followers: int = 0
     deleted_reports: int = 0
     deleted_files: int = 0
     deleted_outbox_messages: int = 0
@@ -143,6 +147,13 @@ def erase_unsubscribed_alert_subscriptions() -> int:
         .values(**erased_on_unsubscribe()).execution_options(synchronize_session=False)).rowcount
 
 
+def erase_unsubscribed_followers() -> int:
+    """Followers who unsubscribed but still hold their e-mail address lose it (module docstring)."""
+    return db.session.execute(update(Follower).where(
+        Follower.unsubscribed_at.is_not(None), Follower.email.is_not(None))
+        .values(email=None).execution_options(synchronize_session=False)).rowcount
+
+
 def delete_unconfirmed_reports(now: datetime, days: int, result: RetentionResult) -> list[str]:
     """Delete old unconfirmed reports (each in a savepoint); returns the storage keys to remove."""
     keys: list[str] = []
@@ -195,6 +206,7 @@ def apply_retention(config, now: datetime | None = None) -> RetentionResult:
         result.deleted_followers = delete_followers(now, closed_days, subscription_days)
         result.deleted_alert_subscriptions = delete_unconfirmed_alert_subscriptions(now, subscription_days)
         result.erased_alert_subscriptions = erase_unsubscribed_alert_subscriptions()
+        result.erased_followers = erase_unsubscribed_followers()
         keys = delete_unconfirmed_reports(now, int(config["RETENTION_UNCONFIRMED_DAYS"]), result)
         result.deleted_outbox_messages = db.session.execute(delete(OutboxMessage).where(
             OutboxMessage.state.in_(("sent", "cancelled")),

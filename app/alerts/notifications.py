@@ -1,4 +1,5 @@
-"""The mails of area alerts: the opt-in request and the alert itself.
+"""The mails of area alerts: the opt-in request, the alert itself, and the note that an
+alert asked for again is already active.
 
 Both carry an unsubscribe link and the List-Unsubscribe headers (RFC 2369/8058).
 """
@@ -39,6 +40,21 @@ def alert_confirm(message: OutboxMessage) -> EmailMessage | None:
         email = compose_email(subscription.email, subject, "alert_confirm", message, locale=subscription.locale,
                               where=_where(subscription), unsubscribe_url=unsubscribe_url,
                               confirm_url=absolute_url("alerts.confirm", token=subscription.token))
+    return _with_unsubscribe(email, unsubscribe_url)
+
+
+@message_builder("alert_active")
+def alert_active(message: OutboxMessage) -> EmailMessage | None:
+    """Someone asked again for an alert this address already gets (``operations._asked_again``)."""
+    subscription = db.session.get(AlertSubscription, message.payload["subscription_id"])
+    if subscription is None or not subscription.active or not subscription.email:
+        return None
+    with force_locale(subscription.locale):
+        unsubscribe_url = absolute_url("alerts.unsubscribe", token=subscription.token)
+        subject = gettext("Ihre Benachrichtigungen für %(where)s sind bereits eingerichtet", where=_where(subscription))
+        email = compose_email(subscription.email, subject, "alert_active", message, locale=subscription.locale,
+                              where=_where(subscription), subscription=subscription, unsubscribe_url=unsubscribe_url,
+                              subscribe_url=absolute_url("alerts.subscribe"))
     return _with_unsubscribe(email, unsubscribe_url)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 
 from app.alerts.models import AlertSubscription
 from app.db import db, utcnow
@@ -128,10 +128,61 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
                                   "events"))
     if errors:
         raise ValidationFailed(errors)
+    existing = same_subscription(subscription)
+    if existing is not None:
+        return _asked_again(existing, subscription)
     db.session.add(subscription)
     db.session.flush()
     record_message("alert_confirm", f"alert_confirm:{subscription.id}", {"subscription_id": subscription.id})
     return subscription
+
+
+def same_subscription(wanted: AlertSubscription) -> AlertSubscription | None:
+    """A subscription not cancelled with the same e-mail address, place (Ortsteil, or
+    centre and radius) and categories as ``wanted`` (not yet added); a confirmed one first."""
+    query = select(AlertSubscription).where(
+        AlertSubscription.jurisdiction_id == wanted.jurisdiction_id, AlertSubscription.email == wanted.email,
+        AlertSubscription.unsubscribed_at.is_(None), AlertSubscription.category_ids == wanted.category_ids)
+    if wanted.area_id is not None:
+        query = query.where(AlertSubscription.area_id == wanted.area_id)
+    else:
+        query = query.where(AlertSubscription.radius_m == wanted.radius_m,
+                            func.ST_Equals(AlertSubscription.center, wanted.center))
+    return db.session.scalar(query.order_by(AlertSubscription.confirmed_at.is_(None), AlertSubscription.id).limit(1))
+
+
+def _asked_again(existing: AlertSubscription, wanted: AlertSubscription) -> AlertSubscription:
+    """The same alert asked for twice: merged into the one there is, so no report is mailed twice (flushes).
+
+    The answer on the page is the same as for a new subscription: the form must not tell a
+    stranger which addresses already get alerts where. The mail tells the address owner.
+    Unconfirmed: the latest request's choices replace the earlier ones (nobody confirmed
+    those), the retention clock restarts and the opt-in mail is sent again, unless one is
+    still on its way. Confirmed: nothing changes without the owner's say; a mail (at most
+    one a day) says the alert is active and how to change it.
+    """
+    now = utcnow()
+    if existing.confirmed_at is None:
+        existing.notify_new, existing.notify_fixed = wanted.notify_new, wanted.notify_fixed
+        existing.locale, existing.address = wanted.locale, wanted.address or existing.address
+        existing.created_at = now  # RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS count from here
+        if not _mail_waiting("alert_confirm", existing):
+            record_message("alert_confirm", f"alert_confirm:{existing.id}:{now:%Y%m%dT%H%M%S%f}",
+                           {"subscription_id": existing.id})
+    else:
+        record_message("alert_active", f"alert_active:{existing.id}:{now:%Y%m%d}", {"subscription_id": existing.id})
+    db.session.flush()
+    return existing
+
+
+def _mail_waiting(kind: str, subscription: AlertSubscription) -> bool:
+    """A mail of ``kind`` for this subscription is still on its way."""
+    from app.outbox.models import OutboxMessage
+
+    key = f"{kind}:{subscription.id}"
+    return db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.kind == kind, or_(OutboxMessage.dedup_key == key, OutboxMessage.dedup_key.like(key + ":%")),
+        OutboxMessage.state.in_(("pending", "sending"))).limit(1)) is not None
 
 
 def subscription_by_token(token: str) -> AlertSubscription:
@@ -142,13 +193,19 @@ def subscription_by_token(token: str) -> AlertSubscription:
     return subscription
 
 
-def confirm(token: str) -> AlertSubscription:
-    """Start sending (double opt-in); idempotent. Raises ``NotFound`` for an unknown
-    token and ``DomainError`` for a subscription that was already cancelled."""
+def subscription_to_confirm(token: str) -> AlertSubscription:
+    """The subscription an opt-in link is for, changing nothing. Raises ``NotFound`` for an
+    unknown token and ``DomainError`` (410) for a subscription that was already cancelled."""
     subscription = subscription_by_token(token)
     if subscription.unsubscribed_at is not None:
         raise DomainError(_l("Diese Benachrichtigung wurde abbestellt. Bitte melden Sie sich neu an."),
                           code="unsubscribed", status=410)
+    return subscription
+
+
+def confirm(token: str) -> AlertSubscription:
+    """Start sending (double opt-in); idempotent. Raises like ``subscription_to_confirm``."""
+    subscription = subscription_to_confirm(token)
     if subscription.confirmed_at is None:
         subscription.confirmed_at = utcnow()
         db.session.flush()
@@ -179,22 +236,29 @@ def unsubscribe(token: str) -> AlertSubscription:
     return subscription
 
 
+# One subscription per e-mail address (its oldest): someone with two subscriptions that both
+# match - the same alert asked for twice before subscribe() merged such requests, or an
+# Ortsteil and a radius around a house in it - gets one mail about the report, not two.
 _MATCHING = text("""
-    SELECT s.id
-    FROM reports r
-    JOIN alert_subscriptions s ON s.jurisdiction_id = r.jurisdiction_id
-    LEFT JOIN areas a ON a.id = s.area_id
-    WHERE r.id = :report_id
-      AND s.confirmed_at IS NOT NULL AND s.unsubscribed_at IS NULL
-      AND (CASE WHEN :event = 'new' THEN s.notify_new ELSE s.notify_fixed END)
-      AND (cardinality(s.category_ids) = 0 OR r.category_id = ANY (s.category_ids))
-      AND ((s.area_id IS NOT NULL AND ST_Covers(a.geom, r.location))
-           OR (s.center IS NOT NULL AND ST_DWithin(s.center::geography, r.location::geography, s.radius_m)))
-    ORDER BY s.id
+    SELECT id FROM (
+        SELECT DISTINCT ON (s.email) s.id
+        FROM reports r
+        JOIN alert_subscriptions s ON s.jurisdiction_id = r.jurisdiction_id
+        LEFT JOIN areas a ON a.id = s.area_id
+        WHERE r.id = :report_id
+          AND s.confirmed_at IS NOT NULL AND s.unsubscribed_at IS NULL
+          AND (CASE WHEN :event = 'new' THEN s.notify_new ELSE s.notify_fixed END)
+          AND (cardinality(s.category_ids) = 0 OR r.category_id = ANY (s.category_ids))
+          AND ((s.area_id IS NOT NULL AND ST_Covers(a.geom, r.location))
+               OR (s.center IS NOT NULL AND ST_DWithin(s.center::geography, r.location::geography, s.radius_m)))
+        ORDER BY s.email, s.id
+    ) one_per_address
+    ORDER BY id
 """)
 
 
 def matching_subscription_ids(report: Report, event: str) -> list[int]:
+    """The subscriptions to alert about ``report``: at most one per e-mail address."""
     return list(db.session.scalars(_MATCHING, {"event": event, "report_id": report.id}))
 
 

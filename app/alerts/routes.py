@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from app.alerts import operations
 from app.alerts.operations import DEFAULT_RADIUS_M, RADII_M, AlertInput
 from app.db import db
 from app.errors import ValidationFailed
 from app.extensions import csrf, limiter
+from app.jurisdictions.models import Category
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.public.queries import public_ortsteile
 
@@ -57,9 +59,24 @@ def requested():
 
 @bp.get("/bestaetigen/<token>")
 def confirm(token: str):
+    """Asks before confirming: mail scanners open every link in a mail, and alerts someone
+    else asked for must not start without the address owner pressing the button.
+    Once confirmed the same address shows the result."""
+    subscription = operations.subscription_to_confirm(token)
+    if subscription.confirmed_at is None:
+        categories = sorted(c.label(g.get("locale", "de")) for c in db.session.scalars(
+            select(Category).where(Category.id.in_(subscription.category_ids))))
+        return render_template("public/confirm_subscription.html", kind="alert", subscription=subscription,
+                               categories=categories, action=url_for("alerts.confirm_submit", token=subscription.token))
+    return render_template("alerts/confirmed.html", subscription=subscription)
+
+
+@bp.post("/bestaetigen/<token>")
+@limiter.limit("60/minute")
+def confirm_submit(token: str):
     subscription = operations.confirm(token)
     db.session.commit()
-    return render_template("alerts/confirmed.html", subscription=subscription)
+    return redirect(url_for("alerts.confirm", token=subscription.token), 303)
 
 
 @bp.get("/abmelden/<token>")

@@ -8,6 +8,7 @@ from flask_babel import gettext
 
 from app.db import utcnow
 from app.errors import NotFound
+from app.feeds.queries import public_updated_at
 from app.jurisdictions.queries import jurisdiction_by_slug
 from app.public.queries import category_by_code, ortsteil_by_code, point_of, recent_public_reports
 from app.urls import absolute_url
@@ -20,13 +21,14 @@ def _render(title: str, self_endpoint: str, reports, **values):
     locale = g.get("locale", "de")
     host = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
     entries = []
+    changed = public_updated_at(reports)
     for report in reports:
         lon, lat = point_of(report)
-        entries.append({"report": report, "lat": lat, "lon": lon,
+        entries.append({"report": report, "lat": lat, "lon": lon, "updated": changed[report.id],
                         "url": absolute_url("public.report", reference=report.reference),
                         "category": report.category.label(locale), "status": report.status_info.label(locale),
                         "description": report.shown_description})
-    updated = max((r.status_changed_at for r in reports), default=utcnow())
+    updated = max((e["updated"] for e in entries), default=utcnow())
     body = render_template("feeds/atom.xml", title=title, entries=entries, updated=updated, host=host,
                            feed_id=f"tag:{host},2026:{request.path}",
                            self_url=absolute_url(self_endpoint, **values),

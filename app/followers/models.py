@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import db, utcnow
@@ -11,14 +11,22 @@ from app.reports.models import Report
 
 
 class Follower(db.Model):
-    """Someone who wants a report's updates; mails go out only once ``confirmed_at`` is set."""
+    """Someone who wants a report's updates; mails go out only once ``confirmed_at`` is set.
+
+    Unsubscribing erases ``email`` at once (``app.followers.operations.unsubscribe``); the
+    row stays so that the link in the opt-in mail still answers (revision 1101).
+    """
 
     __tablename__ = "followers"
-    __table_args__ = (UniqueConstraint("report_id", "email"),)
+    __table_args__ = (
+        # Several erased rows per report are fine: a unique constraint lets NULLs repeat.
+        UniqueConstraint("report_id", "email"),
+        CheckConstraint("email IS NOT NULL OR unsubscribed_at IS NOT NULL", name="email"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
-    email: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str | None] = mapped_column(String(320))
     locale: Mapped[str] = mapped_column(String(5), default="de")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]

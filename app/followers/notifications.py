@@ -26,7 +26,9 @@ def _visible(report: Report | None) -> bool:
     return report is not None and not report.hidden and report.status_info.public
 
 
-@message_builder("follow_confirm", audience="citizen")
+# opt_in: someone who unfollowed (or unsubscribed as the reporter) and asks again gets this
+# mail; the earlier unsubscribe ends only when they confirm (operations.confirm_follow).
+@message_builder("follow_confirm", audience="citizen", opt_in=True)
 def follow_confirm(message: OutboxMessage) -> EmailMessage | None:
     follower = _follower(message)
     if follower is None or follower.confirmed_at is not None or follower.unsubscribed_at is not None:

@@ -20,9 +20,10 @@ MAX_FOLLOWERS_PER_REPORT = 500
 def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
     """Register ``email`` as a follower of ``report`` and queue the double opt-in mail (flushes).
 
-    Asking again resends nothing new while a confirmation is pending, and re-activates
-    an address that had unsubscribed (it must confirm again). Raises ``DomainError``
-    for an invalid address or a report that cannot be followed.
+    Asking again resends nothing new while a confirmation is pending. An address that
+    unfollowed has no row any more (unsubscribing erases it), so it starts afresh and
+    must confirm again. Raises ``DomainError`` for an invalid address or a report that
+    cannot be followed.
     """
     from app.reports.operations import _EMAIL_RE
 
@@ -32,18 +33,20 @@ def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
     if report.hidden or not report.status_info.public:
         raise NotFound(_l("Diese Meldung gibt es nicht."))
     follower = db.session.scalar(select(Follower).where(Follower.report_id == report.id, Follower.email == email))
+    if follower is not None and follower.unsubscribed_at is not None:
+        # Unsubscribed by a process of the previous release, which kept the address: erase it
+        # as unsubscribing does now, and start afresh like any address that unfollowed.
+        follower.email = None
+        db.session.flush()
+        follower = None
     if follower is None:
-        count = db.session.scalar(select(db.func.count()).select_from(Follower).where(Follower.report_id == report.id))
+        count = db.session.scalar(select(db.func.count()).select_from(Follower).where(
+            Follower.report_id == report.id, Follower.unsubscribed_at.is_(None)))
         if count >= MAX_FOLLOWERS_PER_REPORT:
             raise DomainError(_l("Dieser Meldung folgen bereits sehr viele Personen."), "email")
         follower = Follower(report_id=report.id, email=email, locale=locale if locale in ("de", "en") else "de")
         db.session.add(follower)
         db.session.flush()
-    elif follower.unsubscribed_at is not None:
-        follower.unsubscribed_at = None
-        follower.confirmed_at = None
-        db.session.execute(MailUnsubscribe.__table__.delete().where(
-            MailUnsubscribe.report_id == report.id, MailUnsubscribe.email_digest == email_digest(email)))
     if follower.confirmed_at is None:
         # Asking again restarts the clock after which retention deletes an unconfirmed
         # follower (RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS, counted from created_at).
@@ -64,14 +67,34 @@ def _confirm_mail_waiting(follower: Follower) -> bool:
         OutboxMessage.state.in_(("pending", "sending")))) is not None
 
 
-def confirm_follow(token: str) -> Follower:
-    """Confirm a follower from the link in the opt-in mail; idempotent."""
+def follower_by_token(token: str) -> Follower:
+    """The follower a confirmation link is for, changing nothing; raises ``NotFound`` for a bad link."""
     parsed = read_follow_token(token)
     follower = db.session.get(Follower, parsed[0]) if parsed else None
-    if follower is None or not secrets.compare_digest(email_digest(follower.email)[:32], parsed[1]):
+    if follower is None:
         raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
+    if follower.email is None:
+        # Erased when unsubscribing: the signed id is all there is to check, and the page
+        # answers only "you unsubscribed", which says nothing about anyone.
+        return follower
+    if not secrets.compare_digest(email_digest(follower.email)[:32], parsed[1]):
+        raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
+    return follower
+
+
+def confirm_follow(token: str) -> Follower:
+    """Confirm a follower from the link in the opt-in mail (flushes); idempotent.
+
+    Confirming is the address owner's consent to this report's mail, so an earlier
+    "no more mail about this report" from that address (``MailUnsubscribe``) ends here
+    and not when someone asks to follow: anyone can type an address into the form.
+    """
+    follower = follower_by_token(token)
     if follower.unsubscribed_at is None and follower.confirmed_at is None:
         follower.confirmed_at = utcnow()
+        db.session.execute(MailUnsubscribe.__table__.delete().where(
+            MailUnsubscribe.report_id == follower.report_id,
+            MailUnsubscribe.email_digest == email_digest(follower.email)[:32]))
     db.session.flush()
     return follower
 
@@ -86,14 +109,22 @@ def unsubscribe_target(token: str) -> Report:
 
 
 def unsubscribe(token: str) -> Report:
-    """Stop every mail about the report to the address the link was sent to (flushes; idempotent)."""
+    """Stop every mail about the report to the address the link was sent to (flushes; idempotent).
+
+    A follower with that address is erased at once (DSGVO Art. 5(1)(c), (e)): nothing is
+    sent to it any more, so its address is no longer needed. The row stays without it
+    so that the link in its opt-in mail answers "unsubscribed" instead of "invalid";
+    the digest in ``MailUnsubscribe`` keeps every other mail about the report away.
+    """
     report = unsubscribe_target(token)
     _report_id, digest = read_unsubscribe_token(token)
     db.session.execute(insert(MailUnsubscribe).values(report_id=report.id, email_digest=digest, created_at=utcnow())
                        .on_conflict_do_nothing(index_elements=["report_id", "email_digest"]))
-    for follower in db.session.scalars(select(Follower).where(Follower.report_id == report.id)):
-        if email_digest(follower.email)[:32] == digest and follower.unsubscribed_at is None:
-            follower.unsubscribed_at = utcnow()
+    for follower in db.session.scalars(select(Follower).where(Follower.report_id == report.id,
+                                                             Follower.email.is_not(None))):
+        if email_digest(follower.email)[:32] == digest:
+            follower.unsubscribed_at = follower.unsubscribed_at or utcnow()
+            follower.email = None
     db.session.flush()
     return report
 

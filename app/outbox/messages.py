@@ -7,7 +7,9 @@ hold ids only) and return None when there is nobody (left) to send to.
 Mails to citizens (kinds in ``CITIZEN_KINDS``, or registered with
 ``audience="citizen"``) about a report carry an unsubscribe link that works without
 login, plus ``List-Unsubscribe`` headers (RFC 2369/8058); right before sending, an
-address that unsubscribed from the report is skipped whatever the kind.
+address that unsubscribed from the report is skipped whatever the kind, except the
+opt-in mail of a new request (``opt_in=True``), which asks exactly that address whether
+it wants this report's mail again.
 """
 from __future__ import annotations
 
@@ -28,14 +30,23 @@ _WEBHOOK_BUILDERS: dict[str, Callable[[OutboxMessage], "WebhookCall | None"]] = 
 
 # Citizen mails about one report (payload has ``report_id``): unsubscribe footer + check.
 CITIZEN_KINDS: set[str] = {"confirm_email", "status_changed"}
+# Double opt-in requests among them: sent even to an address that unsubscribed from the report.
+OPT_IN_KINDS: set[str] = set()
 
 
-def message_builder(kind: str, audience: str = "") -> Callable[[Builder], Builder]:
-    """Register the mail builder of ``kind``; ``audience="citizen"`` adds unsubscribe handling."""
+def message_builder(kind: str, audience: str = "", opt_in: bool = False) -> Callable[[Builder], Builder]:
+    """Register the mail builder of ``kind``; ``audience="citizen"`` adds unsubscribe handling.
+
+    ``opt_in=True`` marks a confirmation request: an earlier unsubscribe from the report
+    does not stop it (the request is newer), and the feature lifts that unsubscribe only
+    when the address owner confirms.
+    """
     def register(func: Builder) -> Builder:
         _BUILDERS[kind] = func
         if audience == "citizen":
             CITIZEN_KINDS.add(kind)
+        if opt_in:
+            OPT_IN_KINDS.add(kind)
         return func
     return register
 
@@ -147,7 +158,7 @@ def prepare(message: OutboxMessage, unsubscribed: set[tuple[int, str]] | None = 
     email = builder(message)
     if email is None:
         return None, "no recipient"
-    if message.kind in CITIZEN_KINDS and message.payload.get("report_id"):
+    if message.kind in CITIZEN_KINDS and message.kind not in OPT_IN_KINDS and message.payload.get("report_id"):
         from app.followers.operations import is_unsubscribed
         from app.followers.tokens import email_digest
 

@@ -33,10 +33,18 @@ def home():
     return render_template("public/home.html", jurisdiction=jurisdiction, recent=recent)
 
 
-def _filter_or_errors(jurisdiction) -> tuple[ReportFilter, dict[str, str]]:
-    """The filter from the URL; on bad input an empty filter and the messages per field."""
+# The map filters by these only (its form has no other field). The list's page, street,
+# sort order and Ortsteil are ignored there: a bad one answered 400 with a message pointing
+# to a field the map page does not have.
+MAP_FILTER_ARGS = ("kategorie", "status")
+
+
+def _filter_or_errors(jurisdiction, only: tuple[str, ...] | None = None) -> tuple[ReportFilter, dict[str, str]]:
+    """The filter from the URL (``only`` these parameters, if given); on bad input an empty
+    filter and the messages per field."""
+    args = request.args if only is None else {name: request.args[name] for name in only if name in request.args}
     try:
-        return parse_filter(jurisdiction, request.args), {}
+        return parse_filter(jurisdiction, args), {}
     except ValidationFailed as exc:
         return ReportFilter(), field_errors(exc)
 
@@ -57,9 +65,9 @@ def _filter_context(jurisdiction, flt: ReportFilter, errors: dict) -> dict:
 
 @bp.get("/karte")
 def map_page():
-    """The map of public reports; the same filters as the list (which works without it)."""
+    """The map of public reports, filtered by category and status like the list (which works without it)."""
     jurisdiction = jurisdiction_by_slug(None)
-    flt, errors = _filter_or_errors(jurisdiction)
+    flt, errors = _filter_or_errors(jurisdiction, only=MAP_FILTER_ARGS)
     fmap = mapview.build_map()
     scripts, styles = mapview.asset_urls()
     context = _filter_context(jurisdiction, flt, errors)

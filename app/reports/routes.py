@@ -22,6 +22,7 @@ from app.reports.operations import (
     parse_coordinate,
 )
 from app.reports.photos import storage
+from app.reports.tokens import email_matches, read_confirm_email_token
 
 bp = Blueprint("reports", __name__)
 
@@ -224,11 +225,33 @@ def tracked_photo(token: str, photo_id: int, variant: str):
     return _private(Response(storage().get(item.variants[variant]), mimetype="image/jpeg"))
 
 
+def _report_to_confirm(token: str) -> Report:
+    """The report whose reporter a confirmation link is for, changing nothing (the same
+    checks as ``confirm_reporter_email``); raises ``NotFound`` for a bad link."""
+    parsed = read_confirm_email_token(token)
+    report = db.session.get(Report, parsed[0]) if parsed else None
+    if report is None or not email_matches(report, parsed[1]):
+        raise NotFound(gettext("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
+    return report
+
+
 @bp.get("/bestaetigen/<token>")
 def confirm_email(token: str):
-    report = confirm_reporter_email(token)
+    """Asks before confirming: mail scanners open every link in a mail, and the address
+    must be confirmed by its owner pressing the button. Once confirmed the same address
+    shows the result."""
+    report = _report_to_confirm(token)
+    if not report.reporter_email_confirmed:
+        return _private(Response(render_template("public/confirm_subscription.html", kind="reporter", report=report,
+                                                 action=url_for("reports.confirm_email_submit", token=token))))
+    return _private(Response(render_template("reports/confirmed.html", report=report)))
+
+
+@bp.post("/bestaetigen/<token>")
+def confirm_email_submit(token: str):
+    confirm_reporter_email(token)
     db.session.commit()
-    return render_template("reports/confirmed.html", report=report)
+    return redirect(url_for("reports.confirm_email", token=token), 303)
 
 
 @bp.get("/fotos/<int:photo_id>/<variant>.jpg")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.db import db
 from app.reports.models import Report
+from tests.confirm import press_confirm
 from tests.conftest import run_worker
 from tests.factories import MARIENFELD, jpeg_bytes
 from tests.services import body_text
@@ -45,7 +46,7 @@ def test_open311_report_photo_routing_and_pushed_status_reach_the_reporter(commi
     smtp_server.wait_for(2)
     [confirm] = smtp_server.to(REPORTER)
     link = re.search(r"https?://\S+/bestaetigen/\S+", body_text(confirm)).group(0)
-    assert client.get(urlsplit(link).path).status_code == 200
+    assert press_confirm(client, urlsplit(link).path).status_code == 303
     db.session.expire_all()
     assert db.session.get(Report, report.id).reporter_email_confirmed
 

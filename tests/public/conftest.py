@@ -89,3 +89,12 @@ def desktop(chromium):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def scratch_url():
+    """A database of its own for a migration test (the session database is already at the heads)."""
+    from tests.services import scratch_database
+
+    with scratch_database("mm_mig") as url:
+        yield url

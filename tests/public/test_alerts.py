@@ -10,6 +10,7 @@ from app.alerts.models import AlertSubscription
 from app.db import db
 from app.outbox.models import OutboxMessage
 from app.reports.operations import change_status
+from tests.confirm import press_confirm
 from tests.conftest import csrf_token, run_worker
 from tests.factories import GREFFEN, MARIENFELD, make_report
 from tests.staff.helpers import client_address
@@ -44,7 +45,7 @@ def test_subscription_needs_confirmation_before_anything_is_sent(client, db_sess
     db_session.commit()
     assert _alerts(db_session, subscription) == []  # not confirmed: no alert
 
-    assert client.get(f"/benachrichtigungen/bestaetigen/{subscription.token}").status_code == 200
+    assert press_confirm(client, f"/benachrichtigungen/bestaetigen/{subscription.token}").status_code == 303
     report = make_report(point=GREFFEN, category_code="gully")
     elsewhere = make_report(point=MARIENFELD, category_code="gully")
     db_session.commit()
@@ -67,7 +68,7 @@ def test_radius_category_and_event_choice_are_respected(client, db_session):
                       categories=["strassenlaterne"], events=["erledigt"]).status_code == 303
     subscription = _latest(db_session)
     assert subscription.radius_m == 250 and subscription.notify_new is False
-    client.get(f"/benachrichtigungen/bestaetigen/{subscription.token}")
+    press_confirm(client, f"/benachrichtigungen/bestaetigen/{subscription.token}")
     near_light = make_report(point=(8.2295, 51.9622), category_code="strassenlaterne")
     near_pothole = make_report(point=(8.2295, 51.9622), category_code="schlagloch")
     far_light = make_report(point=(8.2400, 51.9700), category_code="strassenlaterne")  # ~1 km away
@@ -103,7 +104,7 @@ def test_bad_subscriptions_get_400_naming_each_field(client, db_session):
 def test_unsubscribe_asks_first_stops_alerts_and_erases_the_address(client, db_session):
     _subscribe(client)
     subscription = _latest(db_session)
-    client.get(f"/benachrichtigungen/bestaetigen/{subscription.token}")
+    press_confirm(client, f"/benachrichtigungen/bestaetigen/{subscription.token}")
     page = client.get(f"/benachrichtigungen/abmelden/{subscription.token}")
     assert page.status_code == 200 and subscription.unsubscribed_at is None  # a GET (link scanner) changes nothing
     # RFC 8058 one-click: a POST without CSRF token from the mail client.
@@ -126,7 +127,7 @@ def test_alert_mails_are_delivered_with_unsubscribe_links(app, committing, smtp_
     [confirm_mail] = smtp_server.to("anwohnerin@example.org")
     assert f"/benachrichtigungen/bestaetigen/{subscription.token}" in confirm_mail.get_body(("plain",)).get_content()
     assert confirm_mail["List-Unsubscribe"] == f"<http://maengelmelder.test/benachrichtigungen/abmelden/{subscription.token}>"
-    client.get(f"/benachrichtigungen/bestaetigen/{subscription.token}")
+    press_confirm(client, f"/benachrichtigungen/bestaetigen/{subscription.token}")
 
     report = make_report(point=GREFFEN, category_code="gully", description=XSS, address="Glockengasse 1")
     db.session.commit()
@@ -159,7 +160,7 @@ def test_unsubscribing_through_the_mail_link_erases_email_and_place(app, committ
     assert radius.address and radius.center is not None and ortsteil.area_id is not None  # what there is to erase
     run_worker(app)
     smtp_server.wait_for(2)
-    client.get(_mail_path(smtp_server.to("umkreis@example.org")[0], "/benachrichtigungen/bestaetigen/"))
+    press_confirm(client, _mail_path(smtp_server.to("umkreis@example.org")[0], "/benachrichtigungen/bestaetigen/"))
     make_report(point=(8.2292, 51.9621), category_code="gully")
     db.session.commit()
     run_worker(app)

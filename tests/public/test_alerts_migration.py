@@ -12,13 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.cli import run_migrations
 from app.config import PROJECT_ROOT
-from tests.services import scratch_database
-
-
-@pytest.fixture
-def scratch_url():
-    with scratch_database("mm_mig") as url:
-        yield url
 
 
 _SEED = """

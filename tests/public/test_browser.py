@@ -207,14 +207,40 @@ def test_public_pages_contact_only_the_app_and_the_tile_server(public_live, desk
     assert any("/api/v1/clusters.geojson" in url for url in hosts)
 
 
+def _confirmation_paths(report) -> list[str]:
+    """The three opt-in questions behind the links in mails: follow, area alert, the reporter's address."""
+    from app.alerts import operations as alerts
+    from app.followers.operations import request_follow
+    from app.followers.tokens import follow_token
+    from app.reports.tokens import confirm_email_token
+    from tests.factories import town
+
+    follower = request_follow(report, "leserin@example.org", "de")
+    subscription = alerts.subscribe(town(), alerts.AlertInput(email="nachbar@example.org", where="umkreis",
+                                                              address="51,962; 8,229", radius_m="250",
+                                                              category_codes=["gully"]))
+    reporter = make_report(point=MARIENFELD, category_code="gully", email="melderin@example.org")
+    db.session.commit()
+    return [f"/folgen/bestaetigen/{follow_token(follower)}", f"/benachrichtigungen/bestaetigen/{subscription.token}",
+            f"/bestaetigen/{confirm_email_token(reporter)}"]
+
+
 def test_public_pages_pass_axe(public_live, desktop, phone):
     made, _xss = _reports()
+    confirmations = _confirmation_paths(made[0])
     for page in (desktop, phone):
         for path in ["/karte?lat=51.9622&lon=8.2293&z=14", "/karte?lat=51.9622&lon=8.2293&z=19", "/meldungen",
                      f"/meldungen/{made[0].reference}", "/transparenz", "/benachrichtigungen",
-                     f"/verfolgen/{made[0].tracking_token}/ergaenzen", "/meldungen?status=kaputt"]:
+                     f"/verfolgen/{made[0].tracking_token}/ergaenzen", "/meldungen?status=kaputt", *confirmations]:
             page.goto(public_live.url + path)
             if path.startswith("/karte"):
                 _wait_loaded(page)
             violations = run_axe(page)
             assert violations == [], f"{path}: {describe_violations(violations)}"
+    # The button works in a real browser (session cookie + CSRF token) and leads to the result page.
+    desktop.goto(public_live.url + confirmations[1])
+    with desktop.expect_navigation():
+        desktop.get_by_role("button", name="Ja, E-Mails erhalten").click()
+    assert desktop.url == public_live.url + confirmations[1]
+    assert "Benachrichtigungen bestätigt" in desktop.content()
+    assert run_axe(desktop) == []

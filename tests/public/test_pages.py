@@ -15,7 +15,7 @@ from app.outbox.models import OutboxMessage
 from app.public.models import ReporterComment
 from app.reports.operations import change_status
 from tests.conftest import csrf_token
-from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, jpeg_bytes, make_address, make_report
+from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, jpeg_bytes, make_address, make_report, town
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -108,6 +108,28 @@ def test_bad_filters_get_a_400_naming_the_problem(client, query, german, english
     response_en = client.get("/meldungen" + query + "&lang=en")
     assert response_en.status_code == 400 and english in response_en.get_data(as_text=True)
     client.get("/?lang=de")
+
+
+@pytest.mark.parametrize("query", ["?seite=abc", "?seite=0", "?sortierung=x", "?strasse=" + "x" * 101,
+                                   "?ortsteil=mond"])
+def test_the_map_ignores_the_lists_parameters(client, query):
+    """/karte?seite=abc answered 400 with a message linking to the list's page field, which the
+    map page does not have; the map filters by category and status only."""
+    response = client.get("/karte" + query + "&kategorie=gully")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Der Filter enthält einen Fehler" not in html
+    # Its link to the list keeps the map's own filter only.
+    assert re.search(r'id="list-link" href="/meldungen\?kategorie=gully"', html)
+
+
+def test_the_maps_filter_errors_link_to_fields_the_map_has(client):
+    response = client.get("/karte?kategorie=gibtsnicht&status=kaputt&seite=abc&sortierung=x")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    targets = re.findall(r'<a href="#([^"]+)">', html.split('class="error-summary"')[1].split("</ul>")[0])
+    assert targets == ["f-kategorie", "f-status"]
+    assert all(f'id="{target}"' in html for target in targets)
 
 
 def test_report_page_shows_public_facts_only(client, db_session, app):
@@ -342,6 +364,7 @@ def _german_data(session) -> list[str]:
 def english_site(client, db_session):
     """One report with history, a published photo and description, one fixed report, and an
     alert subscription: the paths of every public page worth reading in English."""
+    from app.alerts import operations
     from app.alerts.models import AlertSubscription
 
     report = make_report(point=HARSEWINKEL, category_code="schlagloch", photos=[jpeg_bytes()],
@@ -357,6 +380,10 @@ def english_site(client, db_session):
         "where": "ortsteil", "ortsteil": "ortsteil-greffen", "events": ["neu", "erledigt"]})
     assert response.status_code == 303
     subscription = db_session.scalar(select(AlertSubscription).order_by(AlertSubscription.id.desc()).limit(1))
+    confirmed = operations.subscribe(town(), operations.AlertInput(
+        email="nachbar@example.org", where="ortsteil", ortsteil="ortsteil-marienfeld"))
+    operations.confirm(confirmed.token)
+    db_session.commit()
     return {
         "/": ["Report a problem", "Latest reports", "Skip to content", "Legal notice"],
         "/melden": ["Send report", "Use my location", "Already reported?", "E-mail address"],
@@ -377,7 +404,10 @@ def english_site(client, db_session):
         "/barrierefreiheit": ["Accessibility statement", "Enforcement procedure", "Feedback and contact"],
         "/benachrichtigungen": ["Alerts for your area", "A radius around an address", "Subscribe to alerts"],
         "/benachrichtigungen/angefragt": ["Please confirm your e-mail"],
-        f"/benachrichtigungen/bestaetigen/{subscription.token}": ["Alerts confirmed", "Unsubscribe from alerts"],
+        f"/benachrichtigungen/bestaetigen/{subscription.token}": [
+            "Confirm e-mail notifications", "Do you want e-mails about new and fixed reports in Greffen?",
+            "Yes, send me e-mails", "without confirmation we send nothing"],
+        f"/benachrichtigungen/bestaetigen/{confirmed.token}": ["Alerts confirmed", "Unsubscribe from alerts"],
         f"/benachrichtigungen/abmelden/{subscription.token}": ["Do you want to stop receiving alerts?",
                                                                "Unsubscribe now"],
     }

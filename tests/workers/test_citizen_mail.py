@@ -12,6 +12,7 @@ from app.followers.operations import request_follow
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report
 from app.reports.operations import change_status
+from tests.confirm import press_confirm
 from tests.services import body_text
 from tests.workers.conftest import confirmed_reports, drain
 
@@ -90,7 +91,7 @@ def test_follower_double_opt_in_updates_and_unsubscribe(committing, smtp_server)
 
     client = app.test_client()
     confirm_path = _link(body_text(optin), "/folgen/bestaetigen/")
-    assert client.get(confirm_path).status_code == 200
+    assert press_confirm(client, confirm_path).status_code == 303
     db.session.expire_all()
     assert db.session.get(Follower, follower.id).confirmed_at is not None
 

@@ -205,8 +205,10 @@ def test_followers_that_never_confirmed_expire_and_those_of_long_closed_reports_
 
     summary = _run(app)
     assert summary["deleted_followers"] == 2
+    # The unsubscribed one stays as a row (its links still answer), its address erased.
     assert set(db.session.scalars(select(Follower.email))) == {
-        "gleich@example.org", "treu@example.org", "abgemeldet@example.org", "nochmal@example.org"}
+        "gleich@example.org", "treu@example.org", None, "nochmal@example.org"}
+    assert summary["erased_followers"] == 1
     assert db.session.scalars(select(MailUnsubscribe.report_id)).all() == [open_report.id]
     assert _run(app)["deleted_followers"] == 0
 
@@ -255,3 +257,19 @@ def test_limits_are_settings(committing, settings):
     settings(RETENTION_CLOSED_DAYS=2, RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS=1)
     result = apply_retention(app.config)
     assert result.deleted_reporter_comments == 1 and result.anonymised_reports == 1 and result.deleted_followers == 1
+
+
+def test_unsubscribed_followers_that_still_hold_their_address_are_erased(committing):
+    """Unfollowing erases the address at once (tests/public/test_optin.py); a row unsubscribed
+    another way (as a process of the release before revision 1101 did it) is caught here."""
+    app = committing
+    report = _commit_report()
+    old_style = request_follow(report, "alt@example.org")
+    staying = request_follow(report, "bleibt@example.org")
+    db.session.commit()
+    db.session.execute(update(Follower).where(Follower.id == old_style.id).values(unsubscribed_at=utcnow()))
+    db.session.commit()
+    assert _run(app)["erased_followers"] == 1
+    assert db.session.get(Follower, old_style.id).email is None
+    assert db.session.get(Follower, staying.id).email == "bleibt@example.org"
+    assert _run(app)["erased_followers"] == 0
