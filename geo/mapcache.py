@@ -215,7 +215,7 @@ class MapCache:
                 town.moves[town.generation] = changed if town.stamp == base else None
                 town.moves.pop(town.generation - _MOVES_KEPT, None)
                 town.stamp = stamp
-                self._forget(jurisdiction_id, town.generation, everything=town.moves[town.generation] is None)
+                self._forget(jurisdiction_id, town.generation, town.moves[town.generation])
             town.checked = now
 
     def saw_version(self, jurisdiction_id: int, version: int) -> None:
@@ -226,15 +226,20 @@ class MapCache:
         if town is not None and town.stamp is not None and town.stamp[0] != version:
             town.checked = -math.inf
 
-    def _forget(self, jurisdiction_id: int, generation: int, everything: bool) -> None:
-        # Miss counts of older generations are never read again. Blocks that cannot be carried
-        # over are dropped now rather than holding two copies of a town until they age out;
-        # blocks a known set of changes touched go when a view next meets them. (Under the lock.)
-        if everything:
+    def _forget(self, jurisdiction_id: int, generation: int, changed: frozenset | None) -> None:
+        # Blocks that cannot be carried over are dropped now rather than holding two copies of
+        # a town until they age out; blocks a known set of changes touched go when a view next
+        # meets them. Miss counts move on to the new generation for the blocks the changes did
+        # not touch: in a town whose map changes every few seconds a block would otherwise
+        # rarely collect its two misses within one generation. (Under the lock.)
+        if changed is None:
             for key in [k for k in self._blocks if k[0] == jurisdiction_id]:
                 self._size -= self._blocks.pop(key)[0]
         for key in [k for k in self._misses if k[0] == jurisdiction_id and k[1] < generation]:
-            del self._misses[key]
+            missed = self._misses.pop(key)
+            if changed is not None and key[3:] not in changed:
+                moved = (key[0], generation, *key[2:])
+                self._misses[moved] = max(missed, self._misses.get(moved, 0))
 
     @staticmethod
     def _unchanged(town: _Town, block: tuple[int, int], held: int, wanted: int) -> bool:
@@ -450,10 +455,16 @@ class MapCache:
             jurisdiction_id, generation, filter_key, filters, status_labels, blocks = task
             try:
                 town = self._towns.get(jurisdiction_id)
-                if town is not None and town.generation == generation:  # not outdated while it waited
+                with self._lock:
+                    current = town.generation if town is not None else None
+                    # Not outdated while it waited: the map did not move, or not in these blocks.
+                    still_wanted = current is not None and all(
+                        self._unchanged(town, (bx, by), generation, current)
+                        for bx in range(blocks[0], blocks[2] + 1) for by in range(blocks[1], blocks[3] + 1))
+                if still_wanted:
                     session = self.background()
                     try:
-                        self._load(session, jurisdiction_id, generation, filter_key, filters, status_labels, blocks)
+                        self._load(session, jurisdiction_id, current, filter_key, filters, status_labels, blocks)
                     finally:
                         session.close()
             except Exception:  # the map is still answered by the database; try again on the next miss

@@ -15,7 +15,7 @@ from app.reports.status import OPEN_STATUSES, PUBLIC_STATUSES
 from geo import mapqueries
 from geo.mapcache import BLOCK_LEVEL, LEVEL, MapCache
 from geo.mapqueries import MapFilter, cell_range
-from tests.factories import HARSEWINKEL, category, department, make_report, town
+from tests.factories import GREFFEN, HARSEWINKEL, category, department, make_report, town
 
 LABELS = {code: code.upper() for code in ("eingegangen", "in_pruefung", "in_bearbeitung", "erledigt",
                                           "nicht_zustaendig", "abgelehnt", "duplikat", "unbestaetigt")}
@@ -451,3 +451,27 @@ def test_changes_read_against_one_version_are_not_applied_from_another(reports):
     assert town_entry.moves[town_entry.generation] == frozenset({(1, 1)})
     cache._apply(town_entry, town().id, 2001, second, 0.0, stamp, frozenset({(2, 2)}))
     assert town_entry.stamp == second and town_entry.moves[town_entry.generation] is None
+
+
+def test_a_change_elsewhere_between_two_misses_does_not_reset_their_count(committing):
+    # A busy town's map moves every few seconds: a block's two misses must count across moves
+    # that did not touch it, or new blocks would hardly ever be read.
+    from functools import partial
+
+    from sqlalchemy.orm import Session
+
+    for i in range(10):
+        make_report(point=(HARSEWINKEL[0] + 0.0002 * i, HARSEWINKEL[1]))
+    db.session.commit()
+    everything = MapFilter(statuses=PUBLIC_STATUSES)
+    bbox = (HARSEWINKEL[0] - 0.002, HARSEWINKEL[1] - 0.001, HARSEWINKEL[0] + 0.003, HARSEWINKEL[1] + 0.001)
+    cache = MapCache(recheck_seconds=0, background=partial(Session, bind=db.engines["read"]))
+    assert _memory(cache, bbox, everything) is None and cache.wait_for_loader() and cache.features == 0
+    elsewhere = GREFFEN
+    assert _block_of(elsewhere) not in {_block_of((bbox[0], bbox[1])), _block_of((bbox[2], bbox[3]))}
+    make_report(point=elsewhere)
+    db.session.commit()
+    assert _memory(cache, bbox, everything) is None  # the second miss, in the next generation
+    assert cache.wait_for_loader()
+    held = _memory(cache, bbox, everything)
+    assert held is not None and held == _database(bbox, everything) and cache.features >= 10
