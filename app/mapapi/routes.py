@@ -139,9 +139,10 @@ def _json(body: str | bytes, max_age: int, etag: str | None = None, mimetype: st
     return response.make_conditional(request)
 
 
-def _not_modified(etag: str, max_age: int) -> Response | None:
-    """Answer 304 before running the query when the map has not changed since the client's copy."""
-    if request.if_none_match and request.if_none_match.contains_weak(etag):
+def _not_modified(etag: str | None, max_age: int) -> Response | None:
+    """Answer 304 before running the query when the map has not changed since the client's copy
+    (never without a tag: answers tagged by their body are only compared once made)."""
+    if etag and request.if_none_match and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
         response.set_etag(etag, weak=True)
         response.headers["Cache-Control"] = f"public, max-age={max_age}" if max_age else "public, no-cache"
@@ -285,7 +286,7 @@ def clusters_geojson():
     zoom = params.int_arg("zoom", 0, 22, required=True)
     filters = _map_filter(jurisdiction)
     etag = _view_etag(jurisdiction, "clusters", filters)
-    cached = _not_modified(etag, MAP_MAX_AGE) if etag else None
+    cached = _not_modified(etag, MAP_MAX_AGE)
     if cached is not None:
         return cached
     body = mapqueries.clusters_geojson(read_session(), jurisdiction.id, bbox, zoom, filters)
@@ -300,7 +301,7 @@ def tile(z: int, x: int, y: int):
     jurisdiction = _jurisdiction()
     filters = _map_filter(jurisdiction)
     etag = _view_etag(jurisdiction, f"tile-{z}-{x}-{y}", filters)
-    cached = _not_modified(etag, MAP_MAX_AGE) if etag else None
+    cached = _not_modified(etag, MAP_MAX_AGE)
     if cached is not None:
         return cached
     body = mapqueries.tile_mvt(read_session(), jurisdiction.id, z, x, y, filters)

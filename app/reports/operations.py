@@ -231,12 +231,19 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     return report
 
 
-def confirm_reporter_email(token: str) -> Report:
-    """Mark the reporter's address as confirmed (double opt-in); idempotent."""
+def report_to_confirm(token: str) -> Report:
+    """The report whose reporter a confirmation link is for, changing nothing; raises
+    ``NotFound`` for a bad or expired link."""
     parsed = read_confirm_email_token(token)
     report = db.session.get(Report, parsed[0]) if parsed else None
     if report is None or not email_matches(report, parsed[1]):
         raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
+    return report
+
+
+def confirm_reporter_email(token: str) -> Report:
+    """Mark the reporter's address as confirmed (double opt-in); idempotent."""
+    report = report_to_confirm(token)
     report.reporter_email_confirmed = True
     db.session.flush()
     return report

@@ -19,10 +19,9 @@ from app.public.mapview import tile_attribution
 from app.reports.models import Photo, Report
 from app.reports.operations import (
     ReportInput, clean_idempotency_key, clean_text, confirm_reporter_email, create_report, find_duplicate_submission,
-    parse_coordinate,
+    parse_coordinate, report_to_confirm,
 )
 from app.reports.photos import storage
-from app.reports.tokens import email_matches, read_confirm_email_token
 
 bp = Blueprint("reports", __name__)
 
@@ -225,22 +224,12 @@ def tracked_photo(token: str, photo_id: int, variant: str):
     return _private(Response(storage().get(item.variants[variant]), mimetype="image/jpeg"))
 
 
-def _report_to_confirm(token: str) -> Report:
-    """The report whose reporter a confirmation link is for, changing nothing (the same
-    checks as ``confirm_reporter_email``); raises ``NotFound`` for a bad link."""
-    parsed = read_confirm_email_token(token)
-    report = db.session.get(Report, parsed[0]) if parsed else None
-    if report is None or not email_matches(report, parsed[1]):
-        raise NotFound(gettext("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
-    return report
-
-
 @bp.get("/bestaetigen/<token>")
 def confirm_email(token: str):
     """Asks before confirming: mail scanners open every link in a mail, and the address
     must be confirmed by its owner pressing the button. Once confirmed the same address
     shows the result."""
-    report = _report_to_confirm(token)
+    report = report_to_confirm(token)
     if not report.reporter_email_confirmed:
         return _private(Response(render_template("public/confirm_subscription.html", kind="reporter", report=report,
                                                  action=url_for("reports.confirm_email_submit", token=token))))
