@@ -14,8 +14,9 @@ it wants this report's mail again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses
+from email.utils import formatdate, getaddresses, parseaddr
 from typing import Callable
 
 from flask import current_app, render_template
@@ -89,6 +90,22 @@ def _unsubscribe_url(message: OutboxMessage, to: str) -> str | None:
     return absolute_url("followers.unsubscribe", token=unsubscribe_token(message.payload["report_id"], to))
 
 
+def sender_address(mail_from: str) -> Address:
+    """``MAIL_FROM`` ("Name <addr>") as one structured address."""
+    name, addr = parseaddr(mail_from)
+    return Address(display_name=name, addr_spec=addr)
+
+
+def recipient_address(to: str) -> Address:
+    """``to`` as exactly one structured mailbox: a stored value with a comma, a second
+    address or a line break raises ``ValueError`` instead of becoming another recipient or
+    a header. The message does not repeat the address (it ends up in logs)."""
+    try:
+        return Address(addr_spec=to)
+    except (ValueError, IndexError):
+        raise ValueError("recipient is not one valid e-mail address") from None
+
+
 def compose_email(to: str, subject: str, template: str, message: OutboxMessage, **context) -> EmailMessage:
     """A plain-text + HTML mail from ``templates/mail/<template>.{txt,html}``.
 
@@ -96,8 +113,8 @@ def compose_email(to: str, subject: str, template: str, message: OutboxMessage, 
     same row twice gives the same mail.
     """
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = to
+    email["From"] = sender_address(current_app.config["MAIL_FROM"])
+    email["To"] = recipient_address(to)
     email["Subject"] = subject
     email["Date"] = formatdate(message.created_at.timestamp(), localtime=True) if message.created_at \
         else formatdate(localtime=True)

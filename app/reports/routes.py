@@ -18,10 +18,11 @@ from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.public.mapview import tile_attribution
 from app.reports.models import Photo, Report
 from app.reports.operations import (
-    ReportInput, clean_idempotency_key, clean_text, confirm_reporter_email, create_report, find_duplicate_submission,
+    ReportInput, clean_idempotency_key, confirm_reporter_email, create_report, find_duplicate_submission,
     parse_coordinate, report_to_confirm,
 )
 from app.reports.photos import storage
+from app.validation import clean_text
 
 bp = Blueprint("reports", __name__)
 
