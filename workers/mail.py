@@ -48,8 +48,15 @@ def _flatten(message: EmailMessage, utf8: bool) -> bytes:
 
 def envelope(message: EmailMessage, config: Mapping) -> tuple[str, list[str]]:
     sender = parseaddr(str(config["MAIL_FROM"]))[1]
-    recipients = [address for _name, address in getaddresses(
-        [str(v) for v in (message.get_all("To", []) + message.get_all("Cc", []) + message.get_all("Bcc", []))])]
+    recipients: list[str] = []
+    for header in message.get_all("To", []) + message.get_all("Cc", []) + message.get_all("Bcc", []):
+        # Messages built by the app carry structured address headers (email.headerregistry):
+        # take their mailboxes as parsed when built, not a re-parse of the folded text.
+        addresses = getattr(header, "addresses", None)
+        if addresses is not None:
+            recipients += [address.addr_spec for address in addresses]
+        else:
+            recipients += [address for _name, address in getaddresses([str(header)])]
     return sender, [r for r in recipients if r]
 
 

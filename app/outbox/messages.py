@@ -24,8 +24,9 @@ adding a message kind.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses
+from email.utils import formatdate, getaddresses, parseaddr
 from typing import Callable, Protocol
 
 from flask import Flask, current_app, render_template
@@ -138,6 +139,22 @@ def _unsubscribe_url(message: OutboxMessage, to: str) -> str | None:
     return registry.unsubscribes.link(message.payload["report_id"], to)
 
 
+def sender_address(mail_from: str) -> Address:
+    """``MAIL_FROM`` ("Name <addr>") as one structured address."""
+    name, addr = parseaddr(mail_from)
+    return Address(display_name=name, addr_spec=addr)
+
+
+def recipient_address(to: str) -> Address:
+    """``to`` as exactly one structured mailbox: a stored value with a comma, a second
+    address or a line break raises ``ValueError`` instead of becoming another recipient or
+    a header. The message does not repeat the address (it ends up in logs)."""
+    try:
+        return Address(addr_spec=to)
+    except (ValueError, IndexError):
+        raise ValueError("recipient is not one valid e-mail address") from None
+
+
 def compose_email(to: str, subject: str, template: str, message: OutboxMessage, **context) -> EmailMessage:
     """A plain-text + HTML mail from ``templates/mail/<template>.{txt,html}``.
 
@@ -145,8 +162,8 @@ def compose_email(to: str, subject: str, template: str, message: OutboxMessage, 
     same row twice gives the same mail.
     """
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = to
+    email["From"] = sender_address(current_app.config["MAIL_FROM"])
+    email["To"] = recipient_address(to)
     email["Subject"] = subject
     email["Date"] = formatdate(message.created_at.timestamp(), localtime=True) if message.created_at \
         else formatdate(localtime=True)
