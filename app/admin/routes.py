@@ -10,7 +10,7 @@ from app.db import db
 from app.errors import DomainError
 from app.jurisdictions.models import Category, Department, RoutingRule
 from app.reports.status import STATUSES
-from app.staff import audit, oidc
+from app.staff import audit, oidc, sessions
 from app.staff.auth import current_staff, role_required, set_password
 from app.staff.models import ROLES, AuditEntry, StaffUser, TextTemplate
 from app.validation import clean_text, normalize_email, too_long
@@ -117,8 +117,10 @@ def update_user(user_id: int):
         changes["oidc_subject"] = [user.oidc_subject, subject]
         user.oidc_subject = subject
     if request.form.get("password"):
-        set_password(user, request.form["password"])
+        set_password(user, request.form["password"])  # ends the account's sessions
         changes["password"] = "reset"
+    if not user.active:
+        sessions.end_all(user)  # a deactivated account is signed out everywhere at once
     if changes:
         db.session.flush()
         audit.record("user_update", staff=admin, target=f"user:{user.username}", changes=changes)
