@@ -3,7 +3,7 @@
 ``MailSession`` keeps one connection for a batch of messages and speaks the SMTP
 transaction step by step, so the caller can record "sent" at the exact moment the
 message becomes irrevocable: right after the final "." of DATA is written and
-before the server's answer is read (see workers/delivery.py for why).
+before the server's answer is read (see app/outbox/delivery.py for why).
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.outbox.operations import record_message
 from app.reports.models import Report, StatusChange
 from app.validation import clean_text, normalize_email
+from geo.geocoding import search_addresses
 
 RADII_M = (100, 250, 500, 1000, 2000)
 DEFAULT_RADIUS_M = 500
@@ -51,10 +52,6 @@ def _locate(jurisdiction: Jurisdiction, query: str) -> tuple[float, float, str] 
         lat, lon = (float(v.replace(",", ".")) for v in match.groups())
         if -90 <= lat <= 90 and -180 <= lon <= 180:
             return lon, lat, f"{lat:.5f}, {lon:.5f}"
-        return None
-    try:
-        from geo.geocoding import search_addresses
-    except ImportError:  # geocoder not installed: only coordinates are understood
         return None
     results = search_addresses(db.session, jurisdiction.id, query, limit=1)
     if not results:
@@ -220,7 +217,7 @@ def confirm(token: str) -> AlertSubscription:
 # row itself stays (token, town, language, dates, which events): without contact or place it
 # identifies no one, and it lets the links in mails already sent answer "unsubscribed" (and the
 # one-click POST of RFC 8058 stay idempotent) instead of "invalid link". The retention job
-# applies the same to any unsubscribed row that still holds some of it (workers/retention.py).
+# applies the same to any unsubscribed row that still holds some of it (app/retention/policy.py).
 def erased_on_unsubscribe() -> dict[str, object]:
     """Column → erased value (a fresh dict: the empty list must not be shared between rows)."""
     return {"email": "", "address": None, "center": None, "radius_m": None, "area_id": None, "category_ids": []}

@@ -22,6 +22,7 @@ from app.reports.models import Report, StatusChange
 from app.reports.operations import ReportInput, change_status, create_report
 from app.validation import check_length, clean_text, length_errors
 from app.reports.status import STATUSES
+from geo.geocoding import address_by_id
 
 MAX_PHONE = 50
 MAX_ATTRIBUTE_TEXT = 2000
@@ -77,12 +78,8 @@ def _coordinate(raw: str | None, low: float, high: float, name: str) -> float | 
 
 def _address_by_id(jurisdiction: Jurisdiction, raw: str) -> tuple[float, float, str]:
     """Coordinates and label of an entry of the town's address table (``address_id``)."""
-    try:
-        from geo.geocoding import address_by_id
-    except ImportError:
-        address_by_id = None
     address = None
-    if address_by_id is not None and raw.strip().isdigit() and len(raw.strip()) < 18:
+    if raw.strip().isdigit() and len(raw.strip()) < 18:
         address = address_by_id(db.session, jurisdiction.id, int(raw.strip()))
     if address is None:
         raise DomainError(_l("Die Adresse mit der address_id „%(id)s“ gibt es nicht.", id=raw[:40]), "address_id")

@@ -22,6 +22,7 @@ from app.reports.photos import attach_photos, process_uploads
 from app.reports.status import STATUSES
 from app.validation import length_errors, normalize_email, too_long
 from app.reports.tokens import email_matches, new_tracking_token, read_confirm_email_token
+from geo.geocoding import reverse_geocode, search_addresses
 from geo.routing import NoRoutingRule, OutsideJurisdiction, route_point
 
 MAX_DESCRIPTION = 5000
@@ -130,16 +131,8 @@ def resolve_location(jurisdiction: Jurisdiction, data: ReportInput) -> None:
     if data.lat is not None and data.lon is not None:
         return
     query = (data.address or "").strip()
-    try:
-        from geo.geocoding import search_addresses
-    except ImportError:  # the geocoder is optional; then coordinates are required
-        search_addresses = None
-    results = search_addresses(db.session, jurisdiction.id, query, limit=1) if (search_addresses and query) else []
+    results = search_addresses(db.session, jurisdiction.id, query, limit=1) if query else []
     if not results:
-        if search_addresses is None:
-            raise ValidationFailed([DomainError(
-                _l("Bitte geben Sie den Ort an: eine Adresse oder Breite und Länge in Grad, z. B. 51,962 und 8,229."),
-                "location")])
         raise ValidationFailed([DomainError(
             _l("Die Adresse „%(query)s“ haben wir in %(town)s nicht gefunden. Bitte prüfen Sie die Schreibweise "
                "(Straße und Hausnummer) oder geben Sie Breite und Länge an.", query=query[:80], town=jurisdiction.name),
@@ -158,12 +151,7 @@ PUBLIC_ADDRESS_RADIUS_M = 100
 def approximate_address(jurisdiction_id: int, lon: float, lat: float) -> str | None:
     """The label of the nearest address within ``PUBLIC_ADDRESS_RADIUS_M`` of the pin; away from
     houses the Ortsteil the pin lies in; else None."""
-    try:
-        from geo.geocoding import reverse_geocode
-    except ImportError:  # the geocoder is optional (see resolve_location)
-        reverse_geocode = None
-    found = reverse_geocode(db.session, jurisdiction_id, lon, lat, max_distance_m=PUBLIC_ADDRESS_RADIUS_M) \
-        if reverse_geocode else None
+    found = reverse_geocode(db.session, jurisdiction_id, lon, lat, max_distance_m=PUBLIC_ADDRESS_RADIUS_M)
     if found is not None:
         return found.label[:300]
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from app.db import db, on_rollback
+from app.followers.models import Follower
 from app.errors import DomainError
 from app.jurisdictions.models import Department
 from app.outbox.operations import record_message
@@ -66,16 +67,11 @@ def set_status(user: StaffUser, report: Report, new_status: str, *, public_note:
     audit.record("status", staff=user, report=report, changes=changes)
 
 
-def move_followers(duplicate: Report, original: Report) -> int | None:
+def move_followers(duplicate: Report, original: Report) -> int:
     """Move the duplicate's followers over to the original (flushes); returns how many moved.
 
-    An address already following the original keeps that subscription only. None when
-    the followers feature is not installed.
+    An address already following the original keeps that subscription only.
     """
-    try:
-        from app.followers.models import Follower
-    except ImportError:
-        return None
     taken = set(db.session.scalars(select(Follower.email).where(Follower.report_id == original.id)))
     moved = 0
     for follower in db.session.scalars(select(Follower).where(Follower.report_id == duplicate.id)):

@@ -81,6 +81,12 @@ def end_all(user: StaffUser) -> int:
     return result.rowcount or 0
 
 
+def purge_expired(now, max_hours: int) -> int:
+    """Delete the rows of every session past its absolute lifetime (retention); returns how many."""
+    result = db.session.execute(delete(StaffSession).where(StaffSession.created_at < now - timedelta(hours=max_hours)))
+    return result.rowcount or 0
+
+
 def forget() -> None:
     session.pop("staff_sid", None)
     session.pop("staff_seen", None)

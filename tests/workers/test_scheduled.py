@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from app.db import db, utcnow
 from app.followers.models import Follower
 from app.followers.operations import request_follow
-from app.outbox.department import record_due_digests, record_due_reminders
+from app.reports.department_mail import record_due_digests, record_due_reminders
 from app.outbox.models import OutboxMessage
 from app.reports.models import Photo, Report
 from app.reports.operations import change_status
@@ -152,7 +152,7 @@ def test_retention_anonymises_closed_and_deletes_unconfirmed_with_photos(committ
 
 def test_scheduler_enqueues_each_task_once_per_slot_and_jobs_run(committing, redis_server):
     from workers.queue import QUEUE_DEFAULT, get_queue
-    from workers.scheduler import tick
+    from app.tasks.scheduler import tick
 
     app = committing
     now = utcnow()
@@ -162,7 +162,7 @@ def test_scheduler_enqueues_each_task_once_per_slot_and_jobs_run(committing, red
     assert set(second) == {"swept"}  # same slots: nothing enqueued twice
     queue = get_queue(QUEUE_DEFAULT)
     assert sorted(job.func_name for job in queue.jobs) == [
-        "workers.jobs.run_retention", "workers.jobs.send_department_digests", "workers.jobs.send_reminders"]
+        "app.reports.jobs.send_department_digests", "app.reports.jobs.send_reminders", "app.retention.policy.run_retention"]
     run_worker(app)
     from rq.registry import FailedJobRegistry
 
