@@ -8,7 +8,8 @@ each field, like every other refusal.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, IntegerField, ValidationError
+from wtforms import BooleanField, Field, Form, IntegerField, ValidationError
+from wtforms.validators import StopValidation
 
 from app.errors import DomainError, ValidationFailed
 from app.validation import clean_text, normalize_email, too_long
@@ -70,3 +71,30 @@ class WholeNumber(IntegerField):
                 raise ValueError(str(self.message)) from None
         else:
             self.data = None
+
+
+class Flag(BooleanField):
+    """A yes/no sent as "1" (a checked box, or a button's hidden value); anything else is no.
+
+    WTForms' BooleanField counts every value but "false" and "" as yes, which would read the
+    pages' explicit "0" as yes."""
+
+    def process_formdata(self, valuelist):
+        self.data = bool(valuelist) and valuelist[0] == "1"
+
+
+class IdList(Field):
+    """Every value of a repeated field (``ids=3&ids=7``), each a positive whole number."""
+
+    def __init__(self, label=None, validators=None, message=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message or _l("Diese Auswahl gibt es nicht.")
+
+    def process_formdata(self, valuelist):
+        self.data = list(valuelist)
+
+    def pre_validate(self, form) -> None:
+        for raw in self.data or []:
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+                raise StopValidation(str(self.message))
+        self.data = [int(raw) for raw in self.data or []]

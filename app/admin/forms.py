@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Form, PasswordField, StringField
+from wtforms import Form, PasswordField, StringField
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, Regexp
 
-from app.forms import EmailAddress, MaxLength, WholeNumber, cleaned
+from app.forms import EmailAddress, Flag, MaxLength, WholeNumber, cleaned
 from app.reports.status import STATUSES
 from app.staff.models import ROLES
 
@@ -31,7 +31,7 @@ class AccountForm(Form):
 class AccountUpdateForm(Form):
     role = StringField(validators=[Optional(), AnyOf(ROLES, message=_l("Diese Rolle gibt es nicht."))])
     department = StringField(filters=[cleaned], validators=[Optional(), _ID])
-    active = BooleanField()
+    active = Flag()
     password = PasswordField()
     oidc_subject = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Dienstkonto-Kennung"), 255)])
 
@@ -51,7 +51,7 @@ _DEADLINE = _l("Die Bearbeitungsfrist muss zwischen 1 und 365 Tagen liegen.")
 class CategorySettingsForm(Form):
     target_days = WholeNumber(message=_DEADLINE, validators=[InputRequired(_DEADLINE),
                                                              NumberRange(1, 365, message=_DEADLINE)])
-    active = BooleanField()
+    active = Flag()
 
 
 class AuditFilterForm(Form):
