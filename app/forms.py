@@ -98,3 +98,10 @@ class IdList(Field):
             if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
                 raise StopValidation(str(self.message))
         self.data = [int(raw) for raw in self.data or []]
+
+
+class Repeated(Field):
+    """Every value of a repeated field (``actions=a&actions=b``), cleaned; checking them is the caller's."""
+
+    def process_formdata(self, valuelist):
+        self.data = [cleaned(value) for value in valuelist]
