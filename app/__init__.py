@@ -7,7 +7,7 @@ from flask import Flask
 
 from app import (
     admin, alerts, areas, catalog, cli, demo, errors, extensions, feeds, followers, i18n, mapapi, open311, openapi,
-    ops, outbox, public, reports, retention, staff, tasks, transparency, web,
+    ops, outbox, public, reports, retention, staff, tasks, towns, transparency, web,
 )
 from app.config import PROJECT_ROOT, load_config
 from app.db import db, install_session_hooks
@@ -30,6 +30,7 @@ FEATURES = (
     staff,         # staff workspace: sign-in, queue, report handling, dashboard
     admin,         # admin pages
     catalog,       # service catalog
+    towns,         # town set-up: `flask town create|export|apply`, the first admin
     ops,           # queue page, /metrics
     retention,     # data retention (daily)
     demo,          # the demo's mail catcher page (only when configured)

@@ -35,10 +35,9 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import write_section  # noqa: E402
+from bench.harness import fresh_database, write_section  # noqa: E402
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 DATABASE = "mm_bench_catalog"
 TARGET_P95_MS = 20.0
@@ -50,13 +49,7 @@ VARIANTS = ["Harsewinkel", "Greffen", "Marienfeld", "Innenstadt", "Außenbereich
 
 
 def database_url() -> str:
-    base = make_url(os.environ["DATABASE_URL"])
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    return base.set(database=DATABASE).render_as_string(hide_password=False)
+    return fresh_database(DATABASE)
 
 
 def generated_rows(jurisdiction_id: int, departments: dict[str, int], count: int, seed: int) -> list[dict]:

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import write_section  # noqa: E402
+from bench.harness import fresh_database, write_section  # noqa: E402
 
 DB_NAME = "mm_bench_workers"
 SMTP_PORT = 5201
@@ -55,16 +55,7 @@ def app_job() -> int:
 
 
 def database_url() -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(os.environ["DATABASE_URL"])
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
-    return base.set(database=DB_NAME).render_as_string(hide_password=False)
+    return fresh_database(DB_NAME)
 
 
 def drop_database() -> None:

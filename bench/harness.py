@@ -98,3 +98,17 @@ def write_section(path: Path, name: str, table: str, heading: str | None = None)
         text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + title + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def fresh_database(name: str) -> str:
+    """Drop and re-create the database ``name`` in the cluster of ``$DATABASE_URL``; its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ["DATABASE_URL"])
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)

@@ -1,4 +1,6 @@
-"""Harsewinkel as data: boundary, Ortsteile, departments, categories, rules.
+"""The shapes the demo's area files were drawn from, and the village centres the sample reports
+cluster around. The town itself (departments, categories, rules, areas) is the town file
+``data/harsewinkel/town.toml``; its area files are these shapes rounded to 7 decimals.
 
 The polygons are approximations drawn for this project (not surveyed data): the
 town boundary around the real extent, split so that each Ortsteil contains its
@@ -8,9 +10,6 @@ from __future__ import annotations
 
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
-
-JURISDICTION = {"slug": "harsewinkel.de", "name": "Stadt Harsewinkel", "reference_prefix": "HW",
-                "contact_email": "maengelmelder@harsewinkel.example"}
 
 CENTRES = {
     "harsewinkel": Point(8.229, 51.962),
@@ -44,45 +43,3 @@ def areas() -> list[dict]:
         {"code": "ortsteil-greffen", "name": "Greffen", "kind": "ortsteil", "geom": _multi(greffen)},
         {"code": "ortsteil-marienfeld", "name": "Marienfeld", "kind": "ortsteil", "geom": _multi(marienfeld)},
     ]
-
-
-DEPARTMENTS = [
-    ("tiefbau", "Tiefbau und Straßen"),
-    ("stadtwerke", "Stadtwerke – Straßenbeleuchtung"),
-    ("abfall", "Abfallwirtschaft und Stadtreinigung"),
-    ("ordnungsamt", "Ordnungsamt"),
-    ("gruen", "Grünflächen"),
-    ("bauhof-marienfeld", "Bauhof Marienfeld"),
-    ("buergerbuero", "Zentrale Anliegenstelle"),
-]
-
-# code, German name, English name, group, icon, help text, publish at once, department
-CATEGORIES = [
-    ("schlagloch", "Schlagloch / Straßenschaden", "Pothole / road damage", "Straßen und Wege", "🕳️",
-     "Löcher, Risse oder Absackungen in Fahrbahn und Gehweg.", False, "tiefbau"),
-    ("verkehrszeichen", "Verkehrszeichen beschädigt", "Damaged traffic sign", "Straßen und Wege", "⚠️",
-     "Umgefahrene, verdrehte oder unlesbare Schilder.", False, "tiefbau"),
-    ("gully", "Gully / Straßenablauf verstopft", "Blocked drain", "Straßen und Wege", "🌊",
-     "Verstopfte oder klappernde Abläufe, stehendes Wasser.", True, "tiefbau"),
-    ("radweg", "Radweg beschädigt", "Damaged cycle path", "Straßen und Wege", "🚲",
-     "Schäden, Wurzelaufbrüche oder Hindernisse auf Radwegen.", False, "tiefbau"),
-    ("strassenlaterne", "Straßenlaterne defekt", "Street light out", "Beleuchtung", "💡",
-     "Ausgefallene, flackernde oder tagsüber brennende Laternen. Bitte die Mastnummer angeben.", True, "stadtwerke"),
-    ("wilder-muell", "Wilder Müll", "Illegal dumping", "Sauberkeit", "🗑️",
-     "Illegal abgelagerter Müll, Sperrmüll oder überfüllte Papierkörbe.", False, "abfall"),
-    ("graffiti", "Graffiti", "Graffiti", "Sauberkeit", "🎨",
-     "Schmierereien an öffentlichen Gebäuden und Anlagen.", False, "ordnungsamt"),
-    ("gruenflaeche", "Grünfläche / Baum", "Green space / tree", "Grün und Spiel", "🌳",
-     "Ungepflegte Grünflächen, umgestürzte Bäume, herabhängende Äste.", False, "gruen"),
-    ("spielplatz", "Spielplatz", "Playground", "Grün und Spiel", "🛝",
-     "Beschädigte Spielgeräte, Verschmutzung oder Gefahren auf Spielplätzen.", False, "gruen"),
-    ("sonstiges", "Sonstiges", "Other", "Sonstiges", "❓",
-     "Alles, was in keine andere Kategorie passt.", False, "buergerbuero"),
-]
-
-# Ortsteil-specific rules: (area code, category code, department code).
-ORTSTEIL_RULES = [
-    ("ortsteil-marienfeld", "gruenflaeche", "bauhof-marienfeld"),
-    ("ortsteil-marienfeld", "spielplatz", "bauhof-marienfeld"),
-]
-FALLBACK_DEPARTMENT = "buergerbuero"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from pathlib import Path
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
@@ -10,10 +11,9 @@ from sqlalchemy import select
 
 from app.db import db, utcnow
 from app.demo import harsewinkel as town
-from app.jurisdictions.models import Category, Department, Jurisdiction, RoutingRule
+from app.jurisdictions.models import Category, Department, Jurisdiction
 from app.reports.models import Report, StatusChange
 from app.reports.operations import approximate_address, next_reference
-from geo.areas import insert_area
 from geo.routing import route_point
 
 SAMPLE_TEXTS = {
@@ -63,32 +63,18 @@ DEMO_LEGAL = {
 }
 
 
+TOWN_FILE = Path(__file__).parent / "data" / "harsewinkel" / "town.toml"
+
+
 def load_town(session) -> Jurisdiction:
-    """Create the town, its areas, departments, categories and rules (flushes)."""
-    jurisdiction = Jurisdiction(**town.JURISDICTION)
-    session.add(jurisdiction)
-    session.flush()
-    area_ids = {a["code"]: insert_area(session, jurisdiction.id, a["code"], a["name"], a["kind"], a["geom"])
-                for a in town.areas()}
-    departments = {code: Department(jurisdiction=jurisdiction, code=code, name=name,
-                                    email=f"{code}@harsewinkel.example")
-                   for code, name in town.DEPARTMENTS}
-    session.add_all(departments.values())
-    categories = {}
-    for code, name, name_en, group, icon, help_text, publish, _dept in town.CATEGORIES:
-        categories[code] = Category(jurisdiction=jurisdiction, code=code, name=name, name_en=name_en, group=group,
-                                    icon=icon, description=help_text, publish_immediately=publish)
-    session.add_all(categories.values())
-    session.flush()
-    for code, *_rest, dept in town.CATEGORIES:
-        session.add(RoutingRule(jurisdiction_id=jurisdiction.id, category_id=categories[code].id,
-                                department_id=departments[dept].id))
-    for area_code, category_code, dept in town.ORTSTEIL_RULES:
-        session.add(RoutingRule(jurisdiction_id=jurisdiction.id, area_id=area_ids[area_code],
-                                category_id=categories[category_code].id, department_id=departments[dept].id))
-    session.add(RoutingRule(jurisdiction_id=jurisdiction.id, department_id=departments[town.FALLBACK_DEPARTMENT].id))
-    session.flush()
-    return jurisdiction
+    """Create (or update) the town from its town file, through the same code as `flask town
+    apply` (flushes)."""
+    from app.towns.operations import apply_town
+    from app.towns.townfile import parse_town_file
+
+    spec = parse_town_file(TOWN_FILE.read_text(encoding="utf-8"), base_dir=TOWN_FILE.parent)
+    apply_town(session, spec)
+    return session.scalar(select(Jurisdiction).where(Jurisdiction.slug == spec["town"]["slug"]))
 
 
 def load_sample_reports(session, jurisdiction: Jurisdiction, count: int = 200, seed: int = 2026) -> int:
@@ -162,22 +148,25 @@ def _legal_note(jurisdiction: Jurisdiction) -> str:
 
 
 def load_demo() -> str:
-    """Load the demo town unless it exists; commits. Returns lines for the console."""
-    existing = db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == town.JURISDICTION["slug"]))
-    if existing is not None:
-        from app.areas.addresses import load_demo_addresses  # demo addresses for the offline geocoder
-
-        addresses = load_demo_addresses(db.session, existing)
-        load_legal(db.session, existing)  # a demo database made before the statement details existed
-        db.session.commit()
-        return f"demo data already present ({existing.name}; {addresses} addresses up to date)\n" \
-               + _legal_note(existing)
-    jurisdiction = load_town(db.session)
+    """Apply the demo's town file (creates the town, or brings it up to date) and, for a new
+    town, add sample reports; commits. Returns lines for the console."""
     from app.areas.addresses import load_demo_addresses  # demo addresses for the offline geocoder
+    from app.towns.operations import apply_town
+    from app.towns.townfile import parse_town_file
 
-    load_demo_addresses(db.session, jurisdiction)  # first: the sample reports' public places are the nearest
-    count = load_sample_reports(db.session, jurisdiction)
-    load_legal(db.session, jurisdiction)
+    spec = parse_town_file(TOWN_FILE.read_text(encoding="utf-8"), base_dir=TOWN_FILE.parent)
+    existed = db.session.scalar(select(Jurisdiction.id).where(Jurisdiction.slug == spec["town"]["slug"])) is not None
+    changes = apply_town(db.session, spec)
+    jurisdiction = db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == spec["town"]["slug"]))
+    # First the addresses: the sample reports' public places are the nearest address.
+    addresses = load_demo_addresses(db.session, jurisdiction)
+    count = 0 if existed else load_sample_reports(db.session, jurisdiction)
+    load_legal(db.session, jurisdiction)  # also for a demo database made before the statement details existed
     db.session.commit()
-    return f"loaded {jurisdiction.name}: 4 areas, {len(town.DEPARTMENTS)} departments, " \
-           f"{len(town.CATEGORIES)} categories, {count} sample reports\n" + _legal_note(jurisdiction)
+    lines = [f"town file {TOWN_FILE.name}: " + (f"{len(changes)} changes" if changes else "no changes"), *changes]
+    if existed:
+        lines.append(f"demo data already present ({jurisdiction.name}; {addresses} addresses up to date)")
+    else:
+        lines.append(f"loaded {jurisdiction.name}: {len(spec['areas'])} areas, {len(spec['departments'])} departments, "
+                     f"{len(spec['categories'])} categories, {count} sample reports")
+    return "\n".join(lines + [_legal_note(jurisdiction)])

@@ -10,13 +10,13 @@ log = logging.getLogger("app.staff.audit")
 
 
 def record(action: str, *, staff=None, jurisdiction_id: int | None = None, report=None, target: str = "",
-           changes: dict | None = None) -> AuditEntry:
+           changes: dict | None = None, actor: str | None = None) -> AuditEntry:
     """Add an audit row (flushes). ``changes`` maps a field to ``[old, new]`` or holds details;
-    callers never put reporter contact data in it."""
+    callers never put reporter contact data in it. ``actor`` names a non-staff source ("town-file")."""
     if jurisdiction_id is None:
         jurisdiction_id = report.jurisdiction_id if report is not None else staff.jurisdiction_id
     entry = AuditEntry(jurisdiction_id=jurisdiction_id, staff_user_id=staff.id if staff is not None else None,
-                       actor=staff.username if staff is not None else "system", action=action,
+                       actor=staff.username if staff is not None else (actor or "system"), action=action,
                        report_id=report.id if report is not None else None, target=target[:200],
                        changes=changes or {})
     db.session.add(entry)

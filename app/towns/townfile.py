@@ -1,0 +1,389 @@
+"""The town file: a town's set-up as TOML (configuration as code), read, checked and written.
+
+One plain-data form serves both directions: ``parse_town_file`` turns a file into it (or
+raises ``TownFileError`` naming every bad key with its line), ``render_town_file`` turns it
+back into TOML. The writer is deterministic (fixed key order, empty values left out), so a
+town exported, applied and exported again gives the same bytes. No database, no Flask.
+
+The form (every key of the file; those marked * are required)::
+
+    town        {slug*, name*, reference_prefix*, contact_email, legal: {field: text}}
+                (without a ``legal`` table the statement details stay as they are)
+    departments [{code*, name*, emails, notification, digest_hour, webhook_url}]
+    areas       [{code*, name*, kind*, file*}]      file: GeoJSON (WGS 84) beside the town file
+    categories  [{code*, name*, name_en, description, group, icon, publish_immediately, active,
+                  target_days, reminder_days, questions: [{code*, label*, label_en, kind, required,
+                  help, order, choices: [{key*, name*, name_en}]}]}]
+    rules       [{area, category, department*, valid_from, valid_until}]
+"""
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+
+from app.jurisdictions.legal import FIELD_NAMES, LegalSettingsError, merged_legal
+from app.validation import is_email
+
+AREA_KINDS = ("boundary", "district", "ortsteil", "custom")
+NOTIFICATION_MODES = ("immediate", "digest")
+# Open311 attribute datatypes; a yes/no question is a singlevaluelist with the choices ja/nein.
+QUESTION_KINDS = ("string", "text", "number", "datetime", "singlevaluelist", "multivaluelist")
+CHOICE_KINDS = ("singlevaluelist", "multivaluelist")
+STATUSES_WITH_REMINDERS = ("eingegangen", "in_pruefung", "in_bearbeitung")
+_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+_PREFIX_RE = re.compile(r"^[A-Z0-9]{1,8}$")
+
+
+class TownFileError(ValueError):
+    """The file was refused; ``errors`` names every problem as "line N: key: what is wrong"."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+# key, type, required, default (None: no default, the key is simply absent)
+_TOWN = (("slug", str, True, None), ("name", str, True, None), ("reference_prefix", str, True, None),
+         ("contact_email", str, False, ""))
+_DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", list, False, []),
+               ("notification", str, False, "immediate"), ("digest_hour", int, False, 7),
+               ("webhook_url", str, False, ""))
+_AREA = (("code", str, True, None), ("name", str, True, None), ("kind", str, True, None),
+         ("file", str, True, None))
+_CATEGORY = (("code", str, True, None), ("name", str, True, None), ("name_en", str, False, ""),
+             ("description", str, False, ""), ("group", str, False, ""), ("icon", str, False, ""),
+             ("publish_immediately", bool, False, False), ("active", bool, False, True),
+             ("target_days", int, False, 14), ("reminder_days", dict, False, None),
+             ("questions", list, False, []))
+_QUESTION = (("code", str, True, None), ("label", str, True, None), ("label_en", str, False, ""),
+             ("kind", str, False, "string"), ("required", bool, False, False), ("help", str, False, ""),
+             ("order", int, False, 0), ("choices", list, False, []))
+_CHOICE = (("key", str, True, None), ("name", str, True, None), ("name_en", str, False, ""))
+_RULE = (("area", str, False, None), ("category", str, False, None), ("department", str, True, None),
+         ("valid_from", date, False, None), ("valid_until", date, False, None))
+_TOP = ("town", "departments", "areas", "categories", "rules")
+DEFAULT_REMINDER_DAYS = {"eingegangen": 2, "in_pruefung": 5, "in_bearbeitung": 21}
+
+
+class _Lines:
+    """Best-effort line numbers for keys: the n-th ``[[table]]`` header and a ``key =`` after it."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+
+    def find(self, header: str, index: int, key: str | None) -> int | None:
+        start, seen = None, -1
+        for number, line in enumerate(self.lines):
+            if line.strip() == header:
+                seen += 1
+                if seen == index:
+                    start = number
+                    break
+        if start is None:
+            return None
+        if key is None:
+            return start + 1
+        for number in range(start + 1, len(self.lines)):
+            stripped = self.lines[number].strip()
+            if stripped.startswith("[") and not stripped.startswith("[["):
+                if not stripped.startswith(header.strip("[]") + "."):
+                    break
+            if stripped.startswith("[[") and stripped != header and number > start:
+                if not stripped.startswith("[[" + header.strip("[]") + "."):
+                    break
+            if re.match(rf"^{re.escape(key)}\s*=", stripped):
+                return number + 1
+        return start + 1
+
+
+class _Checker:
+    def __init__(self, text: str):
+        self.errors: list[str] = []
+        self.where = _Lines(text)
+
+    def error(self, path: str, message: str, line: int | None) -> None:
+        self.errors.append(f"line {line}: {path}: {message}" if line else f"{path}: {message}")
+
+    def table(self, raw: object, spec, path: str, header: str, index: int) -> dict:
+        """Check one table against ``spec``: types, required keys, no unknown keys; defaults filled."""
+        line = self.where.find(header, index, None)
+        if not isinstance(raw, dict):
+            self.error(path, "must be a table", line)
+            return {}
+        known = {key for key, *_ in spec}
+        result: dict = {}
+        for key in raw:
+            if key not in known:
+                self.error(f"{path}.{key}", "unknown key (allowed: " + ", ".join(sorted(known)) + ")",
+                           self.where.find(header, index, key))
+        for key, kind, required, default in spec:
+            if key not in raw:
+                if required:
+                    self.error(f"{path}.{key}", "missing", line)
+                result[key] = list(default) if isinstance(default, list) else default
+                continue
+            value = raw[key]
+            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+            if kind is date and ok and type(value) is not date:
+                ok = False  # a date with a time is not a validity day
+            if not ok:
+                names = {str: "a text", int: "a whole number", bool: "true or false", list: "a list",
+                         dict: "a table", date: "a date like 2026-01-31"}
+                self.error(f"{path}.{key}", f"must be {names[kind]}", self.where.find(header, index, key))
+                result[key] = list(default) if isinstance(default, list) else default
+                continue
+            result[key] = value.strip() if isinstance(value, str) else value
+        return result
+
+    def code(self, value: object, path: str, line: int | None) -> None:
+        if isinstance(value, str) and not _CODE_RE.match(value):
+            self.error(path, f"{value!r} is not a code (lower-case letters, digits, '.', '_', '-')", line)
+
+
+def check_town_header(town: dict) -> list[str]:
+    """Problems of a town's slug, name, prefix and contact address (for `flask town create`)."""
+    errors = []
+    if not re.match(r"^[a-z0-9][a-z0-9.-]{1,99}$", town.get("slug") or ""):
+        errors.append("slug: lower-case letters, digits, '.' and '-', e.g. harsewinkel.de")
+    if not town.get("name"):
+        errors.append("name: missing")
+    if not _PREFIX_RE.match(town.get("reference_prefix") or ""):
+        errors.append("reference_prefix: 1 to 8 capital letters or digits")
+    if town.get("contact_email") and not is_email(town["contact_email"]):
+        errors.append(f"contact_email: {town['contact_email']!r} is not an e-mail address")
+    return errors
+
+
+def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
+    """Read and check a town file; returns the plain-data form (with ``geometry`` text per area
+    when ``base_dir`` is given). Raises ``TownFileError`` listing every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TownFileError([f"not a TOML file: {exc}"]) from None
+    check = _Checker(text)
+    for key in raw:
+        if key not in _TOP:
+            check.error(key, "unknown key (allowed: " + ", ".join(_TOP) + ")", None)
+    town = check.table(raw.get("town"), _TOWN + (("legal", dict, False, None),), "town", "[town]", 0)
+    if "town" not in raw:
+        check.errors.append("town: missing")
+    # No [town.legal] table: the file leaves the statement details as they are (`flask town-legal`).
+    legal = town.pop("legal", None)
+    if town.get("reference_prefix") and not _PREFIX_RE.match(town["reference_prefix"]):
+        check.error("town.reference_prefix", "1 to 8 capital letters or digits", check.where.find("[town]", 0, "reference_prefix"))
+    if town.get("contact_email") and not is_email(town["contact_email"]):
+        check.error("town.contact_email", f"{town['contact_email']!r} is not an e-mail address",
+                    check.where.find("[town]", 0, "contact_email"))
+    try:
+        town["legal"] = None if legal is None else \
+            merged_legal({}, {k: (v if isinstance(v, str) else repr(v)) for k, v in legal.items()})
+    except LegalSettingsError as exc:
+        for problem in getattr(exc, "problems", [exc]):
+            check.error(f"town.legal.{problem.field}", str(problem), check.where.find("[town.legal]", 0, problem.field))
+        town["legal"] = {}
+
+    def items(name: str, spec) -> list[dict]:
+        values = raw.get(name, [])
+        if not isinstance(values, list):
+            check.error(name, "must be a list of tables ([[" + name + "]])", None)
+            return []
+        result, seen = [], set()
+        for index, value in enumerate(values):
+            item = check.table(value, spec, f"{name}[{index + 1}]", f"[[{name}]]", index)
+            line = check.where.find(f"[[{name}]]", index, "code")
+            if "code" in item:
+                check.code(item["code"], f"{name}[{index + 1}].code", line)
+                if item["code"] in seen:
+                    check.error(f"{name}[{index + 1}].code", f"{item['code']!r} appears twice", line)
+                seen.add(item["code"])
+            result.append(item)
+        return result
+
+    departments = items("departments", _DEPARTMENT)
+    for index, item in enumerate(departments, start=1):
+        line = check.where.find("[[departments]]", index - 1, "emails")
+        emails = item.get("emails") or []
+        for address in emails:
+            if not isinstance(address, str) or not is_email(address):
+                check.error(f"departments[{index}].emails", f"{address!r} is not an e-mail address", line)
+        if len(emails) > 1:
+            check.error(f"departments[{index}].emails", "only one address per department so far", line)
+        if item.get("notification") not in NOTIFICATION_MODES:
+            check.error(f"departments[{index}].notification", "one of " + ", ".join(NOTIFICATION_MODES),
+                        check.where.find("[[departments]]", index - 1, "notification"))
+        if isinstance(item.get("digest_hour"), int) and not 0 <= item["digest_hour"] <= 23:
+            check.error(f"departments[{index}].digest_hour", "an hour from 0 to 23",
+                        check.where.find("[[departments]]", index - 1, "digest_hour"))
+        if item.get("webhook_url") and not re.match(r"^https?://\S+$", item["webhook_url"]):
+            check.error(f"departments[{index}].webhook_url", "a web address starting with https://",
+                        check.where.find("[[departments]]", index - 1, "webhook_url"))
+
+    areas = items("areas", _AREA)
+    for index, item in enumerate(areas, start=1):
+        if item.get("kind") and item["kind"] not in AREA_KINDS:
+            check.error(f"areas[{index}].kind", "one of " + ", ".join(AREA_KINDS),
+                        check.where.find("[[areas]]", index - 1, "kind"))
+        if base_dir is not None and isinstance(item.get("file"), str):
+            item["geometry"] = _read_geometry(base_dir, item["file"], f"areas[{index}].file",
+                                              check.where.find("[[areas]]", index - 1, "file"), check)
+
+    categories = items("categories", _CATEGORY)
+    for index, item in enumerate(categories, start=1):
+        _check_category(check, item, index)
+
+    rules = []
+    raw_rules = raw.get("rules", [])
+    if not isinstance(raw_rules, list):
+        check.error("rules", "must be a list of tables ([[rules]])", None)
+        raw_rules = []
+    refs = {"area": {a.get("code") for a in areas}, "category": {c.get("code") for c in categories},
+            "department": {d.get("code") for d in departments}}
+    seen_rules = set()
+    for index, value in enumerate(raw_rules):
+        rule = check.table(value, _RULE, f"rules[{index + 1}]", "[[rules]]", index)
+        for key, codes in refs.items():
+            if rule.get(key) is not None and rule[key] not in codes:
+                check.error(f"rules[{index + 1}].{key}", f"{rule[key]!r} is not a {key} code of this file",
+                            check.where.find("[[rules]]", index, key))
+        if rule.get("valid_from") and rule.get("valid_until") and rule["valid_from"] > rule["valid_until"]:
+            check.error(f"rules[{index + 1}].valid_until", "before valid_from",
+                        check.where.find("[[rules]]", index, "valid_until"))
+        key = rule_key(rule)
+        if key in seen_rules:
+            check.error(f"rules[{index + 1}]", "the same rule appears twice", check.where.find("[[rules]]", index, None))
+        seen_rules.add(key)
+        rules.append(rule)
+    if check.errors:
+        raise TownFileError(check.errors)
+    return {"town": town, "departments": departments, "areas": areas, "categories": categories, "rules": rules}
+
+
+def _check_category(check: _Checker, item: dict, index: int) -> None:
+    path = f"categories[{index}]"
+    header = "[[categories]]"
+    if isinstance(item.get("target_days"), int) and not 1 <= item["target_days"] <= 365:
+        check.error(f"{path}.target_days", "a number of days from 1 to 365", check.where.find(header, index - 1, "target_days"))
+    reminders = item.get("reminder_days")
+    if reminders is None:
+        item["reminder_days"] = dict(DEFAULT_REMINDER_DAYS)
+    else:
+        for status, days in reminders.items():
+            if status not in STATUSES_WITH_REMINDERS or not isinstance(days, int) or isinstance(days, bool) \
+                    or not 1 <= days <= 365:
+                check.error(f"{path}.reminder_days.{status}",
+                            "a status of " + ", ".join(STATUSES_WITH_REMINDERS) + " with 1 to 365 days",
+                            check.where.find(header, index - 1, "reminder_days"))
+    questions, seen = [], set()
+    # Questions are [[categories.questions]] tables; their lines are counted over the whole file.
+    for number, raw in enumerate(item.get("questions") or [], start=1):
+        qpath = f"{path}.questions[{number}]"
+        question = check.table(raw, _QUESTION, qpath, "[[categories.questions]]", -1)
+        if question.get("code") in seen:
+            check.error(f"{qpath}.code", f"{question['code']!r} appears twice", None)
+        seen.add(question.get("code"))
+        check.code(question.get("code"), f"{qpath}.code", None)
+        if question.get("kind") not in QUESTION_KINDS:
+            check.error(f"{qpath}.kind", "one of " + ", ".join(QUESTION_KINDS), None)
+        choices = []
+        for cnumber, choice in enumerate(question.get("choices") or [], start=1):
+            choices.append(check.table(choice, _CHOICE, f"{qpath}.choices[{cnumber}]", "", -1))
+        question["choices"] = choices
+        if question.get("kind") in CHOICE_KINDS and not choices:
+            check.error(f"{qpath}.choices", "a choice question needs choices", None)
+        if question.get("kind") not in CHOICE_KINDS and choices:
+            check.error(f"{qpath}.choices", "only singlevaluelist and multivaluelist questions have choices", None)
+        questions.append(question)
+    item["questions"] = questions
+
+
+def _read_geometry(base_dir: Path, name: str, path: str, line: int | None, check: _Checker) -> str | None:
+    """The GeoJSON geometry of an area file (a geometry, a Feature or a one-feature collection)."""
+    file = (base_dir / name)
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        check.error(path, f"{name!r}: give a path relative to the town file, inside its folder", line)
+        return None
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        check.error(path, f"{name!r} does not exist", line)
+        return None
+    except (ValueError, UnicodeDecodeError) as exc:
+        check.error(path, f"{name!r} is not GeoJSON: {exc}", line)
+        return None
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        features = data.get("features") or []
+        data = features[0] if len(features) == 1 else None
+    if isinstance(data, dict) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if not isinstance(data, dict) or data.get("type") not in ("Polygon", "MultiPolygon"):
+        check.error(path, f"{name!r}: expected one Polygon or MultiPolygon (WGS 84)", line)
+        return None
+    return json.dumps(data)
+
+
+def rule_key(rule: dict) -> tuple:
+    """What makes a rule the same rule: where, what, who, when."""
+    return (rule.get("area") or "", rule.get("category") or "", rule["department"] if rule.get("department") else "",
+            str(rule.get("valid_from") or ""), str(rule.get("valid_until") or ""))
+
+
+# ---------------------------------------------------------------------------------- writing
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, date)):
+        return str(value) if not isinstance(value, date) else value.isoformat()
+    if isinstance(value, str):
+        # A JSON string is a valid TOML basic string (same escapes).
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__}")
+
+
+def _lines(item: dict, spec, skip: tuple[str, ...] = ()) -> list[str]:
+    """``key = value`` lines in the spec's order; optional keys at their default are left out."""
+    lines = []
+    for key, _kind, required, default in spec:
+        if key in skip or key not in item:
+            continue
+        value = item[key]
+        if not required and (value == default or value is None or value == "" or value == []):
+            continue
+        lines.append(f"{key} = {_value(value)}")
+    return lines
+
+
+def render_town_file(spec: dict) -> str:
+    """The TOML text of a town's plain-data form (deterministic: same form, same bytes)."""
+    out = ["# Mängelmelder town file: apply with `flask town apply FILE --dry-run`, then without.", ""]
+    out += ["[town]"] + _lines(spec["town"], _TOWN)
+    if spec["town"].get("legal"):
+        out += ["", "[town.legal]"] + [f"{k} = {_value(spec['town']['legal'][k])}"
+                                       for k in FIELD_NAMES if k in spec["town"]["legal"]]
+    for department in spec["departments"]:
+        out += ["", "[[departments]]"] + _lines(department, _DEPARTMENT)
+    for area in spec["areas"]:
+        out += ["", "[[areas]]"] + _lines(area, _AREA)
+    for category in spec["categories"]:
+        category = dict(category)
+        if category.get("reminder_days") == DEFAULT_REMINDER_DAYS:
+            category["reminder_days"] = None
+        elif category.get("reminder_days"):
+            category["reminder_days"] = {k: category["reminder_days"][k] for k in STATUSES_WITH_REMINDERS
+                                         if k in category["reminder_days"]}
+        out += ["", "[[categories]]"] + _lines(category, _CATEGORY, skip=("questions",))
+        for question in category.get("questions") or []:
+            question = dict(question)
+            question["choices"] = [{k: v for k, v in c.items() if v or k != "name_en"} for c in question["choices"]]
+            out += ["", "[[categories.questions]]"] + _lines(question, _QUESTION)
+    for rule in sorted(spec["rules"], key=rule_key):
+        out += ["", "[[rules]]"] + _lines(rule, _RULE)
+    return "\n".join(out) + "\n"
