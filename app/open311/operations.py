@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -17,15 +16,15 @@ from sqlalchemy import select
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Category, Jurisdiction
-from app.open311.models import ApiClient, Open311Submission, ReportAttributeValue, ServiceAttribute, UpdateReceipt
+from app.open311.models import ApiClient, Open311Submission, UpdateReceipt
 from app.reports.models import Report, StatusChange
 from app.reports.operations import ReportInput, change_status, create_report
-from app.validation import check_length, clean_text, length_errors
+from app.reports.questions import parse_attributes
+from app.validation import clean_text, length_errors
 from app.reports.status import STATUSES
 from geo.geocoding import address_by_id
 
 MAX_PHONE = 50
-MAX_ATTRIBUTE_TEXT = 2000
 
 # Extended (mySociety) statuses a back-office system may push -> the German status.
 INCOMING_STATUSES = {
@@ -86,72 +85,6 @@ def _address_by_id(jurisdiction: Jurisdiction, raw: str) -> tuple[float, float, 
     return float(address.lon), float(address.lat), address.label
 
 
-def _parse_attribute(attribute: ServiceAttribute, raw: list[str], locale: str):
-    """The stored value of one answer, or a DomainError naming the attribute."""
-    name = f"attribute[{attribute.code}]"
-    keys = {str(v.get("key")) for v in attribute.values or []}
-    if attribute.datatype == "multivaluelist":
-        chosen = [v for v in raw if v != ""]
-        if any(v not in keys for v in chosen):
-            raise DomainError(_l("%(name)s: unbekannter Wert. Erlaubt sind: %(keys)s.", name=name,
-                                 keys=", ".join(sorted(keys))), name)
-        return chosen
-    value = raw[-1].strip() if raw else ""
-    if attribute.datatype == "singlevaluelist":
-        if value not in keys:
-            raise DomainError(_l("%(name)s: unbekannter Wert. Erlaubt sind: %(keys)s.", name=name,
-                                 keys=", ".join(sorted(keys))), name)
-        return value
-    if attribute.datatype == "number":
-        try:
-            number = float(value.replace(",", "."))
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise DomainError(_l("%(name)s muss eine Zahl sein.", name=name), name)
-        return number
-    if attribute.datatype == "datetime":
-        try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise DomainError(_l("%(name)s muss ein Datum im W3C-Format sein, z. B. 2026-05-04T10:00:00+02:00.",
-                                 name=name), name)
-        return value
-    value = clean_text(value)
-    check_length(value, MAX_ATTRIBUTE_TEXT, name, name)
-    return value
-
-
-def category_attributes(category: Category) -> list[ServiceAttribute]:
-    return list(db.session.scalars(select(ServiceAttribute).where(ServiceAttribute.category_id == category.id)
-                                   .order_by(ServiceAttribute.order, ServiceAttribute.id)))
-
-
-def parse_attributes(category: Category | None, answers: dict[str, list[str]],
-                     locale: str) -> list[tuple[ServiceAttribute, object]]:
-    """Check the answers against the category's attributes; raises ``ValidationFailed`` with every problem."""
-    if category is None:
-        return []
-    errors: list[DomainError] = []
-    parsed = []
-    for attribute in category_attributes(category):
-        if not attribute.variable:
-            continue
-        raw = answers.get(attribute.code)
-        if not raw or all(v.strip() == "" for v in raw):
-            if attribute.required:
-                errors.append(DomainError(_l("attribute[%(code)s] fehlt: %(question)s", code=attribute.code,
-                                             question=attribute.label(locale)), f"attribute[{attribute.code}]"))
-            continue
-        try:
-            parsed.append((attribute, _parse_attribute(attribute, raw, locale)))
-        except DomainError as exc:
-            errors.append(exc)
-    if errors:
-        raise ValidationFailed(errors)
-    return parsed
-
-
 def submit_request(jurisdiction: Jurisdiction, client: ApiClient, data: RequestInput) -> tuple[Report, Open311Submission]:
     """Create a report from an Open311 POST (flushes).
 
@@ -180,21 +113,19 @@ def submit_request(jurisdiction: Jurisdiction, client: ApiClient, data: RequestI
     category = db.session.scalar(select(Category).where(
         Category.jurisdiction_id == jurisdiction.id, Category.code == data.service_code, Category.active))
     try:
-        answers = parse_attributes(category, data.attributes, data.locale)
+        parse_attributes(category, data.attributes, data.locale)
     except ValidationFailed as exc:
         errors.extend(exc.errors)
-        answers = []
     if errors:
         raise ValidationFailed(errors)
     name = " ".join(p for p in (clean_text(data.first_name).strip(), clean_text(data.last_name).strip()) if p)
+    # The answers were checked above with the other fields; create_report checks and stores them.
     report = create_report(jurisdiction, ReportInput(
         category_code=data.service_code, description=clean_text(data.description), lat=lat, lon=lon,
         address=address, email=(data.email or "").strip() or None, name=name or None, locale=data.locale,
-        photos=data.photos,
+        photos=data.photos, answers=data.attributes,
     ))
     report.reporter_phone = phone
-    for attribute, value in answers:
-        db.session.add(ReportAttributeValue(report_id=report.id, attribute_id=attribute.id, value=value))
     submission = Open311Submission(report_id=report.id, api_client_id=client.id, token=secrets.token_urlsafe(16),
                                    device_id=(data.device_id or "")[:200] or None,
                                    account_id=(data.account_id or "")[:200] or None)

@@ -282,7 +282,7 @@ def services(fmt: str):
 @bp.get(f"/open311/v2/services/<service_code>.{FMT}")
 @read_limit
 def service_definition(service_code: str, fmt: str):
-    from app.open311.operations import category_attributes
+    from app.reports.questions import category_attributes
 
     jurisdiction = _jurisdiction()
     category = service_by_code(jurisdiction, clean_text(service_code))

@@ -29,6 +29,20 @@ def intake_rate_limit() -> str:
 intake_limit = limiter.shared_limit(intake_rate_limit, scope="intake")
 
 
+def answers_from(form, category_code: str) -> dict[str, list[str]]:
+    """Answers to the chosen category's questions: ``attribute[CODE]`` (Open311 style, the API)
+    or ``answers.CATEGORY.CODE`` (the form, which without JavaScript shows every category's
+    questions; only the chosen category's count)."""
+    answers: dict[str, list[str]] = {}
+    prefix = f"answers.{category_code}."
+    for name in form.keys():
+        if name.startswith("attribute[") and name.endswith("]"):
+            answers.setdefault(name[10:-1][:100], []).extend(form.getlist(name))
+        elif category_code and name.startswith(prefix):
+            answers.setdefault(name[len(prefix):][:100], []).extend(form.getlist(name))
+    return answers
+
+
 def report_input(form, files, idempotency_key: str | None) -> ReportInput:
     """The submission as typed: the same fields for the HTML form and the JSON API."""
     uploads = []
@@ -36,8 +50,10 @@ def report_input(form, files, idempotency_key: str | None) -> ReportInput:
         content = upload.read()
         if content or upload.filename:  # a browser sends an empty, nameless part when no file was chosen
             uploads.append(content)
+    category_code = clean_text(form.get("category")).strip()[:100]
     return ReportInput(
-        category_code=clean_text(form.get("category")).strip()[:100],
+        category_code=category_code,
+        answers=answers_from(form, category_code),
         description=clean_text(form.get("description")),
         lat=parse_coordinate(form.get("lat"), -90, 90),
         lon=parse_coordinate(form.get("lon"), -180, 180),

@@ -19,6 +19,7 @@ from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.outbox.operations import record_message
 from app.reports.models import ReferenceCounter, Report, StatusChange
 from app.reports.photos import attach_photos, process_uploads
+from app.reports.questions import parse_attributes, store_answers
 from app.reports.status import STATUSES
 from app.validation import length_errors, normalize_email, too_long
 from app.reports.tokens import email_matches, new_tracking_token, read_confirm_email_token
@@ -43,6 +44,9 @@ class ReportInput:
     locale: str = "de"
     idempotency_key: str | None = None
     photos: list[bytes] = field(default_factory=list)
+    # Answers to the category's extra questions: question code -> the values sent for it.
+    answers: dict[str, list[str]] = field(default_factory=dict)
+    checked_answers: list = field(default_factory=list)  # set by validate_report_input
 
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
@@ -96,6 +100,14 @@ def validate_report_input(jurisdiction: Jurisdiction, data: ReportInput) -> Cate
             Category.jurisdiction_id == jurisdiction.id, Category.code == data.category_code, Category.active))
         if category is None:
             errors.append(DomainError(_l("Diese Kategorie gibt es nicht."), "category"))
+        elif category.stop_notice:
+            # The category's stop notice ends the form ("Gasgeruch? Rufen Sie sofort 112 an.").
+            raise ValidationFailed([DomainError(category.stop_notice, "category", code="stop_notice")])
+        else:
+            try:
+                data.checked_answers = parse_attributes(category, data.answers, data.locale)
+            except ValidationFailed as exc:
+                errors += exc.errors
     description = data.description.strip()
     if len(description) < 3:
         errors.append(DomainError(_l("Bitte beschreiben Sie den Mangel in wenigen Worten."), "description"))
@@ -206,6 +218,7 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     db.session.add(report)
     report.history.append(StatusChange(old_status=None, new_status="eingegangen", actor="citizen", created_at=now))
     db.session.flush()
+    store_answers(report, data.checked_answers)
     if processed:
         attach_photos(report, processed, published=category.publish_immediately)
     if report.reporter_email:

@@ -7,6 +7,7 @@ from flask import (Blueprint, Response, abort, current_app, g, redirect, render_
                    url_for)
 from flask_babel import gettext
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app.config import PROJECT_ROOT
 from app.db import db
@@ -18,6 +19,7 @@ from app.reports.models import Photo, Report
 from app.reports.intake import intake_limit, report_input, submit
 from app.reports.operations import clean_idempotency_key, confirm_reporter_email, report_to_confirm
 from app.reports.photos import storage
+from app.reports.questions import category_extras
 from geo.areas import town_bounds
 
 # Mails of this feature keep their templates in the package (app/reports/templates/mail/);
@@ -84,17 +86,18 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
     }
 
 
-def _render_form(jurisdiction: Jurisdiction, form: dict, errors: dict, status: int = 200):
+def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 200):
     categories = active_categories(jurisdiction)
     return render_template("reports/new.html", jurisdiction=jurisdiction, categories=categories, form=form,
                            errors=errors, intake_config=intake_config(jurisdiction),
+                           category_extras=category_extras(categories),
                            first_category=categories[0].code if categories else ""), status
 
 
 @bp.get("/melden")
 def new_report():
     jurisdiction = jurisdiction_by_slug(None)
-    return _render_form(jurisdiction, {"idempotency_key": uuid.uuid4().hex}, {})
+    return _render_form(jurisdiction, MultiDict({"idempotency_key": uuid.uuid4().hex}), {})
 
 
 @bp.post("/melden")
@@ -108,7 +111,7 @@ def submit_report():
         errors: dict[str, str] = {}
         for error in exc.errors:
             errors.setdefault(error.field or "form", str(error.message))
-        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        form = MultiDict([(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"])
         if not data.idempotency_key:
             form["idempotency_key"] = uuid.uuid4().hex
         return _render_form(jurisdiction, form, errors, 400)

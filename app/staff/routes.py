@@ -16,6 +16,7 @@ from app.forms import validated
 from app.jurisdictions.models import Department
 from app.reports.models import Photo
 from app.reports.photos import storage
+from app.reports.questions import report_answers
 from app.reports.status import STATUSES
 from app.staff import additions, operations as ops
 from app.staff.access import can_see_contact, can_export_contacts, report_for
@@ -91,6 +92,7 @@ def _report_page(report, status=200):
                            departments=departments, templates=templates, priorities=ops.PRIORITIES,
                            show_contact=can_see_contact(user, report), lat=point.y, lon=point.x,
                            additions=additions.report_additions(report),
+                           answers=report_answers(report.id, g.get("locale", "de")),
                            templates_json=json.dumps([{"id": t.id, "status": t.status, "title": t.title,
                                                        "body": t.body} for t in templates]).replace("<", "\\u003c")), status
 

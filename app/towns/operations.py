@@ -167,7 +167,7 @@ def _apply_areas(session, jurisdiction, spec, current, changes) -> dict[str, int
 
 
 _CATEGORY_KEYS = ("name", "name_en", "description", "group", "icon", "publish_immediately", "active",
-                  "target_days", "reminder_days")
+                  "target_days", "reminder_days", "notice", "stop_notice")
 _QUESTION_KEYS = ("label", "label_en", "kind", "required", "help", "order", "choices")
 
 
@@ -187,6 +187,7 @@ def _apply_categories(session, jurisdiction, spec, current, changes) -> dict[str
             category.description, category.group, category.icon = wanted["description"], wanted["group"], wanted["icon"]
             category.publish_immediately, category.active = wanted["publish_immediately"], wanted["active"]
             category.target_days, category.reminder_days = wanted["target_days"], dict(wanted["reminder_days"])
+            category.notice, category.stop_notice = wanted["notice"], wanted["stop_notice"]
             line = f"~ category {wanted['code']}: {_describe(diff)}" if before else \
                 f"+ category {wanted['code']} ({wanted['name']})"
             changes.add("update_category" if before else "create_category", wanted["code"], line, diff)

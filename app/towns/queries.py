@@ -59,6 +59,7 @@ def category_spec(category: Category, questions: list[ServiceAttribute]) -> dict
             "description": category.description or "", "group": category.group or "", "icon": category.icon or "",
             "publish_immediately": category.publish_immediately, "active": category.active,
             "target_days": category.target_days, "reminder_days": dict(category.reminder_days or {}),
+            "notice": category.notice or "", "stop_notice": category.stop_notice or "",
             "questions": [question_spec(q) for q in questions]}
 
 

@@ -12,7 +12,7 @@ The form (every key of the file; those marked * are required)::
     departments [{code*, name*, emails, notification, digest_hour, webhook_url}]
     areas       [{code*, name*, kind*, file*}]      file: GeoJSON (WGS 84) beside the town file
     categories  [{code*, name*, name_en, description, group, icon, publish_immediately, active,
-                  target_days, reminder_days, questions: [{code*, label*, label_en, kind, required,
+                  target_days, reminder_days, notice, stop_notice, questions: [{code*, label*, label_en, kind, required,
                   help, order, choices: [{key*, name*, name_en}]}]}]
     rules       [{area, category, department*, valid_from, valid_until}]
 """
@@ -57,7 +57,7 @@ _CATEGORY = (("code", str, True, None), ("name", str, True, None), ("name_en", s
              ("description", str, False, ""), ("group", str, False, ""), ("icon", str, False, ""),
              ("publish_immediately", bool, False, False), ("active", bool, False, True),
              ("target_days", int, False, 14), ("reminder_days", dict, False, None),
-             ("questions", list, False, []))
+             ("notice", str, False, ""), ("stop_notice", str, False, ""), ("questions", list, False, []))
 _QUESTION = (("code", str, True, None), ("label", str, True, None), ("label_en", str, False, ""),
              ("kind", str, False, "string"), ("required", bool, False, False), ("help", str, False, ""),
              ("order", int, False, 0), ("choices", list, False, []))
