@@ -1,8 +1,8 @@
-"""The admin pages' forms (accounts, text templates, category deadlines, the audit log filter)."""
+"""The admin pages' forms (accounts, text templates, categories and their questions, the audit log filter)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, PasswordField, StringField
+from wtforms import Form, PasswordField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, Regexp
 
 from app.forms import EmailAddress, Flag, MaxLength, WholeNumber, cleaned
@@ -52,6 +52,46 @@ class CategorySettingsForm(Form):
     target_days = WholeNumber(message=_DEADLINE, validators=[InputRequired(_DEADLINE),
                                                              NumberRange(1, 365, message=_DEADLINE)])
     active = Flag()
+
+
+_CODE = Regexp(r"^[a-z0-9][a-z0-9_-]{0,99}$",
+               message=_l("Der Code darf nur Kleinbuchstaben, Ziffern, - und _ enthalten."))
+# What a citizen is asked: the Open311 datatypes, and yes/no (stored as a choice of ja/nein).
+QUESTION_KINDS = ("string", "text", "number", "singlevaluelist", "multivaluelist", "yesno")
+
+
+class CategoryCreateForm(Form):
+    code = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Code an.")), _CODE])
+    name = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Namen an.")),
+                                                      MaxLength(_l("Der Name"), 200)])
+    group = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Gruppe"), 100)])
+
+
+class CategoryEditForm(Form):
+    name = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Namen an.")),
+                                                      MaxLength(_l("Der Name"), 200)])
+    name_en = StringField(filters=[cleaned], validators=[MaxLength(_l("Der englische Name"), 200)])
+    description = TextAreaField(filters=[cleaned], validators=[MaxLength(_l("Die Beschreibung"), 2000)])
+    group = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Gruppe"), 100)])
+    notice = TextAreaField(filters=[cleaned], validators=[MaxLength(_l("Der Hinweis"), 1000)])
+    stop_notice = TextAreaField(filters=[cleaned], validators=[MaxLength(_l("Der Stopp-Hinweis"), 1000)])
+    target_days = WholeNumber(message=_DEADLINE, validators=[InputRequired(_DEADLINE),
+                                                             NumberRange(1, 365, message=_DEADLINE)])
+    publish_immediately = Flag()
+    active = Flag()
+
+
+class QuestionForm(Form):
+    code = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Code an.")), _CODE])
+    label = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie die Frage an.")),
+                                                       MaxLength(_l("Die Frage"), 500)])
+    label_en = StringField(filters=[cleaned], validators=[MaxLength(_l("Die englische Frage"), 500)])
+    kind = StringField(validators=[AnyOf(QUESTION_KINDS, message=_l("Bitte wählen Sie die Art der Antwort."))])
+    required = Flag()
+    help = StringField(filters=[cleaned], validators=[MaxLength(_l("Der Hilfetext"), 500)])
+    order = WholeNumber(message=_l("Die Reihenfolge muss eine ganze Zahl sein."),
+                        validators=[Optional(), NumberRange(0, 999, message=_l("Die Reihenfolge muss eine ganze Zahl sein."))])
+    choices = TextAreaField(filters=[cleaned], validators=[MaxLength(_l("Die Auswahl"), 4000)])
 
 
 class AuditFilterForm(Form):

@@ -6,12 +6,18 @@ and after, and flushes; the view commits.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+import re
 
-from app.admin.forms import AccountForm, AccountUpdateForm, CategorySettingsForm, TextTemplateForm
+from sqlalchemy import func, select
+
+from app.admin.forms import (
+    AccountForm, AccountUpdateForm, CategoryCreateForm, CategoryEditForm, CategorySettingsForm, QuestionForm,
+    TextTemplateForm,
+)
 from app.db import db
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Category, Department
+from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff import audit, sessions
 from app.staff.auth import set_password
 from app.staff.models import StaffUser, TextTemplate
@@ -26,11 +32,16 @@ def _department(raw: str | None, jurisdiction_id: int) -> Department | None:
     return department
 
 
+def _in_town(admin: StaffUser, model, row_id: int, missing):
+    """The row ``row_id`` of ``model`` if it belongs to the admin's town, else NotFound(missing)."""
+    row = db.session.get(model, row_id)
+    if row is None or row.jurisdiction_id != admin.jurisdiction_id:
+        raise NotFound(missing)
+    return row
+
+
 def _account_in_town(admin: StaffUser, user_id: int) -> StaffUser:
-    user = db.session.get(StaffUser, user_id)
-    if user is None or user.jurisdiction_id != admin.jurisdiction_id:
-        raise NotFound(_l("Dieses Konto gibt es nicht."))
-    return user
+    return _in_town(admin, StaffUser, user_id, _l("Dieses Konto gibt es nicht."))
 
 
 def create_account(admin: StaffUser, form: AccountForm) -> StaffUser:
@@ -107,15 +118,123 @@ def create_text_template(admin: StaffUser, form: TextTemplateForm) -> TextTempla
 
 def update_category_settings(admin: StaffUser, category_id: int, form: CategorySettingsForm) -> Category:
     """Change a category's deadline and whether citizens can choose it (flushes)."""
-    category = db.session.get(Category, category_id)
-    if category is None or category.jurisdiction_id != admin.jurisdiction_id:
-        raise NotFound(_l("Diese Kategorie gibt es nicht."))
+    category = _category_in_town(admin, category_id)
+    _change_category(admin, category, {"target_days": form.target_days.data, "active": bool(form.active.data)})
+    return category
+
+
+def _change_category(admin: StaffUser, category: Category, values: dict) -> None:
+    """Set the changed ``values`` and audit them with before and after (flushes)."""
     changes = {}
-    for field, new in (("target_days", form.target_days.data), ("active", bool(form.active.data))):
+    for field, new in values.items():
         if getattr(category, field) != new:
             changes[field] = [getattr(category, field), new]
             setattr(category, field, new)
     if changes:
         db.session.flush()
         audit.record("category_update", staff=admin, target=f"category:{category.code}", changes=changes)
+
+
+def _category_in_town(admin: StaffUser, category_id: int) -> Category:
+    return _in_town(admin, Category, category_id, _l("Diese Kategorie gibt es nicht."))
+
+
+def create_category(admin: StaffUser, form: CategoryCreateForm) -> Category:
+    """A new category, switched off until the admin has checked it and its routing (flushes)."""
+    taken = db.session.scalar(select(Category.id).where(Category.jurisdiction_id == admin.jurisdiction_id,
+                                                        Category.code == form.code.data))
+    if taken is not None:
+        raise DomainError(_l("Eine Kategorie mit diesem Code gibt es schon."), "code")
+    category = Category(jurisdiction_id=admin.jurisdiction_id, code=form.code.data, name=form.name.data,
+                        group=form.group.data, active=False)
+    db.session.add(category)
+    db.session.flush()
+    audit.record("category_create", staff=admin, target=f"category:{category.code}",
+                 changes={"code": [None, category.code], "name": [None, category.name], "active": [None, False]})
     return category
+
+
+_CATEGORY_FIELDS = ("name", "name_en", "description", "group", "notice", "stop_notice", "target_days",
+                    "publish_immediately", "active")
+
+
+def edit_category(admin: StaffUser, category_id: int, form: CategoryEditForm) -> Category:
+    """Change a category's texts, notices, deadline, publication and whether it is offered (flushes)."""
+    category = _category_in_town(admin, category_id)
+    values = {field: getattr(form, field).data for field in _CATEGORY_FIELDS}
+    values.update(publish_immediately=bool(values["publish_immediately"]), active=bool(values["active"]),
+                  name_en=values["name_en"] or None)
+    _change_category(admin, category, values)
+    return category
+
+
+def _choice_key(name: str) -> str:
+    key = re.sub(r"[^a-z0-9]+", "-", name.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+                 .replace("ß", "ss")).strip("-")
+    return key[:50] or "wert"
+
+
+def parse_choices(text: str) -> list[dict]:
+    """One choice per line, ``key = Name`` or just ``Name`` (the key is made from it)."""
+    choices, keys = [], set()
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        key, _sep, name = line.partition("=") if "=" in line else ("", "", line)
+        name = name.strip()
+        key = key.strip() or _choice_key(name)
+        if key in keys:
+            raise DomainError(_l("Der Wert „%(key)s“ kommt zweimal vor.", key=key), "choices")
+        keys.add(key)
+        choices.append({"key": key, "name": name})
+    return choices
+
+
+def add_question(admin: StaffUser, category_id: int, form: QuestionForm) -> ServiceAttribute:
+    """A further question citizens answer when they choose the category (flushes)."""
+    category = _category_in_town(admin, category_id)
+    errors = []
+    if db.session.scalar(select(ServiceAttribute.id).where(ServiceAttribute.category_id == category.id,
+                                                           ServiceAttribute.code == form.code.data)) is not None:
+        errors.append(DomainError(_l("Eine Frage mit diesem Code gibt es in dieser Kategorie schon."), "code"))
+    kind = form.kind.data
+    try:
+        choices = [{"key": "ja", "name": "Ja", "name_en": "Yes"}, {"key": "nein", "name": "Nein", "name_en": "No"}] \
+            if kind == "yesno" else parse_choices(form.choices.data)
+    except DomainError as exc:
+        errors.append(exc)
+        choices = []
+    if kind in ("singlevaluelist", "multivaluelist") and not choices and not errors:
+        errors.append(DomainError(_l("Eine Auswahlfrage braucht mindestens eine Antwort zur Auswahl."), "choices"))
+    if errors:
+        raise ValidationFailed(errors)
+    order = form.order.data
+    if order is None:
+        order = (db.session.scalar(select(func.max(ServiceAttribute.order))
+                                   .where(ServiceAttribute.category_id == category.id)) or 0) + 1
+    question = ServiceAttribute(
+        category_id=category.id, code=form.code.data, description=form.label.data,
+        description_en=form.label_en.data or None, datatype="singlevaluelist" if kind == "yesno" else kind,
+        required=bool(form.required.data), datatype_description=form.help.data, order=order,
+        values=choices if kind in ("singlevaluelist", "multivaluelist", "yesno") else [])
+    db.session.add(question)
+    db.session.flush()
+    audit.record("question_create", staff=admin, target=f"category:{category.code}:{question.code}",
+                 changes={"label": [None, question.description], "kind": [None, kind],
+                          "required": [None, question.required], "choices": [None, [c["key"] for c in choices]]})
+    return question
+
+
+def delete_question(admin: StaffUser, category_id: int, question_id: int) -> None:
+    """Remove a question nobody has answered yet (flushes); answered ones stay with their answers."""
+    category = _category_in_town(admin, category_id)
+    question = db.session.get(ServiceAttribute, question_id)
+    if question is None or question.category_id != category.id:
+        raise NotFound(_l("Diese Frage gibt es nicht."))
+    if db.session.scalar(select(func.count()).select_from(ReportAttributeValue)
+                         .where(ReportAttributeValue.attribute_id == question.id)):
+        raise DomainError(_l("Diese Frage wurde schon beantwortet und bleibt deshalb erhalten."), "question")
+    audit.record("question_delete", staff=admin, target=f"category:{category.code}:{question.code}",
+                 changes={"label": [question.description, None], "kind": [question.datatype, None]})
+    db.session.delete(question)
+    db.session.flush()

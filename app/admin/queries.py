@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.db import db
+from app.errors import NotFound
 from app.jurisdictions.models import Category, Department, RoutingRule
+from app.open311.models import ServiceAttribute
 from app.reports.models import Report
 from app.staff.models import AuditEntry, StaffUser, TextTemplate
 
@@ -46,3 +49,13 @@ def audit_page(jurisdiction_id: int, before: int | None = None, actor: str = "",
     references = dict(db.session.execute(select(Report.id, Report.reference).where(Report.id.in_(report_ids))).all()) \
         if report_ids else {}
     return AuditPage(entries, references, entries[-1].id if more and entries else None)
+
+
+def category_with_questions(jurisdiction_id: int, category_id: int):
+    """A category of the town and its questions in order; raises NotFound."""
+    category = db.session.get(Category, category_id)
+    if category is None or category.jurisdiction_id != jurisdiction_id:
+        raise NotFound(_l("Diese Kategorie gibt es nicht."))
+    questions = list(db.session.scalars(select(ServiceAttribute).where(ServiceAttribute.category_id == category.id)
+                                        .order_by(ServiceAttribute.order, ServiceAttribute.id)))
+    return category, questions

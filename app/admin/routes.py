@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 
 from app.admin import operations, queries
 from app.admin.forms import (
-    AccountForm, AccountUpdateForm, AuditFilterForm, CategorySettingsForm, TextTemplateForm,
+    QUESTION_KINDS, AccountForm, AccountUpdateForm, AuditFilterForm, CategoryCreateForm, CategoryEditForm,
+    CategorySettingsForm, QuestionForm, TextTemplateForm,
 )
 from app.db import db
 from app.forms import validated
@@ -67,6 +68,51 @@ def update_category(category_id: int):
     db.session.commit()
     flash(_("Die Kategorie wurde gespeichert."))
     return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/kategorien/neu")
+@role_required("admin")
+def create_category():
+    category = operations.create_category(current_staff(), validated(CategoryCreateForm(request.form)))
+    db.session.commit()
+    flash(_("Die Kategorie wurde angelegt. Sie ist noch ausgeschaltet: prüfen Sie Texte, Fragen und "
+            "Zuständigkeit, dann schalten Sie sie ein."))
+    return redirect(url_for("admin.category", category_id=category.id), 303)
+
+
+@bp.get("/kategorien/<int:category_id>")
+@role_required("admin")
+def category(category_id: int):
+    category, questions = queries.category_with_questions(current_staff().jurisdiction_id, category_id)
+    return render_template("admin/category.html", category=category, questions=questions,
+                           question_kinds=QUESTION_KINDS)
+
+
+@bp.post("/kategorien/<int:category_id>/bearbeiten")
+@role_required("admin")
+def edit_category(category_id: int):
+    operations.edit_category(current_staff(), category_id, validated(CategoryEditForm(request.form)))
+    db.session.commit()
+    flash(_("Die Kategorie wurde gespeichert."))
+    return redirect(url_for("admin.category", category_id=category_id), 303)
+
+
+@bp.post("/kategorien/<int:category_id>/fragen")
+@role_required("admin")
+def add_question(category_id: int):
+    operations.add_question(current_staff(), category_id, validated(QuestionForm(request.form)))
+    db.session.commit()
+    flash(_("Die Frage wurde angelegt."))
+    return redirect(url_for("admin.category", category_id=category_id), 303)
+
+
+@bp.post("/kategorien/<int:category_id>/fragen/<int:question_id>/loeschen")
+@role_required("admin")
+def delete_question(category_id: int, question_id: int):
+    operations.delete_question(current_staff(), category_id, question_id)
+    db.session.commit()
+    flash(_("Die Frage wurde gelöscht."))
+    return redirect(url_for("admin.category", category_id=category_id), 303)
 
 
 @bp.get("/protokoll")

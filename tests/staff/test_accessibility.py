@@ -77,10 +77,11 @@ def test_staff_pages_pass_axe(live_server, workspace_data, committed_catalog, ch
         page.goto(live_server.url + "/intern/anmelden?lang=de")
         _sign_in(page, live_server.url, workspace_data["admin"].username)
         from app.catalog.models import CatalogEntry
-        from app.jurisdictions.models import Department
+        from app.jurisdictions.models import Category, Department
 
         entry_id = db.session.scalar(db.select(CatalogEntry.id).order_by(CatalogEntry.id).limit(1))
         department_id = db.session.scalar(db.select(Department.id).order_by(Department.id).limit(1))
+        category_id = db.session.scalar(db.select(Category.id).order_by(Category.id).limit(1))
         _axe_each(page, live_server.url, [
             "/intern/eingang", "/intern/eingang?status=alle&q=loch&sort=aelteste",
             f"/intern/meldungen/{report.id}", "/intern/uebersicht",
@@ -89,6 +90,7 @@ def test_staff_pages_pass_axe(live_server, workspace_data, committed_catalog, ch
             f"/intern/admin/leistungen/{entry_id}", "/intern/admin/leistungen/import",
             f"/intern/admin/leistungen/stellen/{department_id}", "/intern/admin/warteschlange",
             "/intern/eingang?lang=en", f"/intern/meldungen/{report.id}", "/intern/admin/?lang=de",
+            f"/intern/admin/kategorien/{category_id}",
         ], problems)
         # An error page inside the workspace (bad filter) is a page too.
         response = page.goto(live_server.url + "/intern/eingang?sort=quer")

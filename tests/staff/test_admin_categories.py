@@ -1,0 +1,107 @@
+"""The admin's category pages (issue 18): create a category (switched off), edit its texts,
+notice and stop notice, add and remove extra questions; every change audited with before and
+after; what the admin sets is what citizens see and must answer."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.jurisdictions.models import Category
+from app.open311.models import ServiceAttribute
+from app.staff.models import AuditEntry
+from tests.conftest import csrf_token
+from tests.factories import category, town
+from tests.intake.conftest import form_data
+from tests.staff.helpers import PASSWORD, login, make_staff
+
+
+def _admin(client):
+    login(client, make_staff("admin").username, PASSWORD)
+    return csrf_token(client, "/intern/admin/")
+
+
+def _edit(client, token, cat, **fields):
+    data = {"csrf_token": token, "name": cat.name, "description": cat.description, "group": cat.group,
+            "target_days": str(cat.target_days), "active": "1", **fields}
+    return client.post(f"/intern/admin/kategorien/{cat.id}/bearbeiten", data=data)
+
+
+def test_only_admins_reach_the_category_pages(client, db_session):
+    login(client, make_staff("dispatcher").username, PASSWORD)
+    assert client.get(f"/intern/admin/kategorien/{category('gully').id}").status_code == 403
+
+
+def test_a_new_category_starts_switched_off_and_a_taken_code_is_refused(client, db_session):
+    token = _admin(client)
+    made = client.post("/intern/admin/kategorien/neu", data={"csrf_token": token, "code": "ampel",
+                                                             "name": "Ampel defekt", "group": "Straßen und Wege"})
+    assert made.status_code == 303
+    ampel = db_session.scalar(select(Category).where(Category.jurisdiction_id == town().id, Category.code == "ampel"))
+    assert ampel.active is False and made.headers["Location"].endswith(f"/intern/admin/kategorien/{ampel.id}")
+    assert "Ampel defekt" not in client.get("/melden").get_data(as_text=True)
+    again = client.post("/intern/admin/kategorien/neu", data={"csrf_token": token, "code": "ampel", "name": "X"})
+    assert again.status_code == 400 and "gibt es schon" in again.get_data(as_text=True)
+    bad = client.post("/intern/admin/kategorien/neu", data={"csrf_token": token, "code": "Ampel!", "name": ""})
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert "Kleinbuchstaben" in text and "Bitte geben Sie einen Namen an." in text
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "category_create"))
+    assert entry.target == "category:ampel" and entry.changes["active"] == [None, False]
+
+
+def test_notice_and_stop_notice_set_by_the_admin_reach_the_form(client, db_session):
+    token = _admin(client)
+    gully = category("gully")
+    response = _edit(client, token, gully, notice="Bei Hochwasser: Feuerwehr 112.",
+                     stop_notice="Gasgeruch? Rufen Sie sofort 112 an.")
+    assert response.status_code == 303
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "category_update"))
+    assert entry.changes["stop_notice"] == ["", "Gasgeruch? Rufen Sie sofort 112 an."]
+    html = client.get("/melden").get_data(as_text=True)
+    assert "Bei Hochwasser: Feuerwehr 112." in html and "Gasgeruch? Rufen Sie sofort 112 an." in html
+    refused = client.post("/melden", data=form_data(csrf_token(client, "/melden"), category="gully"))
+    assert refused.status_code == 400 and "Gasgeruch? Rufen Sie sofort 112 an." in refused.get_data(as_text=True)
+
+
+def test_questions_added_by_the_admin_are_asked_and_required(client, db_session):
+    token = _admin(client)
+    lamp = category("strassenlaterne")
+    path = f"/intern/admin/kategorien/{lamp.id}/fragen"
+    empty_list = client.post(path, data={"csrf_token": token, "code": "zustand", "label": "Was ist los?",
+                                         "kind": "singlevaluelist", "choices": ""})
+    assert empty_list.status_code == 400 and "mindestens eine Antwort" in empty_list.get_data(as_text=True)
+    no_kind = client.post(path, data={"csrf_token": token, "code": "zustand", "label": "Was ist los?"})
+    assert no_kind.status_code == 400 and "Art der Antwort" in no_kind.get_data(as_text=True)
+    made = client.post(path, data={"csrf_token": token, "code": "zustand", "label": "Was ist los?",
+                                   "kind": "singlevaluelist", "required": "1",
+                                   "choices": "aus = Brennt nicht\nFlackert tagsüber"})
+    assert made.status_code == 303
+    yesno = client.post(path, data={"csrf_token": token, "code": "gefahr", "label": "Besteht Gefahr?",
+                                    "kind": "yesno"})
+    assert yesno.status_code == 303
+    questions = {q.code: q for q in db_session.scalars(select(ServiceAttribute)
+                                                        .where(ServiceAttribute.category_id == lamp.id))}
+    assert questions["zustand"].values == [{"key": "aus", "name": "Brennt nicht"},
+                                           {"key": "flackert-tagsueber", "name": "Flackert tagsüber"}]
+    assert questions["zustand"].required and questions["zustand"].order == 1 and questions["gefahr"].order == 2
+    assert [v["key"] for v in questions["gefahr"].values] == ["ja", "nein"]
+    page = client.get(f"/intern/admin/kategorien/{lamp.id}").get_data(as_text=True)
+    assert "Was ist los?" in page and "Brennt nicht, Flackert tagsüber" in page
+
+    form = client.get("/melden").get_data(as_text=True)
+    assert 'name="answers.strassenlaterne.zustand"' in form and 'value="flackert-tagsueber"' in form
+    missing = client.post("/melden", data=form_data(csrf_token(client, "/melden"), category="strassenlaterne"))
+    assert missing.status_code == 400 and "Was ist los?" in missing.get_data(as_text=True)
+    answered = client.post("/melden", data=form_data(csrf_token(client, "/melden"), category="strassenlaterne",
+                                                     **{"answers.strassenlaterne.zustand": "aus"}))
+    assert answered.status_code == 303
+
+    token = csrf_token(client, "/intern/admin/")
+    kept = client.post(f"{path}/{questions['zustand'].id}/loeschen", data={"csrf_token": token})
+    assert kept.status_code == 400 and "schon beantwortet" in kept.get_data(as_text=True)
+    gone = client.post(f"{path}/{questions['gefahr'].id}/loeschen", data={"csrf_token": token})
+    assert gone.status_code == 303
+    assert [q.code for q in db_session.scalars(select(ServiceAttribute)
+                                                .where(ServiceAttribute.category_id == lamp.id))] == ["zustand"]
+    actions = list(db_session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("question_%"))
+                                      .order_by(AuditEntry.id)))
+    assert actions == ["question_create", "question_create", "question_delete"]
