@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, PasswordField, StringField, TextAreaField
+from wtforms import DateField, Form, PasswordField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, Regexp
 
 from app.forms import EmailAddress, Flag, MaxLength, WholeNumber, cleaned
@@ -92,6 +92,30 @@ class QuestionForm(Form):
     order = WholeNumber(message=_l("Die Reihenfolge muss eine ganze Zahl sein."),
                         validators=[Optional(), NumberRange(0, 999, message=_l("Die Reihenfolge muss eine ganze Zahl sein."))])
     choices = TextAreaField(filters=[cleaned], validators=[MaxLength(_l("Die Auswahl"), 4000)])
+
+
+class DepartmentForm(Form):
+    name = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Namen an.")),
+                                                      MaxLength(_l("Der Name"), 200)])
+    email = StringField(filters=[cleaned], validators=[EmailAddress()])
+    notification = StringField(validators=[AnyOf(("immediate", "digest"),
+                                                 message=_l("Bitte wählen Sie, wie die Abteilung benachrichtigt wird."))])
+    digest_hour = WholeNumber(message=_l("Die Stunde muss zwischen 0 und 23 liegen."),
+                              validators=[Optional(), NumberRange(0, 23, message=_l("Die Stunde muss zwischen 0 und 23 liegen."))])
+
+
+class DepartmentCreateForm(DepartmentForm):
+    code = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Code an.")), _CODE])
+
+
+class RuleForm(Form):
+    area = StringField(filters=[cleaned], validators=[Optional(), _ID])
+    category = StringField(filters=[cleaned], validators=[Optional(), _ID])
+    department = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte wählen Sie eine Abteilung.")), _ID])
+    valid_from = DateField(validators=[Optional()], format="%Y-%m-%d")
+    valid_until = DateField(validators=[Optional()], format="%Y-%m-%d")
+    reroute = Flag()
+    fingerprint = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Vorschau"), 100)])
 
 
 class AuditFilterForm(Form):

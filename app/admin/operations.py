@@ -11,12 +11,12 @@ import re
 from sqlalchemy import func, select
 
 from app.admin.forms import (
-    AccountForm, AccountUpdateForm, CategoryCreateForm, CategoryEditForm, CategorySettingsForm, QuestionForm,
-    TextTemplateForm,
+    AccountForm, AccountUpdateForm, CategoryCreateForm, CategoryEditForm, CategorySettingsForm, DepartmentCreateForm,
+    DepartmentForm, QuestionForm, RuleForm, TextTemplateForm,
 )
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
-from app.jurisdictions.models import Category, Department
+from app.jurisdictions.models import Area, Category, Department, RoutingRule
 from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff import audit, sessions
 from app.staff.auth import set_password
@@ -237,4 +237,67 @@ def delete_question(admin: StaffUser, category_id: int, question_id: int) -> Non
     audit.record("question_delete", staff=admin, target=f"category:{category.code}:{question.code}",
                  changes={"label": [question.description, None], "kind": [question.datatype, None]})
     db.session.delete(question)
+    db.session.flush()
+
+
+def _department_values(form: DepartmentForm) -> dict:
+    return {"name": form.name.data, "email": form.email.data or None, "notification_mode": form.notification.data,
+            "digest_hour": form.digest_hour.data if form.digest_hour.data is not None else 7}
+
+
+def create_department(admin: StaffUser, form: DepartmentCreateForm) -> Department:
+    """A new department of the admin's town (flushes)."""
+    if db.session.scalar(select(Department.id).where(Department.jurisdiction_id == admin.jurisdiction_id,
+                                                     Department.code == form.code.data)) is not None:
+        raise DomainError(_l("Eine Abteilung mit diesem Code gibt es schon."), "code")
+    values = _department_values(form)
+    department = Department(jurisdiction_id=admin.jurisdiction_id, code=form.code.data, **values)
+    db.session.add(department)
+    db.session.flush()
+    audit.record("department_create", staff=admin, target=f"department:{department.code}",
+                 changes={k: [None, v] for k, v in values.items()})
+    return department
+
+
+def update_department(admin: StaffUser, department_id: int, form: DepartmentForm) -> Department:
+    """Change a department's name, address and notification channel (flushes)."""
+    department = _in_town(admin, Department, department_id, _l("Diese Abteilung gibt es nicht."))
+    changes = {}
+    for field, new in _department_values(form).items():
+        if getattr(department, field) != new:
+            changes[field] = [getattr(department, field), new]
+            setattr(department, field, new)
+    if changes:
+        db.session.flush()
+        audit.record("department_update", staff=admin, target=f"department:{department.code}", changes=changes)
+    return department
+
+
+def _rule_label(rule: RoutingRule) -> dict:
+    return {"area": rule.area.code if rule.area else None, "category": rule.category.code if rule.category else None,
+            "department": rule.department.code, "valid_from": rule.valid_from.isoformat() if rule.valid_from else None,
+            "valid_until": rule.valid_until.isoformat() if rule.valid_until else None}
+
+
+def add_rule(admin: StaffUser, form: RuleForm) -> RoutingRule:
+    """A routing rule area × category → department of the admin's town (flushes, audited)."""
+    jid = admin.jurisdiction_id
+    area = _in_town(admin, Area, int(form.area.data), _l("Dieses Gebiet gibt es nicht.")) if form.area.data else None
+    category = _category_in_town(admin, int(form.category.data)) if form.category.data else None
+    department = _department(form.department.data, jid)
+    if form.valid_from.data and form.valid_until.data and form.valid_from.data > form.valid_until.data:
+        raise DomainError(_l("„Gültig bis“ liegt vor „Gültig ab“."), "valid_until")
+    rule = RoutingRule(jurisdiction_id=jid, area=area, category=category, department=department,
+                       valid_from=form.valid_from.data, valid_until=form.valid_until.data)
+    db.session.add(rule)
+    db.session.flush()
+    audit.record("rule_create", staff=admin, target=f"rule:{rule.id}", changes={"rule": [None, _rule_label(rule)]})
+    return rule
+
+
+def delete_rule(admin: StaffUser, rule_id: int) -> None:
+    """Remove a routing rule (flushes, audited); open reports keep their department until re-routed."""
+    rule = _in_town(admin, RoutingRule, rule_id, _l("Diese Regel gibt es nicht."))
+    audit.record("rule_delete", staff=admin, target=f"rule:{rule.id}", changes={"rule": [_rule_label(rule), None]})
+    db.session.delete(rule)
     db.session.flush()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.db import db
 from app.errors import NotFound
-from app.jurisdictions.models import Category, Department, RoutingRule
+from app.jurisdictions.models import Area, Category, Department, RoutingRule
 from app.open311.models import ServiceAttribute
 from app.reports.models import Report
 from app.staff.models import AuditEntry, StaffUser, TextTemplate
@@ -23,7 +23,8 @@ def town_settings(jurisdiction_id: int) -> dict[str, list]:
 
     return {"users": rows(StaffUser, StaffUser.username), "departments": rows(Department, Department.name),
             "categories": rows(Category, Category.name), "rules": rows(RoutingRule, RoutingRule.id),
-            "templates": rows(TextTemplate, TextTemplate.status, TextTemplate.title)}
+            "templates": rows(TextTemplate, TextTemplate.status, TextTemplate.title),
+            "areas": rows(Area, Area.rank, Area.name)}
 
 
 @dataclass
@@ -59,3 +60,21 @@ def category_with_questions(jurisdiction_id: int, category_id: int):
     questions = list(db.session.scalars(select(ServiceAttribute).where(ServiceAttribute.category_id == category.id)
                                         .order_by(ServiceAttribute.order, ServiceAttribute.id)))
     return category, questions
+
+
+def rule_description(rule: RoutingRule) -> dict:
+    """A rule in words for the preview page (before its savepoint is rolled back)."""
+    return {"area": rule.area.name if rule.area else None, "category": rule.category.name if rule.category else None,
+            "department": rule.department.name, "valid_from": rule.valid_from, "valid_until": rule.valid_until}
+
+
+def rerouting_preview(jurisdiction_id: int) -> dict:
+    """What re-routing would do now, as plain values (they outlive the preview's savepoint)."""
+    from app.areas.rerouting import preview_rerouting
+    from app.jurisdictions.models import Jurisdiction
+
+    preview = preview_rerouting(db.session.get(Jurisdiction, jurisdiction_id), sample=50)
+    return {"moved": preview.plan.moved, "fingerprint": preview.plan.fingerprint,
+            "flows": [(a.name, b.name, n) for a, b, n in preview.flows_named()],
+            "sample": [{"reference": row["reference"], "from": preview.departments[row["old_department_id"]].name,
+                        "to": preview.departments[row["new_department_id"]].name} for row in preview.sample]}

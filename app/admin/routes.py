@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from app.admin import operations, queries
 from app.admin.forms import (
     QUESTION_KINDS, AccountForm, AccountUpdateForm, AuditFilterForm, CategoryCreateForm, CategoryEditForm,
-    CategorySettingsForm, QuestionForm, TextTemplateForm,
+    CategorySettingsForm, DepartmentCreateForm, DepartmentForm, QuestionForm, RuleForm, TextTemplateForm,
 )
 from app.db import db
 from app.forms import validated
@@ -113,6 +113,71 @@ def delete_question(category_id: int, question_id: int):
     db.session.commit()
     flash(_("Die Frage wurde gelöscht."))
     return redirect(url_for("admin.category", category_id=category_id), 303)
+
+
+@bp.post("/abteilungen/neu")
+@role_required("admin")
+def create_department():
+    operations.create_department(current_staff(), validated(DepartmentCreateForm(request.form)))
+    db.session.commit()
+    flash(_("Die Abteilung wurde angelegt."))
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/abteilungen/<int:department_id>")
+@role_required("admin")
+def update_department(department_id: int):
+    operations.update_department(current_staff(), department_id, validated(DepartmentForm(request.form)))
+    db.session.commit()
+    flash(_("Die Abteilung wurde gespeichert."))
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/regeln/vorschau")
+@role_required("admin")
+def rule_preview():
+    """Which open reports the new rule would move, before it is saved (nothing is kept)."""
+    staff = current_staff()
+    form = validated(RuleForm(request.form))
+    savepoint = db.session.begin_nested()
+    try:
+        rule = operations.add_rule(staff, form)
+        described = queries.rule_description(rule)
+        preview = queries.rerouting_preview(staff.jurisdiction_id)
+    finally:
+        savepoint.rollback()
+    return render_template("admin/rule_preview.html", form=request.form, rule=described, preview=preview)
+
+
+@bp.post("/regeln")
+@role_required("admin")
+def add_rule():
+    staff = current_staff()
+    form = validated(RuleForm(request.form))
+    operations.add_rule(staff, form)
+    moved = None
+    if form.reroute.data:
+        # In the same transaction as the rule: the rule and the moves it causes are one change.
+        from app.areas.rerouting import apply_rerouting
+        from app.jurisdictions.models import Jurisdiction
+
+        run = apply_rerouting(db.session.get(Jurisdiction, staff.jurisdiction_id), actor=f"admin:{staff.username}",
+                              staff=staff, expected_fingerprint=form.fingerprint.data or None,
+                              reason=_("Neue Zuständigkeitsregel"))
+        moved = run.moved
+    db.session.commit()
+    flash(_("Die Regel wurde gespeichert.") + ("" if moved is None else " " + _(
+        "%(n)s offene Meldungen neu zugeordnet; die neuen Stellen werden benachrichtigt.", n=moved)))
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/regeln/<int:rule_id>/loeschen")
+@role_required("admin")
+def delete_rule(rule_id: int):
+    operations.delete_rule(current_staff(), rule_id)
+    db.session.commit()
+    flash(_("Die Regel wurde gelöscht. Offene Meldungen behalten ihre Abteilung, bis Sie sie neu zuordnen."))
+    return redirect(url_for("admin.index"), 303)
 
 
 @bp.get("/protokoll")
