@@ -111,8 +111,9 @@ def _check_polygon(rings: object, label: str, notes: list[str]) -> tuple[list, s
 
 def parse_feature_collection(data: str | bytes | dict, default_kind: str = "ortsteil",
                              code_property: str = "code", name_property: str = "name",
-                             srid: int | None = None) -> tuple[list[AreaFeature], int]:
-    """Check the structure of a FeatureCollection; returns (features, srid).
+                             srid: int | None = None, any_srid: bool = False) -> tuple[list[AreaFeature], int]:
+    """Check the structure of a FeatureCollection; returns (features, srid). With ``any_srid``
+    a declared CRS outside ``SUPPORTED_SRIDS`` is left for the caller to check against PostGIS.
 
     Raises ``AreaImportError`` listing every refused feature.
     """
@@ -182,7 +183,7 @@ def parse_feature_collection(data: str | bytes | dict, default_kind: str = "orts
         fits = all(abs(p[0]) <= 180 and abs(p[1]) <= 90 for f in parsed for poly in f.geometry["coordinates"]
                    for ring in poly for p in ring)
         chosen = 4326 if fits else 25832
-    if chosen not in SUPPORTED_SRIDS:
+    if chosen not in SUPPORTED_SRIDS and not any_srid:
         raise AreaImportError([f"Koordinatensystem EPSG:{chosen} wird nicht unterstützt "
                                f"(möglich: {', '.join(f'EPSG:{s}' for s in SUPPORTED_SRIDS)})."])
     return parsed, chosen
@@ -264,7 +265,10 @@ def import_areas(session: Session, jurisdiction_id: int, data: str | bytes | dic
     every refused feature; then nothing was written (the writes happen in a
     savepoint after every feature passed).
     """
-    features, srid = parse_feature_collection(data, default_kind, code_property, name_property, srid)
+    features, srid = parse_feature_collection(data, default_kind, code_property, name_property, srid, any_srid=True)
+    if srid not in SUPPORTED_SRIDS and session.execute(text("SELECT 1 FROM spatial_ref_sys WHERE srid = :s"),
+                                                       {"s": srid}).first() is None:
+        raise AreaImportError([f"Koordinatensystem EPSG:{srid} wird nicht unterstützt (PostGIS kennt es nicht)."])
     _fix_axis_order(session, jurisdiction_id, features, srid)
     existing = {row[0] for row in session.execute(text("SELECT code FROM areas WHERE jurisdiction_id = :jid"),
                                                   {"jid": jurisdiction_id})}

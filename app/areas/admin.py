@@ -13,6 +13,7 @@ from app.errors import DomainError
 from app.jurisdictions.models import Area, Jurisdiction, RoutingRule
 from app.staff import audit
 from app.staff.auth import current_staff, role_required
+from geo.areafiles import area_collection
 from geo.areaimport import SUPPORTED_SRIDS, AreaImportError, import_areas
 from geo.areas import AREA_KIND_RANK
 from geo.validation import validate_routing
@@ -56,11 +57,12 @@ def upload():
     form = validated(AreaImportForm(request.form))
     upload = request.files.get("datei")
     if upload is None or not upload.filename:
-        raise DomainError(_("Bitte wählen Sie eine GeoJSON-Datei aus."), "datei")
+        raise DomainError(_("Bitte wählen Sie eine Gebietsdatei aus (GeoJSON, GeoPackage oder Shapefile als ZIP)."), "datei")
     data = upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise DomainError(_("Die Datei ist zu groß (höchstens 20 MB)."), "datei", status=413)
     try:
+        data = area_collection(data, upload.filename)
         result = import_areas(db.session, jurisdiction.id, data, srid=int(form.srid.data) if form.srid.data else None,
                               default_kind=form.kind.data, replace=form.replace.data)
     except AreaImportError as exc:

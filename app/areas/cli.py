@@ -66,12 +66,14 @@ def init_app(app: Flask) -> None:
     @click.option("--code-property", default="code", show_default=True)
     @click.option("--name-property", default="name", show_default=True)
     def import_areas_command(file: Path, slug, srid, kind, replace, code_property, name_property):
-        """Import a GeoJSON FeatureCollection of areas (WGS 84 or ETRS89/UTM 32N), all or nothing."""
+        """Import areas from GeoJSON, GeoPackage (.gpkg) or a zipped Shapefile (.zip), in the CRS the
+        file declares, all or nothing."""
+        from geo.areafiles import area_collection
         from geo.areaimport import AreaImportError, import_areas
 
         jurisdiction = _jurisdiction(slug)
         try:
-            result = import_areas(db.session, jurisdiction.id, file.read_bytes(), srid=srid, default_kind=kind,
+            result = import_areas(db.session, jurisdiction.id, area_collection(file.read_bytes(), file.name), srid=srid, default_kind=kind,
                                   replace=replace, code_property=code_property, name_property=name_property,
                                   progress=lambda done, total: click.echo(f"  checked {done}/{total} features", err=True))
         except AreaImportError as exc:
