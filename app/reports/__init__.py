@@ -33,3 +33,7 @@ def init_app(app: Flask) -> None:
     def send_reminders():
         """Record reminders for reports that stay too long in one status."""
         click.echo(f"{jobs.send_reminders()} reminders recorded")
+
+    from app.reports.cli import reports_cli
+
+    app.cli.add_command(reports_cli())
