@@ -247,6 +247,11 @@ def import_reports(session: Session, jurisdiction: Jurisdiction, data: str, kind
     if photos is not None and result.imported_ids:
         result.photos = _attach_photos(session, result.imported_ids, photos, result, seen)
     result.rejected.sort()
+    from app.staff.audit import record
+
+    record("reports_imported", jurisdiction_id=jid, target=f"import:{kind}", actor=IMPORT_ACTOR,
+           changes={"imported": result.imported, "unchanged": result.unchanged, "rejected": len(result.rejected),
+                    "photos": result.photos})
     session.flush()
     return result
 

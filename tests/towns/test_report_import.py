@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.outbox.models import OutboxMessage
 from app.reports.models import Photo, Report, StatusChange
+from app.staff.models import AuditEntry
 from tests.factories import GREFFEN, MARIENFELD, department, jpeg_bytes, town
 from tests.staff.helpers import login, make_staff
 
@@ -93,6 +94,10 @@ def test_a_2500_row_csv_is_imported_once_routed_and_findable(app, client, db_ses
 
     second = runner.invoke(args=["reports", "import", str(file)])
     assert second.output.splitlines()[-1] == "imported=0 unchanged=2500 rejected=6"
+    runs = [e.changes for e in db_session.scalars(select(AuditEntry).where(AuditEntry.action == "reports_imported")
+                                                  .order_by(AuditEntry.id))]
+    assert runs == [{"imported": 2500, "unchanged": 0, "rejected": 6, "photos": 1},
+                    {"imported": 0, "unchanged": 2500, "rejected": 6, "photos": 0}]
 
     login(client, make_staff("dispatcher").username)
     search = client.get("/intern/eingang", query_string={"q": "alt-00042", "status": "alle"}).get_data(as_text=True)
