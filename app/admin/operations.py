@@ -102,18 +102,45 @@ def update_account(admin: StaffUser, user_id: int, form: AccountUpdateForm) -> S
 
 def create_text_template(admin: StaffUser, form: TextTemplateForm) -> TextTemplate:
     """A text template for a status and/or category of the admin's town (flushes)."""
+    template = TextTemplate(jurisdiction_id=admin.jurisdiction_id, **_template_values(admin, form))
+    db.session.add(template)
+    db.session.flush()
+    audit.record("template_create", staff=admin, target=f"template:{template.id}", changes={"title": template.title})
+    return template
+
+
+def _template_values(admin: StaffUser, form: TextTemplateForm) -> dict:
     category_id = None
     if form.category.data:
         category = db.session.get(Category, int(form.category.data))
         if category is None or category.jurisdiction_id != admin.jurisdiction_id:
             raise DomainError(_l("Diese Kategorie gibt es nicht."), "category")
         category_id = category.id
-    template = TextTemplate(jurisdiction_id=admin.jurisdiction_id, category_id=category_id,
-                            status=form.status.data or None, title=form.title.data, body=form.body.data)
-    db.session.add(template)
-    db.session.flush()
-    audit.record("template_create", staff=admin, target=f"template:{template.id}", changes={"title": template.title})
+    return {"category_id": category_id, "status": form.status.data or None, "title": form.title.data,
+            "body": form.body.data}
+
+
+def update_text_template(admin: StaffUser, template_id: int, form: TextTemplateForm) -> TextTemplate:
+    """Change a text template's title, text, status or category (flushes, audited)."""
+    template = _in_town(admin, TextTemplate, template_id, _l("Diesen Textbaustein gibt es nicht."))
+    changes = {}
+    for field, new in _template_values(admin, form).items():
+        if getattr(template, field) != new:
+            changes[field] = [getattr(template, field), new]
+            setattr(template, field, new)
+    if changes:
+        db.session.flush()
+        audit.record("template_update", staff=admin, target=f"template:{template.id}", changes=changes)
     return template
+
+
+def delete_text_template(admin: StaffUser, template_id: int) -> None:
+    """Remove a text template (flushes, audited with what it said)."""
+    template = _in_town(admin, TextTemplate, template_id, _l("Diesen Textbaustein gibt es nicht."))
+    audit.record("template_delete", staff=admin, target=f"template:{template.id}",
+                 changes={"title": [template.title, None], "body": [template.body, None]})
+    db.session.delete(template)
+    db.session.flush()
 
 
 def update_category_settings(admin: StaffUser, category_id: int, form: CategorySettingsForm) -> Category:

@@ -61,6 +61,24 @@ def create_template():
     return redirect(url_for("admin.index"), 303)
 
 
+@bp.post("/textbausteine/<int:template_id>")
+@role_required("admin")
+def update_template(template_id: int):
+    operations.update_text_template(current_staff(), template_id, validated(TextTemplateForm(request.form)))
+    db.session.commit()
+    flash(_("Der Textbaustein wurde gespeichert."))
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/textbausteine/<int:template_id>/loeschen")
+@role_required("admin")
+def delete_template(template_id: int):
+    operations.delete_text_template(current_staff(), template_id)
+    db.session.commit()
+    flash(_("Der Textbaustein wurde gelöscht."))
+    return redirect(url_for("admin.index"), 303)
+
+
 @bp.post("/kategorien/<int:category_id>")
 @role_required("admin")
 def update_category(category_id: int):

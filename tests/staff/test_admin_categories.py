@@ -105,3 +105,27 @@ def test_questions_added_by_the_admin_are_asked_and_required(client, db_session)
     actions = list(db_session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("question_%"))
                                       .order_by(AuditEntry.id)))
     assert actions == ["question_create", "question_create", "question_delete"]
+
+
+def test_a_text_template_is_changed_and_deleted_with_audit(client, db_session):
+    from app.staff.models import TextTemplate
+
+    token = _admin(client)
+    made = client.post("/intern/admin/textbausteine", data={"csrf_token": token, "title": "Bauhof",
+                                                            "body": "Auftrag an den Bauhof.", "status": "in_bearbeitung"})
+    assert made.status_code == 303
+    template = db_session.scalar(select(TextTemplate).where(TextTemplate.title == "Bauhof"))
+    assert 'id="t-title-%d"' % template.id in client.get("/intern/admin/").get_data(as_text=True)
+    changed = client.post(f"/intern/admin/textbausteine/{template.id}", data={
+        "csrf_token": token, "title": "Bauhof", "body": "Auftrag an den Bauhof erteilt.", "status": "in_bearbeitung"})
+    assert changed.status_code == 303 and template.body == "Auftrag an den Bauhof erteilt."
+    empty = client.post(f"/intern/admin/textbausteine/{template.id}", data={"csrf_token": token, "title": "",
+                                                                             "body": ""})
+    assert empty.status_code == 400 and template.title == "Bauhof"
+    gone = client.post(f"/intern/admin/textbausteine/{template.id}/loeschen", data={"csrf_token": token})
+    assert gone.status_code == 303 and db_session.get(TextTemplate, template.id) is None
+    actions = list(db_session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("template_%"))
+                                      .order_by(AuditEntry.id)))
+    assert actions == ["template_create", "template_update", "template_delete"]
+    update = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "template_update"))
+    assert update.changes == {"body": ["Auftrag an den Bauhof.", "Auftrag an den Bauhof erteilt."]}
