@@ -40,6 +40,16 @@ def _in_town(admin: StaffUser, model, row_id: int, missing):
     return row
 
 
+def _set_changed(row, values: dict) -> dict:
+    """Set the fields of ``row`` whose value differs; returns ``{field: [before, after]}``."""
+    changes = {}
+    for field, new in values.items():
+        if getattr(row, field) != new:
+            changes[field] = [getattr(row, field), new]
+            setattr(row, field, new)
+    return changes
+
+
 def _account_in_town(admin: StaffUser, user_id: int) -> StaffUser:
     return _in_town(admin, StaffUser, user_id, _l("Dieses Konto gibt es nicht."))
 
@@ -75,11 +85,8 @@ def update_account(admin: StaffUser, user_id: int, form: AccountUpdateForm) -> S
     active = bool(form.active.data)
     if user.id == admin.id and (not active or role != "admin"):
         raise DomainError(_l("Sie können sich nicht selbst sperren oder die Admin-Rolle nehmen."), "role")
-    changes = {}
-    for field, new in (("role", role), ("department_id", department.id if department else None), ("active", active)):
-        if getattr(user, field) != new:
-            changes[field] = [getattr(user, field), new]
-            setattr(user, field, new)
+    changes = _set_changed(user, {"role": role, "department_id": department.id if department else None,
+                                  "active": active})
     subject = form.oidc_subject.data
     if subject and subject != user.oidc_subject:
         # The only way an existing account gets a sign-in through the identity provider: an
@@ -123,11 +130,7 @@ def _template_values(admin: StaffUser, form: TextTemplateForm) -> dict:
 def update_text_template(admin: StaffUser, template_id: int, form: TextTemplateForm) -> TextTemplate:
     """Change a text template's title, text, status or category (flushes, audited)."""
     template = _in_town(admin, TextTemplate, template_id, _l("Diesen Textbaustein gibt es nicht."))
-    changes = {}
-    for field, new in _template_values(admin, form).items():
-        if getattr(template, field) != new:
-            changes[field] = [getattr(template, field), new]
-            setattr(template, field, new)
+    changes = _set_changed(template, _template_values(admin, form))
     if changes:
         db.session.flush()
         audit.record("template_update", staff=admin, target=f"template:{template.id}", changes=changes)
@@ -152,11 +155,7 @@ def update_category_settings(admin: StaffUser, category_id: int, form: CategoryS
 
 def _change_category(admin: StaffUser, category: Category, values: dict) -> None:
     """Set the changed ``values`` and audit them with before and after (flushes)."""
-    changes = {}
-    for field, new in values.items():
-        if getattr(category, field) != new:
-            changes[field] = [getattr(category, field), new]
-            setattr(category, field, new)
+    changes = _set_changed(category, values)
     if changes:
         db.session.flush()
         audit.record("category_update", staff=admin, target=f"category:{category.code}", changes=changes)
@@ -289,11 +288,7 @@ def create_department(admin: StaffUser, form: DepartmentCreateForm) -> Departmen
 def update_department(admin: StaffUser, department_id: int, form: DepartmentForm) -> Department:
     """Change a department's name, address and notification channel (flushes)."""
     department = _in_town(admin, Department, department_id, _l("Diese Abteilung gibt es nicht."))
-    changes = {}
-    for field, new in _department_values(form).items():
-        if getattr(department, field) != new:
-            changes[field] = [getattr(department, field), new]
-            setattr(department, field, new)
+    changes = _set_changed(department, _department_values(form))
     if changes:
         db.session.flush()
         audit.record("department_update", staff=admin, target=f"department:{department.code}", changes=changes)
