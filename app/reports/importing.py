@@ -163,27 +163,32 @@ _ROUTE = text("""
     SELECT l.line, l.area_id, b.rule_id, b.department_id FROM located l LEFT JOIN best b USING (line)
 """)
 
-_INSERT_REPORTS = text("""
-    INSERT INTO reports (jurisdiction_id, reference, category_id, department_id, routing_rule_id, routing_explanation,
-                         area_id, location, address, description, description_published, hidden, priority, status,
-                         status_changed_at, reporter_email_confirmed, locale, created_at, updated_at)
-    SELECT :jid, i.reference, i.category_id, coalesce(i.department_id, r.department_id),
-           CASE WHEN i.department_id IS NULL THEN r.rule_id END,
-           CASE WHEN i.department_id IS NULL THEN :routed ELSE :kept END,
-           r.area_id, i.geom, i.address, i.description, false, false, 0, i.status, i.updated, false, 'de',
-           i.created, i.updated
-    FROM import_rows i JOIN import_routed r USING (line)
-    WHERE i.department_id IS NOT NULL OR r.department_id IS NOT NULL
-    ORDER BY i.line
-    RETURNING id
-""")
-
-_INSERT_HISTORY = text("""
-    INSERT INTO status_changes (report_id, old_status, new_status, public_note, internal_note, detail, actor, created_at)
-    SELECT r.id, NULL, 'eingegangen', '', '', '', :actor, r.created_at FROM reports r WHERE r.id = ANY(:ids)
-    UNION ALL
-    SELECT r.id, 'eingegangen', r.status, '', '', '', :actor, r.status_changed_at
-    FROM reports r WHERE r.id = ANY(:ids) AND r.status <> 'eingegangen'
+# Reports and their history in one statement: the history reads the inserted rows directly
+# (a large "id = ANY(...)" list would make the second insert quadratic).
+_INSERT = text("""
+    WITH inserted AS (
+        INSERT INTO reports (jurisdiction_id, reference, category_id, department_id, routing_rule_id,
+                             routing_explanation, area_id, location, address, description, description_published,
+                             hidden, priority, status, status_changed_at, reporter_email_confirmed, locale,
+                             created_at, updated_at)
+        SELECT :jid, i.reference, i.category_id, coalesce(i.department_id, r.department_id),
+               CASE WHEN i.department_id IS NULL THEN r.rule_id END,
+               CASE WHEN i.department_id IS NULL THEN :routed ELSE :kept END,
+               r.area_id, i.geom, i.address, i.description, false, false, 0, i.status, i.updated, false, 'de',
+               i.created, i.updated
+        FROM import_rows i JOIN import_routed r USING (line)
+        WHERE i.department_id IS NOT NULL OR r.department_id IS NOT NULL
+        ORDER BY i.line
+        RETURNING id, status, created_at, status_changed_at
+    ), history AS (
+        INSERT INTO status_changes (report_id, old_status, new_status, public_note, internal_note, detail, actor,
+                                    created_at)
+        SELECT id, NULL, 'eingegangen', '', '', '', :actor, created_at FROM inserted
+        UNION ALL
+        SELECT id, 'eingegangen', status, '', '', '', :actor, status_changed_at FROM inserted
+        WHERE status <> 'eingegangen'
+    )
+    SELECT id FROM inserted ORDER BY id
 """)
 
 
@@ -238,10 +243,10 @@ def import_reports(session: Session, jurisdiction: Jurisdiction, data: str, kind
                 "FROM import_rows i LEFT JOIN import_routed r USING (line) "
                 "WHERE r.line IS NULL OR (r.department_id IS NULL AND i.department_id IS NULL) ORDER BY i.line")):
             result.rejected.append((line, "outside the town" if not located else "no routing rule applies"))
-        ids = list(session.scalars(_INSERT_REPORTS, {
-            "jid": jid, "routed": "Übernommen aus dem bisherigen System; zugeordnet nach den Zuständigkeitsregeln",
+        ids = list(session.scalars(_INSERT, {
+            "jid": jid, "actor": IMPORT_ACTOR,
+            "routed": "Übernommen aus dem bisherigen System; zugeordnet nach den Zuständigkeitsregeln",
             "kept": "Übernommen aus dem bisherigen System mit der dort zuständigen Stelle"}))
-        session.execute(_INSERT_HISTORY, {"ids": ids, "actor": IMPORT_ACTOR})
         result.imported = len(ids)
         result.imported_ids = ids
     if photos is not None and result.imported_ids:
