@@ -91,6 +91,9 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     # opens it (for a port that only the monitoring network reaches; the demo opens it).
     "METRICS_TOKEN": ("", str),
     "METRICS_OPEN": (False, _bool),
+    # Confirmation and sign-in mails to one address, per 24 hours, across every feature that
+    # mails an address someone typed in (app/outbox/recipients.py).
+    "CONFIRMATION_MAILS_PER_ADDRESS": (3, int),
     # Staff sessions (app/staff/sessions.py): signed out after this long without a request,
     # and after this long in any case.
     "STAFF_SESSION_IDLE_MINUTES": (30, int),

@@ -20,6 +20,7 @@ from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.outbox.operations import record_message
+from app.outbox.recipients import may_mail, recently_mailed
 from app.reports.models import Report, StatusChange
 from app.validation import clean_text, normalize_email
 from geo.geocoding import search_addresses
@@ -132,7 +133,8 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
         return _asked_again(existing, subscription)
     db.session.add(subscription)
     db.session.flush()
-    record_message("alert_confirm", f"alert_confirm:{subscription.id}", {"subscription_id": subscription.id})
+    if may_mail(subscription.email):  # the page answers the same either way
+        record_message("alert_confirm", f"alert_confirm:{subscription.id}", {"subscription_id": subscription.id})
     return subscription
 
 
@@ -165,23 +167,13 @@ def _asked_again(existing: AlertSubscription, wanted: AlertSubscription) -> Aler
         existing.notify_new, existing.notify_fixed = wanted.notify_new, wanted.notify_fixed
         existing.locale, existing.address = wanted.locale, wanted.address or existing.address
         existing.created_at = now  # RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS count from here
-        if not _mail_waiting("alert_confirm", existing):
+        if not recently_mailed("alert_confirm", f"alert_confirm:{existing.id}") and may_mail(existing.email):
             record_message("alert_confirm", f"alert_confirm:{existing.id}:{now:%Y%m%dT%H%M%S%f}",
                            {"subscription_id": existing.id})
-    else:
+    elif not recently_mailed("alert_active", f"alert_active:{existing.id}:{now:%Y%m%d}") and may_mail(existing.email):
         record_message("alert_active", f"alert_active:{existing.id}:{now:%Y%m%d}", {"subscription_id": existing.id})
     db.session.flush()
     return existing
-
-
-def _mail_waiting(kind: str, subscription: AlertSubscription) -> bool:
-    """A mail of ``kind`` for this subscription is still on its way."""
-    from app.outbox.models import OutboxMessage
-
-    key = f"{kind}:{subscription.id}"
-    return db.session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.kind == kind, or_(OutboxMessage.dedup_key == key, OutboxMessage.dedup_key.like(key + ":%")),
-        OutboxMessage.state.in_(("pending", "sending"))).limit(1)) is not None
 
 
 def subscription_by_token(token: str) -> AlertSubscription:

@@ -17,6 +17,7 @@ from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.outbox.operations import record_message
+from app.outbox.recipients import may_mail
 from app.reports.models import ReferenceCounter, Report, StatusChange
 from app.reports.photos import attach_photos, process_uploads
 from app.reports.status import STATUSES
@@ -208,7 +209,7 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     db.session.flush()
     if processed:
         attach_photos(report, processed, published=category.publish_immediately)
-    if report.reporter_email:
+    if report.reporter_email and may_mail(report.reporter_email):  # the reporter sees the same page either way
         record_message("confirm_email", f"confirm_email:{report.id}", {"report_id": report.id})
     record_message("new_report", f"new_report:{report.id}:{report.department_id}", {"report_id": report.id})
     return report

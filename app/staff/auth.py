@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from app.db import db, utcnow
 from app.extensions import limiter
 from app.outbox.operations import record_message
+from app.outbox.recipients import may_mail, recently_mailed
 from app.staff import audit, oidc, sessions, throttle
 from app.staff.models import ROLES, StaffUser
 
@@ -326,8 +327,10 @@ def request_password_reset(username_or_email: str) -> None:
         return
     if not user.password_hash:
         return  # accounts of OpenID Connect sign-in have no password here; the provider resets theirs
-    # At most one mail per account and ten minutes, however often the form is sent.
+    # At most one mail per account and hour, however often the form is sent.
     window = int(time.time() // 600)
+    if recently_mailed("staff_password_reset", f"staff_password_reset:{user.id}") or not may_mail(user.email):
+        return  # a link sent within the hour is still good; the recipient's daily cap counts too
     record_message("staff_password_reset", f"staff_password_reset:{user.id}:{window}", {"staff_user_id": user.id})
     audit.record("password_reset_requested", staff=user)
 
