@@ -14,9 +14,7 @@ from app.errors import ValidationFailed
 from app.extensions import limiter
 from app.jurisdictions.models import Jurisdiction
 from app.reports.models import Report
-from app.reports.operations import (
-    ReportInput, create_report, find_duplicate_submission, parse_coordinate,
-)
+from app.reports.operations import ReportInput, create_report, find_duplicate_submission, parse_coordinate
 from app.validation import clean_text
 
 DEFAULT_INTAKE_RATE_LIMIT = "30/minute;300/day"

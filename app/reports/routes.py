@@ -20,7 +20,10 @@ from app.reports.operations import clean_idempotency_key, confirm_reporter_email
 from app.reports.photos import storage
 from geo.areas import town_bounds
 
-bp = Blueprint("reports", __name__)
+# Mails of this feature keep their templates in the package (app/reports/templates/mail/);
+# Flask looks there after the app's templates/ folder.
+bp = Blueprint("reports", __name__, template_folder="templates")
+
 
 def intake_config(jurisdiction: Jurisdiction) -> dict:
     """What the page script needs: endpoints, map, limits and its messages in the page's language."""

@@ -237,3 +237,31 @@ def test_webhook_signed_json_for_new_report_and_status_change(committing, restor
     last = json.loads(receiver.calls[-1][1])
     assert last["event"] == "report.status_changed"
     assert last["change"]["new_status"] == "in_bearbeitung" and last["change"]["public_note"] == "Ersatzteil bestellt"
+
+
+def test_a_stale_dashboard_is_refreshed_by_a_worker_job(committing, redis_server):
+    """The page answers from the stored snapshot and asks a worker (job enqueued by function
+    reference) to recompute it; the worker stores the fresh figures."""
+    from app.jurisdictions.queries import jurisdiction_by_slug
+    from app.staff.dashboard import dashboard_data
+    from app.staff.models import DashboardSnapshot
+    from workers.queue import QUEUE_DEFAULT, get_queue
+
+    app = committing
+    town = jurisdiction_by_slug(None)
+    stale_at = utcnow() - timedelta(hours=2)
+    db.session.merge(DashboardSnapshot(jurisdiction_id=town.id, computed_at=stale_at, data={"open_total": -1}))
+    db.session.commit()
+    try:
+        data, computed_at = dashboard_data(town.id)
+        assert data == {"open_total": -1} and computed_at == stale_at  # answered at once, from the snapshot
+        [job] = get_queue(QUEUE_DEFAULT).jobs
+        assert job.func_name == "app.staff.jobs.refresh_dashboard" and job.args == [town.id]
+        run_worker(app)
+        db.session.expire_all()
+        snapshot = db.session.get(DashboardSnapshot, town.id)
+        assert snapshot.computed_at > stale_at and snapshot.data["open_total"] >= 0
+        assert {"open_by_department", "per_week", "median_days_to_close"} <= set(snapshot.data)
+    finally:
+        db.session.execute(DashboardSnapshot.__table__.delete())
+        db.session.commit()
