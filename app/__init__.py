@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
-    from app import errors, extensions, i18n, web
+    from app import branding, errors, extensions, i18n, web
     from app.db import db, install_session_hooks
     from media import storage_from_url
     from app.outbox import relay
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     relay.init_app(app)
     errors.init_app(app)
     web.init_app(app)
+    branding.init_app(app)  # the town's name, crest and colours on every page
 
     from app import cli
     from app.reports import notifications  # noqa: F401  (registers the report mails)

@@ -30,6 +30,16 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "SMTP_SSL": (False, _bool),
     "SMTP_TIMEOUT": (10.0, float),
     "MAIL_FROM": ("Mängelmelder <maengelmelder@localhost>", str),
+    # The town's face on the pages (app/branding) until the town profile holds it: official
+    # name, short name, the name as it reads after "von"/"bei" or as a genitive (derived:
+    # "der Stadt X"), crest (SVG or PNG path), colours (white text on both at 4.5:1).
+    "TOWN_NAME": ("Stadt Harsewinkel", str),
+    "TOWN_SHORT_NAME": ("", str),
+    "TOWN_NAME_IN_SENTENCE": ("", str),
+    "TOWN_CREST": ("app/static/img/crest-demo.svg", str),
+    "TOWN_COLOR": ("#005a9c", str),
+    "TOWN_COLOR_DARK": ("#003e6b", str),
+    "TOWN_WEBSITE": ("", str),
     "MEDIA_STORAGE_URL": (str(PROJECT_ROOT / "var/media"), str),
     "MAX_PHOTOS_PER_REPORT": (5, int),
     "MAX_PHOTO_BYTES": (15 * 1024 * 1024, int),
