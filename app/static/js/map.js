@@ -123,7 +123,8 @@
   function reportMarker(latlng, reference, kind, title) {
     var hidden = text("span", title, "visually-hidden");
     var marker = L.marker(latlng, {
-      icon: L.divIcon({ html: hidden, className: "marker-report marker-" + kind, iconSize: [22, 22] }),
+      icon: L.divIcon({ html: hidden, className: "marker-report marker-" + kind, iconSize: [44, 44],
+                        iconAnchor: [22, 40], popupAnchor: [0, -36] }),
       title: title, keyboard: true
     });
     marker.bindPopup(function () { return popupFor(reference); }, { maxWidth: 260 });
@@ -143,7 +144,9 @@
         layer.addLayer(clusterMarker(f));
         shown += p.count;
       } else if (p.reference) {
-        var kind = mode === "reports" ? (p.status_closed || ["erledigt", "nicht_zustaendig", "abgelehnt", "duplikat"].indexOf(p.status) >= 0 ? "closed" : "open") : "single";
+        var closed = p.status_closed || ["erledigt", "nicht_zustaendig", "abgelehnt", "duplikat"].indexOf(p.status) >= 0;
+        // A single pin of a cluster view is coloured by its status too ("single-open"/"single-closed").
+        var kind = mode === "reports" ? (closed ? "closed" : "open") : "single" + (p.status ? " single-" + (closed ? "closed" : "open") : "");
         var title = mode === "reports" ? p.category_label + " – " + p.status_label + " (" + p.reference + ")" : t("Report") + " " + p.reference;
         shown += 1;
         if (kept && kept.options.title === title && kept.getLatLng().equals(latLngOf(f))) {
