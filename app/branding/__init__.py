@@ -71,10 +71,16 @@ class Town:
         return url_for("branding.stylesheet", v=current_app.extensions["town_css_version"])
 
 
+def short_town_name(name: str) -> str:
+    """"Stadt Harsewinkel" -> "Harsewinkel": the name after "in" ("in Harsewinkel", never
+    "in Stadt Harsewinkel")."""
+    return re.sub(r"^(Stadt|Gemeinde|Hansestadt|Kreisstadt|Große Kreisstadt)\s+", "", name.strip())
+
+
 def town_from_config(config) -> Town:
     """The town's branding from settings; raises ValueError naming a setting that is wrong."""
     name = config["TOWN_NAME"].strip()
-    short = config["TOWN_SHORT_NAME"].strip() or re.sub(r"^(Stadt|Gemeinde|Hansestadt|Kreisstadt)\s+", "", name)
+    short = config["TOWN_SHORT_NAME"].strip() or short_town_name(name)
     # "Stadt X" / "Gemeinde X" take "der" in a sentence ("von der Stadt X"); a bare name takes none.
     in_sentence = config["TOWN_NAME_IN_SENTENCE"].strip() or (f"der {name}" if short != name else name)
     crest = None
