@@ -143,6 +143,9 @@ def load_config(overrides: dict | None = None) -> dict:
         raw = os.environ.get(name)
         config[name] = convert(raw) if raw not in (None, "") else default
     config.update(overrides or {})
+    if config["MAIL_FROM"] == SETTINGS["MAIL_FROM"][0]:
+        # Mails name the town as their sender until a town sets its own address.
+        config["MAIL_FROM"] = f"Mängelmelder {config['TOWN_NAME']} <maengelmelder@localhost>"
     check_production(config, os.environ)
     if not config["SECRET_KEY"]:
         # A random key per process start is safe but logs everyone out on restart and

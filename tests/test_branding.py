@@ -67,3 +67,10 @@ def test_kern_assets_are_built_and_served_without_a_third_party_host(client):
     assert "http" not in fonts and "FiraSans-Regular.woff2" in fonts
     font = client.get("/static/kern/fonts/FiraSans-Regular.woff2")
     assert font.status_code == 200 and font.data[:4] == b"wOF2" and len(font.data) < 40_000  # subset
+
+
+def test_mails_name_the_town_as_sender_until_a_town_sets_its_own():
+    assert load_config({"TOWN_NAME": "Stadt Harsewinkel"})["MAIL_FROM"] == \
+        "Mängelmelder Stadt Harsewinkel <maengelmelder@localhost>"
+    own = "Mängelmelder der Stadt Harsewinkel <maengelmelder@harsewinkel.de>"
+    assert load_config({"MAIL_FROM": own})["MAIL_FROM"] == own

@@ -112,7 +112,7 @@ def _render_form(jurisdiction: Jurisdiction, form: dict, errors: dict, status: i
     groups = category_groups(categories)
     return render_template("reports/new.html", jurisdiction=jurisdiction, categories=categories, form=form,
                            errors=errors, intake_config=intake_config(jurisdiction), category_groups=groups,
-                           category_description=lambda c: c.description,
+                           category_description=lambda c: c.help_text(g.get("locale", "de")),
                            first_category=groups[0][1][0].code if groups else ""), status
 
 
