@@ -3,23 +3,19 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from app.admin import operations
+from app.admin import operations, queries
 from app.admin.forms import (
     AccountForm, AccountUpdateForm, AuditFilterForm, CategorySettingsForm, TextTemplateForm,
 )
 from app.db import db
 from app.forms import validated
-from app.jurisdictions.models import Category, Department, RoutingRule
-from app.reports.models import Report
 from app.reports.status import STATUSES
 from app.staff import oidc
 from app.staff.auth import current_staff, role_required
-from app.staff.models import ROLES, AuditEntry, StaffUser, TextTemplate
+from app.staff.models import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/intern/admin")
-AUDIT_PAGE = 100
 
 
 @bp.after_request
@@ -31,20 +27,8 @@ def _private(response):
 @bp.get("/")
 @role_required("admin")
 def index():
-    user = current_staff()
-    users = list(db.session.scalars(select(StaffUser).where(StaffUser.jurisdiction_id == user.jurisdiction_id)
-                                    .order_by(StaffUser.username)))
-    departments = list(db.session.scalars(select(Department).where(Department.jurisdiction_id == user.jurisdiction_id)
-                                          .order_by(Department.name)))
-    categories = list(db.session.scalars(select(Category).where(Category.jurisdiction_id == user.jurisdiction_id)
-                                         .order_by(Category.name)))
-    rules = list(db.session.scalars(select(RoutingRule).where(RoutingRule.jurisdiction_id == user.jurisdiction_id)
-                                    .order_by(RoutingRule.id)))
-    templates = list(db.session.scalars(select(TextTemplate).where(TextTemplate.jurisdiction_id == user.jurisdiction_id)
-                                        .order_by(TextTemplate.status, TextTemplate.title)))
-    return render_template("admin/index.html", users=users, departments=departments, categories=categories,
-                           rules=rules, templates=templates, roles=ROLES, statuses=STATUSES,
-                           oidc_enabled=oidc.enabled())
+    lists = queries.town_settings(current_staff().jurisdiction_id)
+    return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(), **lists)
 
 
 @bp.post("/konten")
@@ -90,18 +74,7 @@ def update_category(category_id: int):
 def audit_log():
     admin = current_staff()
     filters = validated(AuditFilterForm(request.args))
-    query = select(AuditEntry).where(AuditEntry.jurisdiction_id == admin.jurisdiction_id)
-    if filters.vor.data:
-        query = query.where(AuditEntry.id < int(filters.vor.data))
-    actor, action = filters.wer.data, filters.aktion.data
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    entries = list(db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)))
-    more = len(entries) > AUDIT_PAGE
-    entries = entries[:AUDIT_PAGE]
-    refs = dict(db.session.execute(select(Report.id, Report.reference).where(
-        Report.id.in_({e.report_id for e in entries if e.report_id}))).all()) if entries else {}
-    return render_template("admin/audit.html", entries=entries, refs=refs, actor=actor, action=action,
-                           next_before=entries[-1].id if more and entries else None)
+    page = queries.audit_page(admin.jurisdiction_id, int(filters.vor.data) if filters.vor.data else None,
+                              filters.wer.data, filters.aktion.data)
+    return render_template("admin/audit.html", entries=page.entries, refs=page.references, actor=filters.wer.data,
+                           action=filters.aktion.data, next_before=page.next_before)
