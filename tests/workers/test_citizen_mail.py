@@ -143,6 +143,7 @@ def test_citizen_mail_carries_the_towns_sender_signature_short_links_and_the_sit
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "Ihr Mängelmelder der Stadt Harsewinkel" in text and "Ihr Mängelmelder der Stadt Harsewinkel" in html
     assert _link(text, "/verfolgen/")  # the plain text has the full address
-    assert f">Meldung {report.reference} verfolgen</a>" in html and f">Meldung {report.reference} ansehen</a>" in html
+    assert f">Stand der Meldung {report.reference}</a>" in html
+    assert f">Öffentliche Seite der Meldung {report.reference}</a>" in html
     assert re.search(r">https?://[^<]*/verfolgen/", html) is None  # no raw long address as link text
     assert f"background:{app.extensions['town'].colour_dark}" in html and "Stadt Harsewinkel" in html
