@@ -16,6 +16,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, or_, select, text
 
 from app.alerts.models import AlertSubscription
+from app.branding import short_town_name
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
@@ -102,12 +103,12 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
             subscription.radius_m = int(data.radius_m)
         located = _locate(jurisdiction, query) if query else None
         if not query:
-            errors.append(DomainError(_l("Bitte geben Sie eine Adresse in %(town)s an.", town=jurisdiction.name),
+            errors.append(DomainError(_l("Bitte geben Sie eine Adresse in %(town)s an.", town=short_town_name(jurisdiction.name)),
                                       "address"))
         elif located is None or not _inside_town(jurisdiction, located[0], located[1]):
             errors.append(DomainError(_l("Die Adresse „%(q)s“ haben wir in %(town)s nicht gefunden. Sie können auch "
                                          "Breite und Länge angeben, z. B. 51,962; 8,229.", q=query[:80],
-                                         town=jurisdiction.name), "address", code="address_not_found"))
+                                         town=short_town_name(jurisdiction.name)), "address", code="address_not_found"))
         else:
             lon, lat, label = located
             subscription.center = from_shape(Point(lon, lat), srid=4326)

@@ -13,6 +13,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from app.branding import short_town_name
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
@@ -136,7 +137,8 @@ def resolve_location(jurisdiction: Jurisdiction, data: ReportInput) -> None:
     if not results:
         raise ValidationFailed([DomainError(
             _l("Die Adresse „%(query)s“ haben wir in %(town)s nicht gefunden. Bitte prüfen Sie die Schreibweise "
-               "(Straße und Hausnummer) oder geben Sie Breite und Länge an.", query=query[:80], town=jurisdiction.name),
+               "(Straße und Hausnummer) oder geben Sie Breite und Länge an.", query=query[:80],
+               town=short_town_name(jurisdiction.name)),
             "address", code="address_not_found")])
     best = results[0]
     data.lat, data.lon = float(best.lat), float(best.lon)
