@@ -166,8 +166,8 @@ def _apply_areas(session, jurisdiction, spec, current, changes) -> dict[str, int
     return ids
 
 
-_CATEGORY_KEYS = ("name", "name_en", "description", "group", "icon", "publish_immediately", "active",
-                  "target_days", "reminder_days", "notice", "stop_notice")
+_CATEGORY_KEYS = ("name", "name_en", "description", "description_en", "group", "group_en", "icon",
+                  "publish_immediately", "active", "target_days", "reminder_days", "notice", "stop_notice")
 _QUESTION_KEYS = ("label", "label_en", "kind", "required", "help", "order", "choices")
 
 
@@ -185,6 +185,7 @@ def _apply_categories(session, jurisdiction, spec, current, changes) -> dict[str
                 existing[wanted["code"]] = category
             category.name, category.name_en = wanted["name"], wanted["name_en"] or None
             category.description, category.group, category.icon = wanted["description"], wanted["group"], wanted["icon"]
+            category.description_en, category.group_en = wanted["description_en"] or None, wanted["group_en"] or None
             category.publish_immediately, category.active = wanted["publish_immediately"], wanted["active"]
             category.target_days, category.reminder_days = wanted["target_days"], dict(wanted["reminder_days"])
             category.notice, category.stop_notice = wanted["notice"], wanted["stop_notice"]

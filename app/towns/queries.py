@@ -56,7 +56,8 @@ def department_spec(department: Department) -> dict:
 
 def category_spec(category: Category, questions: list[ServiceAttribute]) -> dict:
     return {"code": category.code, "name": category.name, "name_en": category.name_en or "",
-            "description": category.description or "", "group": category.group or "", "icon": category.icon or "",
+            "description": category.description or "", "description_en": category.description_en or "",
+            "group": category.group or "", "group_en": category.group_en or "", "icon": category.icon or "",
             "publish_immediately": category.publish_immediately, "active": category.active,
             "target_days": category.target_days, "reminder_days": dict(category.reminder_days or {}),
             "notice": category.notice or "", "stop_notice": category.stop_notice or "",

@@ -11,7 +11,7 @@ The form (every key of the file; those marked * are required)::
                 (without a ``legal`` table the statement details stay as they are)
     departments [{code*, name*, emails, notification, digest_hour, webhook_url}]
     areas       [{code*, name*, kind*, file*}]      file: GeoJSON (WGS 84) beside the town file
-    categories  [{code*, name*, name_en, description, group, icon, publish_immediately, active,
+    categories  [{code*, name*, name_en, description, description_en, group, group_en, icon, publish_immediately, active,
                   target_days, reminder_days, notice, stop_notice, questions: [{code*, label*, label_en, kind, required,
                   help, order, choices: [{key*, name*, name_en}]}]}]
     rules       [{area, category, department*, valid_from, valid_until}]
@@ -54,7 +54,8 @@ _DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", 
 _AREA = (("code", str, True, None), ("name", str, True, None), ("kind", str, True, None),
          ("file", str, True, None))
 _CATEGORY = (("code", str, True, None), ("name", str, True, None), ("name_en", str, False, ""),
-             ("description", str, False, ""), ("group", str, False, ""), ("icon", str, False, ""),
+             ("description", str, False, ""), ("description_en", str, False, ""), ("group", str, False, ""),
+             ("group_en", str, False, ""), ("icon", str, False, ""),
              ("publish_immediately", bool, False, False), ("active", bool, False, True),
              ("target_days", int, False, 14), ("reminder_days", dict, False, None),
              ("notice", str, False, ""), ("stop_notice", str, False, ""), ("questions", list, False, []))

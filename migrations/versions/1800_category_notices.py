@@ -1,7 +1,7 @@
 """Category notice and stop notice: what the report form says when a category is chosen
 
 Revision ID: 1800
-Revises: 1200
+Revises: 1700
 Create Date: 2026-12-06 04:30:00
 
 ``categories.notice``: a hint shown with the category ("Bitte die Mastnummer angeben").
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1800"
-down_revision = "1200"
+down_revision = "1700"
 branch_labels = None
 depends_on = None
 
