@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from app.db import db
 from app.jurisdictions.models import Department, Jurisdiction
 from app.reports.models import Report
-from tests.intake.test_browser import BLANK_TILE
+from tests.intake.test_browser import BLANK_TILE, enter_coordinates
 from tests.staff.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -151,8 +151,7 @@ def test_a_town_goes_live_through_the_admin_pages_alone(app, fresh_town, live_se
         assert not citizen.locator("#extra-gas").is_visible()
         citizen.get_by_label("Lehne").check()
         citizen.get_by_label("Beschreibung (Pflichtfeld)").fill("Die Lehne der Bank am Teich ist abgebrochen.")
-        citizen.fill("#lat", str(IN_NORD[1]))
-        citizen.fill("#lon", str(IN_NORD[0]))
+        enter_coordinates(citizen, IN_NORD[1], IN_NORD[0])
         citizen.get_by_role("button", name="Meldung senden").click()
         citizen.wait_for_url(re.compile(r"/meldung/eingegangen/"))
 
