@@ -50,6 +50,9 @@ def test_a_required_answer_is_asked_for_and_the_answers_are_stored(client, db_se
                                                    **{"answers.gully.mast": "30"}))
     assert missing.status_code == 400
     assert "attribute[zustand] fehlt: Was ist mit der Laterne?" in missing.get_data(as_text=True)
+    # The error summary links to the question itself.
+    assert 'href="#q-strassenlaterne-zustand"' in missing.get_data(as_text=True)
+    assert 'id="q-strassenlaterne-zustand"' in missing.get_data(as_text=True)
     wrong = client.post("/melden", data=form_data(token, category="strassenlaterne",
                                                  **{"answers.strassenlaterne.zustand": "kaputt"}))
     assert wrong.status_code == 400 and "unbekannter Wert" in wrong.get_data(as_text=True)
