@@ -21,13 +21,12 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     from app import errors, extensions, i18n, web
-    from app.db import db, install_session_hooks
+    from app import db
     from media import storage_from_url
     from app.outbox import relay
     from workers import queue
 
     db.init_app(app)
-    install_session_hooks()
     app.extensions["storage"] = storage_from_url(app.config["MEDIA_STORAGE_URL"])
     extensions.init_app(app)
     i18n.init_app(app)

@@ -94,6 +94,12 @@ def load_config(overrides: dict | None = None) -> dict:
     if not config["RATELIMIT_STORAGE_URI"]:
         redis_url = str(config["REDIS_URL"])
         config["RATELIMIT_STORAGE_URI"] = "redis+" + redis_url if redis_url.startswith("unix://") else redis_url
+    # Redis down must not refuse citizens: each process then counts limits in its own memory
+    # (per process, so a client may get up to workers x the limit) and goes back to Redis
+    # once it answers again. Short timeouts so a hung Redis does not hold requests.
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "rediss")):
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     config.setdefault("BABEL_DEFAULT_LOCALE", "de")
     config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     config.setdefault("LANGUAGES", ("de", "en"))
