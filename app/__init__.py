@@ -1,8 +1,6 @@
 """Mängelmelder: the Flask application factory."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from app.config import PROJECT_ROOT, load_config
@@ -18,7 +16,9 @@ def create_app(config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    from app.ops import logs, metrics
+
+    logs.configure(app.config)
 
     from app import errors, extensions, i18n, web
     from app import db
@@ -27,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     from workers import queue
 
     db.init_app(app)
+    logs.init_app(app)  # request id and request metrics first: they see every answer, 429s too
+    metrics.init_app(app)
     app.extensions["storage"] = storage_from_url(app.config["MEDIA_STORAGE_URL"])
     extensions.init_app(app)
     i18n.init_app(app)

@@ -39,6 +39,8 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "MAILCATCHER_DIR": ("", str),
     "RATELIMIT_STORAGE_URI": ("", str),
     "LOG_LEVEL": ("INFO", str),
+    # "text" or "json" (one object per line with the request id, for a log collector).
+    "LOG_FORMAT": ("text", str),
     "PROXY_FIX_X_FOR": (0, int),
     # Abuse limits (Flask-Limiter syntax), per client address or per API key.
     "INTAKE_RATE_LIMIT": ("30/minute;300/day", str),

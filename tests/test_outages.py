@@ -133,6 +133,11 @@ def test_redis_down_citizens_still_report_and_their_mails_wait_in_the_outbox(out
         for path in READ_PATHS:
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)
+        # Alive, but not ready: a load balancer sends traffic elsewhere if it can.
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.get_json()["checks"]["database"] == "ok"
+        assert ready.get_json()["checks"]["redis"].startswith("unavailable")
         confirmation = client.get(answers["form"].headers["Location"])
         assert confirmation.status_code == 200
         # Limits still hold, counted in this process: the form and the API share 3 a minute.
@@ -218,6 +223,10 @@ def test_database_down_every_path_is_a_503_with_retry_after_then_recovers(outage
         # The photo that was stored before the database refused is gone again.
         assert stored_files(media_root) == files_before
         # Pages served without the database still answer.
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.get_json()["checks"]["redis"] == "ok"
+        assert ready.get_json()["checks"]["database"].startswith("unavailable")
         assert client.get("/karte/karte.js").status_code == 200
     finally:
         own_postgres.start()
@@ -228,6 +237,7 @@ def test_database_down_every_path_is_a_503_with_retry_after_then_recovers(outage
         assert [after[k].status_code for k in ("form", "api", "open311")] == [303, 201, 200]
         for path in READ_PATHS:
             assert client.get(path).status_code == 200, path
+        assert client.get("/readyz").status_code == 200
         time.sleep(0.3)
     finally:
         stop.set()
