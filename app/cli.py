@@ -25,6 +25,40 @@ def init_app(app: Flask) -> None:
         run_migrations(current_app.config["SQLALCHEMY_DATABASE_URI"])
         click.echo("database is up to date")
 
+    @app.cli.group("media")
+    def media_group():
+        """Stored photos: move them between a directory and S3."""
+
+    @media_group.command("migrate")
+    @click.option("--from", "source_url", default=None, metavar="URL",
+                  help="Where the photos are now; default: MEDIA_STORAGE_URL.")
+    @click.option("--to", "target_url", required=True, metavar="URL",
+                  help="A directory or s3://bucket/prefix?endpoint_url=...&region=...")
+    @click.option("--delete-source", is_flag=True,
+                  help="Delete each file from the source once every file is in the target.")
+    def media_migrate(source_url: str | None, target_url: str, delete_source: bool):
+        """Copy every stored photo file to another storage; run it again to resume.
+
+        Files already in the target are skipped (both storages write a file whole or not
+        at all). Afterwards every photo the database names is checked in the target.
+        Then set MEDIA_STORAGE_URL to the target and restart the services.
+        """
+        from media import storage_from_url
+        from media.transfer import copy_all
+
+        source = storage_from_url(source_url or current_app.config["MEDIA_STORAGE_URL"])
+        target = storage_from_url(target_url)
+        result = copy_all(source, target)
+        missing = [key for key in _photo_keys() if not target.exists(key)]
+        click.echo(f"copied {result.copied}, already there {result.skipped}")
+        if missing:
+            raise click.ClickException(f"{len(missing)} photo file(s) named in the database are in neither "
+                                       f"storage, e.g. {missing[0]}; the source was left as it is")
+        if delete_source:
+            for key in source.keys():
+                source.delete(key)
+            click.echo("source emptied")
+
     @app.cli.command("demo-load")
     def demo_load():
         """Load the Harsewinkel demo data (does nothing if it is already there)."""
@@ -113,6 +147,18 @@ def init_app(app: Flask) -> None:
         missing = info.missing_fields()
         if missing:
             click.echo("still to fill in for complete statements: " + ", ".join(missing))
+
+
+def _photo_keys() -> list[str]:
+    """Every storage key the database refers to (report and reporter photos)."""
+    from sqlalchemy import select
+
+    from app.db import db
+    from app.reports.models import Photo
+
+    keys = [key for variants in db.session.scalars(select(Photo.variants)) for key in variants.values()]
+    db.session.rollback()
+    return keys
 
 
 def _read_legal_file(path: str) -> dict[str, object]:

@@ -109,6 +109,63 @@ class PostgresServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+class S3Server:
+    """moto's standalone S3 API server in a process of its own on a free loopback port.
+
+    A real HTTP S3 API (the same protocol MinIO or a cloud store speaks): boto3 talks to it
+    over TCP exactly as in production. Credentials are dummies that moto accepts.
+    """
+
+    ACCESS_KEY = "mm-test-access"
+    SECRET_KEY = "mm-test-secret"
+    REGION = "eu-central-1"
+
+    def __init__(self):
+        self.port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import sys
+
+        binary = Path(sys.executable).with_name("moto_server")
+        self.process = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError("moto_server did not come up (is moto[server] installed? make test installs it)")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    def environment(self) -> dict[str, str]:
+        """What boto3's default credential chain reads (as in production from the unit's environment)."""
+        return {"AWS_ACCESS_KEY_ID": self.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": self.SECRET_KEY}
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name=self.REGION,
+                            aws_access_key_id=self.ACCESS_KEY, aws_secret_access_key=self.SECRET_KEY)
+
+    def new_bucket(self, prefix: str = "photos") -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+        self.client().create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.REGION})
+        return name
+
+    def url(self, bucket: str, prefix: str = "") -> str:
+        """A MEDIA_STORAGE_URL for ``bucket`` on this server."""
+        return f"s3://{bucket}/{prefix}?endpoint_url={self.endpoint}&region={self.REGION}"
+
+
 class _Collector:
     def __init__(self, server: "SMTPServer"):
         self.server = server
