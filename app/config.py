@@ -31,6 +31,9 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "SMTP_TIMEOUT": (10.0, float),
     "MAIL_FROM": ("Mängelmelder <maengelmelder@localhost>", str),
     "MEDIA_STORAGE_URL": (str(PROJECT_ROOT / "var/media"), str),
+    # Behind nginx with photos in a directory: published photos are sent by nginx from
+    # this internal location (deploy/nginx: "/_fotos/"); empty: the app sends them.
+    "MEDIA_ACCEL_PREFIX": ("", str),
     "MAX_PHOTOS_PER_REPORT": (5, int),
     "MAX_PHOTO_BYTES": (15 * 1024 * 1024, int),
     "DEFAULT_JURISDICTION": ("harsewinkel.de", str),

@@ -48,6 +48,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+def logged_route() -> str:
+    """The URL rule of the request (``/verfolgen/<token>``), not its path: paths carry
+    tracking and confirmation tokens, which never go into a log line."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"
+
+
 def wants_json() -> bool:
     if request.path.startswith(("/api/", "/open311/")):
         return True
@@ -125,7 +131,7 @@ def init_app(app: Flask) -> None:
             return _unexpected(exc)
         # SQLAlchemy has dropped a dead connection from the pool; the next request gets a
         # fresh one (pool_pre_ping), or the same answer while the server is still away.
-        log.warning("database unavailable on %s %s (%s)", request.method, request.path, type(exc).__name__)
+        log.warning("database unavailable on %s %s (%s)", request.method, logged_route(), type(exc).__name__)
         forget_failed_transaction()
         message = str(DATABASE_UNAVAILABLE)
         response, status = error_response(503, [{"code": "unavailable", "field": None, "message": message}],
@@ -136,7 +142,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, logged_route())
         forget_failed_transaction()
         message = gettext("Ein interner Fehler ist aufgetreten. Ihre Eingaben wurden nicht gespeichert.")
         return error_response(500, [{"code": "internal", "field": None, "message": message}], message)

@@ -19,7 +19,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 
 from app.db import db, utcnow
-from app.errors import DATABASE_UNAVAILABLE, DomainError, NotFound, database_unavailable, forget_failed_transaction
+from app.errors import (
+    DATABASE_UNAVAILABLE, DomainError, NotFound, database_unavailable, forget_failed_transaction, logged_route,
+)
 from app.extensions import csrf, limiter
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import jurisdiction_by_slug
@@ -87,12 +89,12 @@ def _http_error(exc: HTTPException):
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):
     if database_unavailable(exc):
-        log.warning("database unavailable on %s %s (%s)", request.method, request.path, type(exc).__name__)
+        log.warning("database unavailable on %s %s (%s)", request.method, logged_route(), type(exc).__name__)
         forget_failed_transaction()
         response = _errors(503, [str(DATABASE_UNAVAILABLE)])
         response.headers["Retry-After"] = "1"
         return response
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, logged_route())
     forget_failed_transaction()
     return _errors(500, [gettext("Ein interner Fehler ist aufgetreten. Es wurde nichts gespeichert.")])
 

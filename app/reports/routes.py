@@ -22,6 +22,7 @@ from app.reports.operations import (
     parse_coordinate, report_to_confirm,
 )
 from app.reports.photos import storage
+from media import LocalStorage
 
 bp = Blueprint("reports", __name__)
 
@@ -250,8 +251,13 @@ def photo(photo_id: int, variant: str):
     if (item is None or variant not in item.variants or not item.published or item.report.hidden
             or not item.report.status_info.public):
         abort(404)
-    data = storage().get(item.variants[variant])
-    response = Response(data, mimetype="image/jpeg")
+    accel = current_app.config.get("MEDIA_ACCEL_PREFIX")
+    if accel and isinstance(storage(), LocalStorage):
+        # nginx sends the file (X-Accel-Redirect to its internal location); the checks above stay here.
+        response = Response(b"", mimetype="image/jpeg")
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + item.variants[variant]
+    else:
+        response = Response(storage().get(item.variants[variant]), mimetype="image/jpeg")
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
