@@ -3,7 +3,36 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app import (
+    admin, alerts, areas, catalog, cli, demo, errors, extensions, feeds, followers, i18n, mapapi, open311, openapi,
+    ops, outbox, public, reports, retention, staff, tasks, transparency, web,
+)
 from app.config import PROJECT_ROOT, load_config
+from app.db import close_session_quietly, db, install_session_hooks
+from app.ops import logs, metrics
+from media import storage_from_url
+from workers import queue
+
+# Feature packages, each registering its pages, messages, schedules and commands in its own
+# ``init_app``. Order matters only where one page base is shared: public first.
+FEATURES = (
+    public,        # home, report pages, statement pages
+    reports,       # intake (form and API), reporter pages, report and department mails
+    followers,     # following a report; unsubscribe handling of every citizen mail
+    alerts,        # area alerts
+    feeds,         # Atom feeds
+    transparency,  # key figures
+    mapapi,        # map API: GeoJSON, clusters, tiles, geocoding, nearby
+    areas,         # areas, addresses, re-routing
+    open311,       # Open311 GeoReport v2
+    openapi,       # /openapi.json
+    staff,         # staff workspace: sign-in, queue, report handling, dashboard
+    admin,         # admin pages
+    catalog,       # service catalog
+    ops,           # queue page, /metrics
+    retention,     # data retention (daily)
+    demo,          # the demo's mail catcher page (only when configured)
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -16,56 +45,24 @@ def create_app(config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
-    from app.ops import logs, metrics
+    logs.configure(app.config)  # text or JSON lines, each with the request id
 
-    logs.configure(app.config)
-
-    from app import errors, extensions, i18n, web
-    from app import db
-    from media import storage_from_url
-    from app.outbox import relay
-    from workers import queue
-
+    # Infrastructure: database, photo storage, extensions, language, queue, outbox, errors, headers.
     db.init_app(app)
+    install_session_hooks()
+    app.teardown_appcontext(close_session_quietly)  # registered after Flask-SQLAlchemy's: runs first
     logs.init_app(app)  # request id and request metrics first: they see every answer, 429s too
     metrics.init_app(app)
     app.extensions["storage"] = storage_from_url(app.config["MEDIA_STORAGE_URL"])
     extensions.init_app(app)
     i18n.init_app(app)
     queue.init_app(app)
-    relay.init_app(app)
+    outbox.init_app(app)
+    tasks.init_app(app)
     errors.init_app(app)
     web.init_app(app)
-
-    from app import cli
-    from app.reports import notifications  # noqa: F401  (registers the report mails)
-    from app.public.routes import bp as public_bp
-    from app.reports.routes import bp as reports_bp
-
-    app.register_blueprint(public_bp)
-    app.register_blueprint(reports_bp)
-    from app.reports.api import bp as intake_api_bp  # JSON intake: offline queue, API clients
-    app.register_blueprint(intake_api_bp)
-    if app.config["MAILCATCHER_DIR"]:
-        from app.demo.routes import bp as demo_bp
-
-        app.register_blueprint(demo_bp)
     cli.init_app(app)
-    from app import open311, openapi  # Open311 GeoReport v2 and /openapi.json
-    open311.init_app(app)
-    openapi.init_app(app)
-    from app import staff  # staff workspace: /intern/ sign-in, queue, admin; its mails and CLI
-    staff.init_app(app)
-    from app import alerts, feeds, transparency  # public map extras: area alerts, Atom feeds, transparency
-    alerts.init_app(app)
-    feeds.init_app(app)
-    transparency.init_app(app)
-    from app import areas, mapapi  # PostGIS layer: map API, geocoding; areas, addresses, re-routing
-    mapapi.init_app(app)
-    areas.init_app(app)
-    from app import catalog  # service catalog: /leistungen, search API, admin editing
-    catalog.init_app(app)
-    from app import followers, ops  # worker queue: follow/unsubscribe, queue page, /metrics, scheduler CLI
-    followers.init_app(app)
-    ops.init_app(app)
+
+    for feature in FEATURES:
+        feature.init_app(app)
     return app

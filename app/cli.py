@@ -1,4 +1,8 @@
-"""`flask` commands: migrations, demo data, worker (the relay sweep is `flask scheduler`)."""
+"""`flask` commands of the whole app: migrations, demo data, a town's legal texts.
+
+Features register their own commands in their ``init_app`` (``flask worker`` and
+``flask scheduler``: app/tasks/cli.py).
+"""
 from __future__ import annotations
 
 import click
@@ -65,26 +69,6 @@ def init_app(app: Flask) -> None:
         from app.demo.load import load_demo
 
         click.echo(load_demo())
-
-    @app.cli.command("worker")
-    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-    @click.option("--with-scheduler/--without-scheduler", default=True,
-                  help="Also run RQ's scheduler (retries with a delay need it).")
-    def worker(burst: bool, with_scheduler: bool):
-        """Run an RQ worker inside the app context.
-
-        A non-forking worker: a forked child per job would re-import the app's heavy
-        libraries (about 1.4 jobs/s instead of hundreds). SIGTERM finishes the
-        current job and then stops (warm shutdown).
-        """
-        from rq import SimpleWorker
-        from rq.serializers import JSONSerializer
-
-        from workers.queue import QUEUES, get_queue, redis
-
-        queues = [get_queue(name) for name in QUEUES]
-        SimpleWorker(queues, connection=redis(), serializer=JSONSerializer).work(
-            burst=burst, with_scheduler=with_scheduler, logging_level=current_app.config["LOG_LEVEL"])
 
     @app.cli.command("town-legal")
     @click.option("--slug", "--jurisdiction", "slug", default=None,

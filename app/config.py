@@ -70,6 +70,30 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "OIDC_ROLE_MAP": ("", str),
     "OIDC_DEPARTMENT_CLAIM": ("department", str),
     "OIDC_BUTTON_LABEL": ("", str),
+    # The worker queue and the outbox (app/outbox/delivery.py). A claimed message belongs to
+    # its worker for OUTBOX_LEASE_SECONDS; a worker killed while holding it loses it to the
+    # next one after the lease ran out, and starts no new message with less than
+    # OUTBOX_LEASE_MARGIN_SECONDS of its lease left.
+    "OUTBOX_LEASE_SECONDS": (300.0, float),
+    "OUTBOX_LEASE_MARGIN_SECONDS": (60.0, float),
+    "OUTBOX_BATCH_SIZE": (100, int),
+    # SMTP connections one worker process sends a batch over in parallel (waits overlap).
+    "OUTBOX_SMTP_CONNECTIONS": (4, int),
+    # Tries per message, then it is parked as 'failed'; the delay doubles per try, capped.
+    "OUTBOX_MAX_ATTEMPTS": (8, int),
+    "OUTBOX_RETRY_BASE_SECONDS": (30.0, float),
+    "OUTBOX_RETRY_CAP_SECONDS": (3600.0, float),
+    # `flask scheduler`: seconds between relay sweeps.
+    "OUTBOX_SWEEP_SECONDS": (15.0, float),
+    "WEBHOOK_TIMEOUT": (10.0, float),
+    # Bearer token for /metrics; without one only loopback clients may read it.
+    "METRICS_TOKEN": ("", str),
+    # Data retention (days): reporter data of closed reports, unconfirmed reports, sent outbox rows,
+    # alert subscriptions and followers that never confirmed (app/retention/policy.py).
+    "RETENTION_CLOSED_DAYS": (90, int),
+    "RETENTION_UNCONFIRMED_DAYS": (7, int),
+    "RETENTION_OUTBOX_DAYS": (30, int),
+    "RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS": (7, int),
 }
 
 

@@ -73,9 +73,3 @@ def close_session_quietly(_exc: BaseException | None = None) -> None:
         except Exception:  # noqa: BLE001
             db.session.registry.clear()
 
-
-def init_app(app) -> None:
-    """Bind the SQLAlchemy handle and the session hooks to ``app``."""
-    db.init_app(app)
-    install_session_hooks()
-    app.teardown_appcontext(close_session_quietly)

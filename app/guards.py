@@ -14,7 +14,7 @@ def refuse_nul_characters() -> None:
     that carries one fails in the database (a 500) instead of finding nothing. No browser
     sends it; scanners do. Registered for every request of the app (app.web): pages, map API,
     Open311 and staff alike. Form bodies are left to their views: what people type there is
-    cleaned of control characters (``clean_text``) and an error page here would lose it.
+    cleaned of control characters (``app.validation.clean_text``) and an error page here would lose it.
     Raises ``DomainError`` (400).
     """
     if "\x00" in request.path:

@@ -25,3 +25,17 @@ def insert_area(session: Session, jurisdiction_id: int, code: str, name: str, ki
         "jid": jurisdiction_id, "code": code, "name": name, "kind": kind,
         "rank": AREA_KIND_RANK[kind], "wkt": geom.wkt,
     }).scalar_one()
+
+
+_TOWN_EXTENT = text(
+    "SELECT ST_YMin(e), ST_XMin(e), ST_YMax(e), ST_XMax(e) FROM "
+    "(SELECT ST_Extent(geom) AS e FROM areas WHERE jurisdiction_id = :jid) s"
+)
+
+
+def town_bounds(session: Session, jurisdiction_id: int) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of a town's areas (for fitting a map), or None without areas."""
+    row = session.execute(_TOWN_EXTENT, {"jid": jurisdiction_id}).first()
+    if row is None or row[0] is None:
+        return None
+    return [[row[0], row[1]], [row[2], row[3]]]

@@ -1,55 +1,106 @@
-"""Structural rules: no import cycles, no environment read at import time, and the
-edges of geo/ and media/ (no Flask, no app imports)."""
+"""Structural rules (docs/DEVELOPING.md): the layers, counted over every import including those
+inside functions; no import cycles; no environment read at import time; one migration head."""
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
 
 PACKAGES = ("app", "geo", "media", "workers")
+# Packages under app/ that are infrastructure, not features: a feature may import them; the
+# plug-in points among them (the outbox, the scheduler) import no feature.
+INFRASTRUCTURE = {"app", "app.config", "app.db", "app.errors", "app.extensions", "app.guards", "app.i18n",
+                  "app.models", "app.urls", "app.validation", "app.web", "app.cli", "app.outbox", "app.tasks"}
+PLUG_IN_POINTS = ("app.outbox", "app.tasks")
 
 
-def _modules() -> dict[str, Path]:
+def _modules(root: Path = PROJECT_ROOT) -> dict[str, Path]:
     found = {}
     for package in PACKAGES:
-        for path in (PROJECT_ROOT / package).rglob("*.py"):
-            parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+        for path in (root / package).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             found[name] = path
     return found
 
 
-def _module_level_imports(path: Path, known: set[str]) -> set[str]:
-    """Imports executed when the module is imported (not those inside functions)."""
-    tree = ast.parse(path.read_text())
-    imported: set[str] = set()
-
-    def visit(nodes):
-        for node in nodes:
-            if isinstance(node, ast.Import):
-                imported.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                imported.add(node.module)
-                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
-            elif isinstance(node, (ast.If, ast.Try)):
-                if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-                    continue
-                visit(node.body)
-                visit(getattr(node, "orelse", []))
-                for handler in getattr(node, "handlers", []):
-                    visit(handler.body)
-
-    visit(tree.body)
-    return {name for name in imported if name in known}
+@dataclass(frozen=True)
+class Import:
+    importer: str
+    line: int
+    module: str  # the module named in the statement (relative imports resolved)
+    name: str | None  # the name taken from it (``from module import name``), else None
 
 
-def test_no_import_cycles_at_module_level():
-    modules = _modules()
+def _imports(name: str, path: Path) -> list[Import]:
+    """Every import statement of a module: at module level, in functions and classes, under
+    ``if``/``try`` (``TYPE_CHECKING`` blocks too: they still tie the modules together)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [Import(name, node.lineno, alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+                base = base[:len(base) - (node.level - 1)]
+                module = ".".join(base + ([module] if module else []))
+            found += [Import(name, node.lineno, module, alias.name) for alias in node.names]
+    return found
+
+
+def _target(item: Import, known: set[str]) -> str | None:
+    """The module of this tree an import loads (``from pkg import module`` names the module)."""
+    if item.name and f"{item.module}.{item.name}" in known:
+        return f"{item.module}.{item.name}"
+    module = item.module
+    while module and module not in known:
+        module = module.rpartition(".")[0]
+    return module or None
+
+
+def _package(module: str) -> str:
+    """The unit that owns a module: ``app.reports`` for ``app.reports.routes``, ``geo`` for ``geo.routing``."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "app" and len(parts) > 1 else parts[0]
+
+
+def layer_violations(root: Path = PROJECT_ROOT) -> list[str]:
+    """Every import, function-level included, that breaks a layer rule (docs/DEVELOPING.md)."""
+    modules = _modules(root)
     known = set(modules)
-    graph = {name: _module_level_imports(path, known) - {name} for name, path in modules.items()}
+    problems = []
+    for name, path in sorted(modules.items()):
+        for item in _imports(name, path):
+            top = item.module.split(".")[0]
+            where = f"{path.relative_to(root)}:{item.line} imports {item.module}" + (f".{item.name}" if item.name else "")
+            if name.split(".")[0] in ("geo", "media") and top in ("app", "workers", "flask", "flask_sqlalchemy"):
+                problems.append(f"{where}: geo/ and media/ import nothing from app/, workers/ or Flask")
+            if name.split(".")[0] == "workers" and top == "app":
+                problems.append(f"{where}: workers/ is transport and imports nothing from app/")
+            target = _target(item, known)
+            if target is None:
+                continue
+            if (_package(name) in PLUG_IN_POINTS and target.startswith("app")
+                    and _package(target) not in INFRASTRUCTURE):
+                problems.append(f"{where}: {_package(name)} is infrastructure and imports no feature package")
+            if (item.name and item.name.startswith("_") and not item.name.startswith("__")
+                    and _package(target) != _package(name)):
+                problems.append(f"{where}: {item.name} is private to {_package(target)}")
+    return problems
+
+
+def import_cycles(root: Path = PROJECT_ROOT) -> list[list[str]]:
+    """Cycles between modules, counting every import (a function-level import is still a dependency)."""
+    modules = _modules(root)
+    known = set(modules)
+    graph = {name: {t for item in _imports(name, path) if (t := _target(item, known)) and t != name}
+             for name, path in modules.items()}
     cycles = []
     state: dict[str, int] = {}
     stack: list[str] = []
@@ -68,7 +119,64 @@ def test_no_import_cycles_at_module_level():
     for name in sorted(graph):
         if name not in state:
             dfs(name)
+    return cycles
+
+
+def test_every_import_keeps_the_layers():
+    problems = layer_violations()
+    assert problems == [], "layer rules broken:\n" + "\n".join(problems)
+
+
+def test_no_import_cycles_counting_function_level_imports():
+    cycles = import_cycles()
     assert cycles == [], "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+# A small tree with one wrong import per rule: path -> (source, words of the rule it breaks).
+_WRONG = {
+    "geo/badgeo.py": ("def f():\n    from app.db import db\n", "geo/ and media/ import nothing"),
+    "media/badmedia.py": ("import flask\n", "geo/ and media/ import nothing"),
+    "workers/badworker.py": ("def job():\n    from app.reports.models import Report\n", "workers/ is transport"),
+    "app/outbox/badoutbox.py": ("def build():\n    from app.reports import models\n", "imports no feature package"),
+    "app/tasks/badtask.py": ("from app.staff.dashboard import figures\n", "imports no feature package"),
+    "app/alerts/badprivate.py": ("def f():\n    from app.reports.operations import _EMAIL_RE\n",
+                                 "_EMAIL_RE is private to app.reports"),
+}
+
+
+def test_the_checks_catch_wrong_imports(tmp_path):
+    """The rules are not vacuous: a tree with one wrong import per rule (function-level ones
+    included) is reported line by line, and a cycle made only of function-level imports too."""
+    for package in PACKAGES + ("app/outbox", "app/tasks", "app/alerts", "app/reports", "app/staff"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    for module in ("app/db.py", "app/reports/models.py", "app/reports/operations.py", "app/staff/dashboard.py"):
+        (tmp_path / module).write_text("")
+    for path, (source, _rule) in _WRONG.items():
+        (tmp_path / path).write_text(source)
+    (tmp_path / "app/staff/a.py").write_text("def f():\n    from app.staff import b\n")
+    (tmp_path / "app/staff/b.py").write_text("def g():\n    from app.staff.a import f\n")
+
+    problems = layer_violations(tmp_path)
+    for path, (_source, rule) in _WRONG.items():
+        assert any(p.startswith(path + ":") and rule in p for p in problems), (path, problems)
+    assert len(problems) == len(_WRONG), problems
+    assert import_cycles(tmp_path) == [["app.staff.a", "app.staff.b", "app.staff.a"]]
+
+
+def test_every_feature_is_registered_through_the_one_list():
+    """Each package under app/ with an ``init_app`` is in create_app's FEATURES (or is
+    infrastructure that create_app sets up before them): no feature registered on the side."""
+    import app as application
+
+    features = {module.__name__ for module in application.FEATURES}
+    for path in sorted((PROJECT_ROOT / "app").glob("*/__init__.py")):
+        name = f"app.{path.parent.name}"
+        module = importlib.import_module(name)
+        if hasattr(module, "init_app") and name not in INFRASTRUCTURE:
+            assert name in features, f"{name} has init_app but is not in app.FEATURES"
+    for module in application.FEATURES:
+        assert callable(getattr(module, "init_app", None)), module.__name__
 
 
 def test_geo_and_media_import_neither_flask_nor_app():

@@ -3,7 +3,7 @@
 ``MailSession`` keeps one connection for a batch of messages and speaks the SMTP
 transaction step by step, so the caller can record "sent" at the exact moment the
 message becomes irrevocable: right after the final "." of DATA is written and
-before the server's answer is read (see workers/delivery.py for why).
+before the server's answer is read (see app/outbox/delivery.py for why).
 """
 from __future__ import annotations
 
@@ -48,8 +48,15 @@ def _flatten(message: EmailMessage, utf8: bool) -> bytes:
 
 def envelope(message: EmailMessage, config: Mapping) -> tuple[str, list[str]]:
     sender = parseaddr(str(config["MAIL_FROM"]))[1]
-    recipients = [address for _name, address in getaddresses(
-        [str(v) for v in (message.get_all("To", []) + message.get_all("Cc", []) + message.get_all("Bcc", []))])]
+    recipients: list[str] = []
+    for header in message.get_all("To", []) + message.get_all("Cc", []) + message.get_all("Bcc", []):
+        # Messages built by the app carry structured address headers (email.headerregistry):
+        # take their mailboxes as parsed when built, not a re-parse of the folded text.
+        addresses = getattr(header, "addresses", None)
+        if addresses is not None:
+            recipients += [address.addr_spec for address in addresses]
+        else:
+            recipients += [address for _name, address in getaddresses([str(header)])]
     return sender, [r for r in recipients if r]
 
 

@@ -13,7 +13,7 @@ QUEUES = (QUEUE_MAIL, QUEUE_DEFAULT)
 
 # Retries of a message whose channel failed (SMTP refused, webhook down) are kept in
 # the outbox row itself (attempts, next_attempt_at; settings OUTBOX_MAX_ATTEMPTS,
-# OUTBOX_RETRY_BASE_SECONDS, OUTBOX_RETRY_CAP_SECONDS in workers/settings.py): after the
+# OUTBOX_RETRY_BASE_SECONDS, OUTBOX_RETRY_CAP_SECONDS in app/config.py): after the
 # last try the row is parked as "failed" for an admin. RQ's own Retry is
 # not used: a lost or repeated job cannot change how often a message is sent.
 
@@ -23,9 +23,6 @@ def connect(url: str) -> Redis:
 
 
 def init_app(app: Flask) -> None:
-    from workers import settings
-
-    settings.init_app(app)
     app.extensions["redis"] = connect(app.config["REDIS_URL"])
 
 

@@ -12,6 +12,7 @@ from app.reports.status import STATUSES
 from app.staff import audit
 from app.staff.auth import current_staff, role_required, set_password
 from app.staff.models import ROLES, AuditEntry, StaffUser, TextTemplate
+from app.validation import clean_text, normalize_email
 
 bp = Blueprint("admin", __name__, url_prefix="/intern/admin")
 AUDIT_PAGE = 100
@@ -63,12 +64,14 @@ def create_user():
     department = _department(request.form.get("department"), admin.jurisdiction_id)
     if role == "staff" and department is None:
         raise DomainError(_("Mitarbeitende einer Abteilung brauchen eine Abteilung."), "department")
+    email = (request.form.get("email") or "").strip()
+    email = normalize_email(email) if email else None
     if db.session.scalar(select(StaffUser).where(StaffUser.username == username)) is not None:
         raise DomainError(_("Diesen Benutzernamen gibt es schon."), "username", status=409)
     user = StaffUser(jurisdiction_id=admin.jurisdiction_id, username=username, role=role,
                      department_id=department.id if department else None,
-                     display_name=(request.form.get("display_name") or "").strip()[:200],
-                     email=(request.form.get("email") or "").strip()[:320] or None)
+                     display_name=clean_text(request.form.get("display_name")).strip()[:200],
+                     email=email)
     set_password(user, request.form.get("password") or "")
     db.session.add(user)
     db.session.flush()

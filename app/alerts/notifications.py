@@ -11,7 +11,7 @@ from flask_babel import force_locale, gettext
 
 from app.alerts.models import AlertSubscription
 from app.db import db
-from app.outbox.messages import compose_email, message_builder
+from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import StatusChange
 from app.urls import absolute_url
@@ -29,7 +29,6 @@ def _with_unsubscribe(email: EmailMessage, url: str) -> EmailMessage:
     return email
 
 
-@message_builder("alert_confirm")
 def alert_confirm(message: OutboxMessage) -> EmailMessage | None:
     subscription = db.session.get(AlertSubscription, message.payload["subscription_id"])
     if subscription is None or subscription.unsubscribed_at is not None or not subscription.email:
@@ -43,7 +42,6 @@ def alert_confirm(message: OutboxMessage) -> EmailMessage | None:
     return _with_unsubscribe(email, unsubscribe_url)
 
 
-@message_builder("alert_active")
 def alert_active(message: OutboxMessage) -> EmailMessage | None:
     """Someone asked again for an alert this address already gets (``operations._asked_again``)."""
     subscription = db.session.get(AlertSubscription, message.payload["subscription_id"])
@@ -58,7 +56,6 @@ def alert_active(message: OutboxMessage) -> EmailMessage | None:
     return _with_unsubscribe(email, unsubscribe_url)
 
 
-@message_builder("area_alert")
 def area_alert(message: OutboxMessage) -> EmailMessage | None:
     subscription = db.session.get(AlertSubscription, message.payload["subscription_id"])
     change = db.session.get(StatusChange, message.payload["status_change_id"])
@@ -83,3 +80,10 @@ def area_alert(message: OutboxMessage) -> EmailMessage | None:
                               description=report.shown_description, unsubscribe_url=unsubscribe_url,
                               report_url=absolute_url("public.report", reference=report.reference))
     return _with_unsubscribe(email, unsubscribe_url)
+
+
+MESSAGES = (
+    Message("alert_confirm", alert_confirm),
+    Message("alert_active", alert_active),
+    Message("area_alert", area_alert),
+)

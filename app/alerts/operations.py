@@ -21,11 +21,11 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.outbox.operations import record_message
 from app.reports.models import Report, StatusChange
-from app.reports.operations import clean_text
+from app.validation import clean_text, normalize_email
+from geo.geocoding import search_addresses
 
 RADII_M = (100, 250, 500, 1000, 2000)
 DEFAULT_RADIUS_M = 500
-_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 _COORDINATES_RE = re.compile(r"^\s*(-?\d{1,2}(?:[.,]\d+)?)\s*[;, ]\s*(-?\d{1,3}(?:[.,]\d+)?)\s*$")
 
 EVENT_NEW = "new"
@@ -53,10 +53,6 @@ def _locate(jurisdiction: Jurisdiction, query: str) -> tuple[float, float, str] 
         if -90 <= lat <= 90 and -180 <= lon <= 180:
             return lon, lat, f"{lat:.5f}, {lon:.5f}"
         return None
-    try:
-        from geo.geocoding import search_addresses
-    except ImportError:  # geocoder not installed: only coordinates are understood
-        return None
     results = search_addresses(db.session, jurisdiction.id, query, limit=1)
     if not results:
         return None
@@ -80,8 +76,11 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
     email = clean_text(data.email).strip().lower()
     if not email:
         errors.append(DomainError(_l("Bitte geben Sie Ihre E-Mail-Adresse an."), "email"))
-    elif len(email) > 254 or not _EMAIL_RE.match(email):
-        errors.append(DomainError(_l("Diese E-Mail-Adresse ist ungültig."), "email"))
+    else:
+        try:
+            email = normalize_email(email).lower()
+        except DomainError as error:
+            errors.append(error)
     subscription = AlertSubscription(jurisdiction_id=jurisdiction.id, email=email,
                                      locale=data.locale if data.locale in ("de", "en") else "de",
                                      token=secrets.token_urlsafe(32), notify_new=data.notify_new,
@@ -218,7 +217,7 @@ def confirm(token: str) -> AlertSubscription:
 # row itself stays (token, town, language, dates, which events): without contact or place it
 # identifies no one, and it lets the links in mails already sent answer "unsubscribed" (and the
 # one-click POST of RFC 8058 stay idempotent) instead of "invalid link". The retention job
-# applies the same to any unsubscribed row that still holds some of it (workers/retention.py).
+# applies the same to any unsubscribed row that still holds some of it (app/retention/policy.py).
 def erased_on_unsubscribe() -> dict[str, object]:
     """Column → erased value (a fresh dict: the empty list must not be shared between rows)."""
     return {"email": "", "address": None, "center": None, "radius_m": None, "area_id": None, "category_ids": []}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.areas.models import ReroutingMove, ReroutingRun
 from app.db import db
 from app.jurisdictions.models import Department
-from app.outbox.messages import compose_email, message_builder
+from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report
 from app.urls import absolute_url
@@ -17,7 +17,6 @@ from app.urls import absolute_url
 LISTED = 50  # references listed in the mail; the rest is counted
 
 
-@message_builder("reports_rerouted")
 def reports_rerouted(message: OutboxMessage) -> EmailMessage | None:
     run = db.session.get(ReroutingRun, message.payload.get("run_id"))
     department = db.session.get(Department, message.payload.get("department_id"))
@@ -40,3 +39,8 @@ def reports_rerouted(message: OutboxMessage) -> EmailMessage | None:
         return compose_email(department.email, subject, "reports_rerouted", message, locale="de",
                              department=department, run=run, count=len(moves), listed=listed,
                              more=len(moves) - len(listed))
+
+
+MESSAGES = (
+    Message("reports_rerouted", reports_rerouted),
+)

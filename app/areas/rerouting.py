@@ -13,6 +13,7 @@ from app.errors import DomainError
 from app.jurisdictions.models import Department, Jurisdiction
 from app.outbox.operations import record_message
 from app.reports.status import OPEN_STATUSES
+from app.staff import audit
 from geo.rerouting import ReroutePlan, apply_plan, plan_rerouting, planned_moves
 
 MESSAGE_KIND = "reports_rerouted"
@@ -73,13 +74,8 @@ def apply_rerouting(jurisdiction: Jurisdiction, *, actor: str, staff=None, expec
         record_message(MESSAGE_KIND, f"{MESSAGE_KIND}:{run.id}:{department_id}",
                        {"run_id": run.id, "department_id": department_id})
     if staff is not None:
-        try:
-            from app.staff import audit
-        except ImportError:  # the staff workspace is optional; the run row is the audit then
-            audit = None
-        if audit is not None:
-            audit.record("rerouting_applied", staff=staff, jurisdiction_id=jurisdiction.id,
-                         target=f"rerouting_run:{run.id}",
-                         changes={"run_id": run.id, "moved": plan.moved, "relabelled": plan.relabelled})
+        audit.record("rerouting_applied", staff=staff, jurisdiction_id=jurisdiction.id,
+                     target=f"rerouting_run:{run.id}",
+                     changes={"run_id": run.id, "moved": plan.moved, "relabelled": plan.relabelled})
     db.session.flush()
     return run

@@ -15,6 +15,7 @@ from app.catalog.models import TRUST_LEVELS, CatalogEntry, CatalogSynonym, Catal
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Department, Jurisdiction
+from app.validation import clean_text, length_errors, normalize_email
 
 MAX_NAME = 200
 MAX_SHORT = 600
@@ -25,11 +26,7 @@ MAX_LIST_ITEMS = 40
 MAX_LIST_ITEM = 300
 DEFAULT_REVIEW_INTERVAL = timedelta(days=365)
 
-# Control characters never belong in catalog text; removing them also guarantees that the
-# search's highlight markers (\x02, \x03) cannot come from stored text.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 _WORD_RE = re.compile(r"[^\W\d_]{3,}")
 _TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 _TRUE = {"1", "true", "ja", "yes", "y", "j", "x", "wahr"}
@@ -37,7 +34,10 @@ _FALSE = {"", "0", "false", "nein", "no", "n", "falsch"}
 
 
 def clean(raw) -> str:
-    return _CONTROL_CHARS.sub("", "" if raw is None else str(raw)).strip()
+    r"""Catalog text, stripped, without what ``clean_text`` removes: control characters never
+    belong in it, and their absence guarantees that the search's highlight markers (\x02, \x03)
+    cannot come from stored text."""
+    return clean_text("" if raw is None else str(raw)).strip()
 
 
 def slugify(name: str) -> str:
@@ -181,24 +181,20 @@ def check_entry(entry: EntryInput) -> list[DomainError]:
     errors: list[DomainError] = []
     if not entry.name:
         errors.append(DomainError(_l("Bitte geben Sie den Namen der Leistung an."), "name"))
-    elif len(entry.name) > MAX_NAME:
-        errors.append(DomainError(_l("Der Name ist zu lang (höchstens %(n)s Zeichen).", n=MAX_NAME), "name"))
+    else:
+        errors += length_errors([(entry.name, MAX_NAME, _l("Der Name"), "name")])
     entry.slug = entry.slug or slugify(entry.name)
     if (entry.name and not _SLUG_RE.match(entry.slug)) or len(entry.slug) > 120:
         errors.append(DomainError(_l("Die Kurzadresse darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten."),
                                   "slug"))
     if not entry.topic:
         errors.append(DomainError(_l("Bitte geben Sie das Thema (die Lebenslage) an."), "topic"))
-    elif len(entry.topic) > MAX_TOPIC:
-        errors.append(DomainError(_l("Das Thema ist zu lang (höchstens %(n)s Zeichen).", n=MAX_TOPIC), "topic"))
+    else:
+        errors += length_errors([(entry.topic, MAX_TOPIC, _l("Das Thema"), "topic")])
     if not entry.department_code:
         errors.append(DomainError(_l("Bitte geben Sie die zuständige Stelle an."), "department"))
-    if len(entry.short_description) > MAX_SHORT:
-        errors.append(DomainError(_l("Die Kurzbeschreibung ist zu lang (höchstens %(n)s Zeichen).", n=MAX_SHORT),
-                                  "short_description"))
-    if len(entry.long_description) > MAX_LONG:
-        errors.append(DomainError(_l("Die Beschreibung ist zu lang (höchstens %(n)s Zeichen).", n=MAX_LONG),
-                                  "long_description"))
+    errors += length_errors([(entry.short_description, MAX_SHORT, _l("Die Kurzbeschreibung"), "short_description"),
+                             (entry.long_description, MAX_LONG, _l("Die Beschreibung"), "long_description")])
     if entry.leika_key is not None and not re.fullmatch(r"[0-9]{14}", entry.leika_key):
         errors.append(DomainError(_l("Der Leistungsschlüssel (LeiKa) hat genau 14 Ziffern."), "leika_key"))
     if entry.online_url is not None and not _usable_url(entry.online_url):
@@ -208,9 +204,8 @@ def check_entry(entry: EntryInput) -> list[DomainError]:
     if entry.trust_level not in TRUST_LEVELS:
         errors.append(DomainError(_l("Unbekanntes Vertrauensniveau (erlaubt: keines, niedrig, substanziell, hoch)."),
                                   "trust_level"))
-    for name, limit in (("account", 100), ("processing_time", 200)):
-        if len(getattr(entry, name)) > limit:
-            errors.append(DomainError(_l("Der Text ist zu lang (höchstens %(n)s Zeichen).", n=limit), name))
+    errors += length_errors([(entry.account, 100, _l("Das Nutzerkonto"), "account"),
+                             (entry.processing_time, 200, _l("Die Bearbeitungsdauer"), "processing_time")])
     for name in ("required_documents", "keywords"):
         items = getattr(entry, name)
         if len(items) > MAX_LIST_ITEMS or any(len(item) > MAX_LIST_ITEM for item in items):
@@ -322,12 +317,14 @@ def save_contact(department: Department, address: str = "", opening_hours: str =
     values = {"address": clean(address), "opening_hours": clean(opening_hours), "phone": clean(phone),
               "email": clean(email)}
     errors = []
-    if values["email"] and not _EMAIL_RE.match(values["email"]):
-        errors.append(DomainError(_l("Diese E-Mail-Adresse ist ungültig."), "email"))
-    if len(values["phone"]) > 50:
-        errors.append(DomainError(_l("Die Telefonnummer ist zu lang."), "phone"))
-    if len(values["address"]) > 1000 or len(values["opening_hours"]) > 2000:
-        errors.append(DomainError(_l("Der Text ist zu lang."), "address"))
+    if values["email"]:
+        try:
+            values["email"] = normalize_email(values["email"])
+        except DomainError as error:
+            errors.append(error)
+    errors += length_errors([(values["phone"], 50, _l("Die Telefonnummer"), "phone"),
+                             (values["address"], 1000, _l("Die Anschrift"), "address"),
+                             (values["opening_hours"], 2000, _l("Die Öffnungszeiten"), "opening_hours")])
     if errors:
         raise ValidationFailed(errors)
     contact = db.session.get(DepartmentContact, department.id)

@@ -13,6 +13,7 @@ from app.catalog.search import MAX_QUERY, search_catalog
 from app.errors import DomainError
 from app.jurisdictions.queries import jurisdiction_by_slug
 from app.urls import absolute_url
+from app.validation import check_length
 
 bp = Blueprint("catalog", __name__, static_folder="static", static_url_path="/static/catalog")
 
@@ -36,9 +37,7 @@ def _catalog_helpers():
 
 def _query_text() -> str:
     raw = request.args.get("q", "")
-    if len(raw) > MAX_QUERY:
-        raise DomainError(_("Der Suchbegriff ist zu lang (höchstens %(n)s Zeichen).", n=MAX_QUERY), "q",
-                          code="query_too_long")
+    check_length(raw, MAX_QUERY, _l("Der Suchbegriff"), "q")
     return raw.strip()
 
 

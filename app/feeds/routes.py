@@ -12,6 +12,7 @@ from app.feeds.queries import public_updated_at
 from app.jurisdictions.queries import jurisdiction_by_slug
 from app.public.queries import category_by_code, ortsteil_by_code, point_of, recent_public_reports
 from app.urls import absolute_url
+from app.validation import clean_text
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 FEED_SIZE = 50
@@ -29,10 +30,12 @@ def _render(title: str, self_endpoint: str, reports, **values):
                         "category": report.category.label(locale), "status": report.status_info.label(locale),
                         "description": report.shown_description})
     updated = max((e["updated"] for e in entries), default=utcnow())
-    body = render_template("feeds/atom.xml", title=title, entries=entries, updated=updated, host=host,
+    # clean_text over the whole document: a character XML 1.0 cannot carry (in a description,
+    # an address, a label) would make the feed unreadable for every reader; markup is escaped.
+    body = clean_text(render_template("feeds/atom.xml", title=title, entries=entries, updated=updated, host=host,
                            feed_id=f"tag:{host},2026:{request.path}",
                            self_url=absolute_url(self_endpoint, **values),
-                           site_url=absolute_url("public.report_list"))
+                           site_url=absolute_url("public.report_list")))
     response = current_app.response_class(body, mimetype="application/atom+xml")
     response.headers["Cache-Control"] = "public, max-age=300"
     response.vary.add("Cookie")  # titles and labels follow the language cookie

@@ -1,14 +1,17 @@
-"""Mails to followers: the double opt-in and the report's updates."""
+"""Mails to followers: the double opt-in and the report's updates; and the unsubscribe link
+and check that the outbox applies to every citizen mail about a report."""
 from __future__ import annotations
 
 from email.message import EmailMessage
 
 from flask_babel import force_locale, gettext
+from sqlalchemy import select
 
 from app.db import db
-from app.followers.models import Follower
-from app.followers.tokens import follow_token
-from app.outbox.messages import compose_email, message_builder
+from app.followers.models import Follower, MailUnsubscribe
+from app.followers.operations import is_unsubscribed
+from app.followers.tokens import email_digest, follow_token, unsubscribe_token
+from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report, StatusChange
 from app.reports.status import STATUSES
@@ -28,7 +31,6 @@ def _visible(report: Report | None) -> bool:
 
 # opt_in: someone who unfollowed (or unsubscribed as the reporter) and asks again gets this
 # mail; the earlier unsubscribe ends only when they confirm (operations.confirm_follow).
-@message_builder("follow_confirm", audience="citizen", opt_in=True)
 def follow_confirm(message: OutboxMessage) -> EmailMessage | None:
     follower = _follower(message)
     if follower is None or follower.confirmed_at is not None or follower.unsubscribed_at is not None:
@@ -43,7 +45,6 @@ def follow_confirm(message: OutboxMessage) -> EmailMessage | None:
                              report_url=absolute_url("public.report", reference=report.reference))
 
 
-@message_builder("follower_update", audience="citizen")
 def follower_update(message: OutboxMessage) -> EmailMessage | None:
     follower = _follower(message)
     if follower is None or not follower.active:
@@ -61,3 +62,35 @@ def follower_update(message: OutboxMessage) -> EmailMessage | None:
         return compose_email(follower.email, subject, "follower_update", message, locale=locale, report=report,
                              change=change, status_label=status_label,
                              report_url=absolute_url("public.report", reference=report.reference))
+
+
+MESSAGES = (
+    Message("follow_confirm", follow_confirm, citizen=True, opt_in=True),
+    Message("follower_update", follower_update, citizen=True),
+)
+
+
+class Unsubscribes:
+    """Every citizen mail about a report carries a link that stops all mail about it to that
+    address (``MailUnsubscribe``, checked right before each such mail is sent)."""
+
+    def link(self, report_id: int, address: str) -> str:
+        return absolute_url("followers.unsubscribe", token=unsubscribe_token(report_id, address))
+
+    def blocked(self, report_id: int, addresses: list[str], prefetched: dict) -> bool:
+        known = prefetched.get("followers.unsubscribed")
+        if known is not None:
+            return any((report_id, email_digest(address)[:32]) in known for address in addresses)
+        return any(is_unsubscribed(report_id, address) for address in addresses)
+
+
+def prefetch(messages: list[OutboxMessage], prefetched: dict) -> None:
+    """Followers of the batch and the unsubscribes of its reports, in two queries."""
+    follower_ids = {m.payload["follower_id"] for m in messages if isinstance(m.payload.get("follower_id"), int)}
+    report_ids = {m.payload["report_id"] for m in messages if isinstance(m.payload.get("report_id"), int)}
+    if follower_ids:
+        prefetched["followers"] = db.session.scalars(select(Follower).where(Follower.id.in_(follower_ids))).all()
+    if report_ids:
+        prefetched["followers.unsubscribed"] = set(db.session.execute(
+            select(MailUnsubscribe.report_id, MailUnsubscribe.email_digest)
+            .where(MailUnsubscribe.report_id.in_(report_ids))).tuples())

@@ -13,6 +13,7 @@ from app.followers.models import Follower, MailUnsubscribe
 from app.followers.tokens import email_digest, read_follow_token, read_unsubscribe_token
 from app.outbox.operations import record_message
 from app.reports.models import Report
+from app.validation import normalize_email
 
 MAX_FOLLOWERS_PER_REPORT = 500
 
@@ -25,11 +26,7 @@ def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
     must confirm again. Raises ``DomainError`` for an invalid address or a report that
     cannot be followed.
     """
-    from app.reports.operations import _EMAIL_RE
-
-    email = (email or "").strip().lower()
-    if not email or len(email) > 254 or not _EMAIL_RE.match(email):
-        raise DomainError(_l("Diese E-Mail-Adresse ist ungültig."), "email")
+    email = normalize_email(email).lower()
     if report.hidden or not report.status_info.public:
         raise NotFound(_l("Diese Meldung gibt es nicht."))
     follower = db.session.scalar(select(Follower).where(Follower.report_id == report.id, Follower.email == email))

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 
+from app.validation import is_email
+
 
 @dataclass(frozen=True)
 class LegalField:
@@ -54,7 +56,6 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 _KIND = {f.name: f.kind for f in FIELDS}
 
 MAX_LENGTH = 500
-_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 # Digits with the usual separators; a short note after it ("(Demo)", "Zentrale") is allowed.
 _PHONE_RE = re.compile(r"^\+?\(?\d[\d /()\-–]{3,40}\d(\s*\([^()\n]{1,40}\))?$")
 _URL_RE = re.compile(r"^https?://[^\s<>\"']+$")
@@ -92,7 +93,7 @@ def clean_value(name: str, value: object) -> str | None:
         raise LegalSettingsError(f"{name}: contains a control character", name)
     if kind != "lines" and "\n" in value:
         raise LegalSettingsError(f"{name}: must be a single line", name)
-    if kind == "email" and not _EMAIL_RE.match(value):
+    if kind == "email" and not is_email(value):
         raise LegalSettingsError(f"{name}: {value!r} is not an e-mail address", name)
     if kind == "phone" and not _PHONE_RE.match(value):
         raise LegalSettingsError(f"{name}: {value!r} is not a phone number (digits, spaces, + - / ( ) only)", name)

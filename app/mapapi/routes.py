@@ -11,6 +11,7 @@ from functools import partial
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from app.mapapi import params
 from app.mapapi.replica import read_session
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES, STATUSES
 from app.urls import absolute_url
+from app.validation import check_length
 from geo import mapqueries
 from geo.geocoding import reverse_geocode, search_addresses
 from geo.mapcache import MapCache
@@ -184,8 +186,7 @@ def geocode():
     query = request.args.get("q", "").strip()
     if len(query) < 2:
         raise DomainError(_("Bitte geben Sie mindestens zwei Zeichen einer Adresse ein."), "q", code="missing")
-    if len(query) > 200:
-        raise DomainError(_("Die Suchanfrage ist zu lang (höchstens 200 Zeichen)."), "q")
+    check_length(query, 200, _l("Die Suchanfrage"), "q")
     limit = params.int_arg("limit", 1, 20, default=5)
     results = search_addresses(read_session(), _jurisdiction().id, query, limit=limit)
     body = json.dumps({"results": [a.as_dict() for a in results]}, ensure_ascii=False)

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Response
 
+from app.validation import clean_text
+
 # List element name -> name of each item's element (as in the GeoReport v2 examples).
 ITEM_NAMES = {
     "service_requests": "request",
@@ -43,7 +45,9 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    # Safe on its own, whatever a row holds (older rows, paths that skipped intake): a
+    # character XML 1.0 cannot carry would make the whole document unreadable for every client.
+    return clean_text(str(value))
 
 
 def _append(parent: Element, name: str, value) -> None:

@@ -19,8 +19,10 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Category, Jurisdiction
 from app.open311.models import ApiClient, Open311Submission, ReportAttributeValue, ServiceAttribute, UpdateReceipt
 from app.reports.models import Report, StatusChange
-from app.reports.operations import ReportInput, change_status, clean_text, create_report
+from app.reports.operations import ReportInput, change_status, create_report
+from app.validation import check_length, clean_text, length_errors
 from app.reports.status import STATUSES
+from geo.geocoding import address_by_id
 
 MAX_PHONE = 50
 MAX_ATTRIBUTE_TEXT = 2000
@@ -76,12 +78,8 @@ def _coordinate(raw: str | None, low: float, high: float, name: str) -> float | 
 
 def _address_by_id(jurisdiction: Jurisdiction, raw: str) -> tuple[float, float, str]:
     """Coordinates and label of an entry of the town's address table (``address_id``)."""
-    try:
-        from geo.geocoding import address_by_id
-    except ImportError:
-        address_by_id = None
     address = None
-    if address_by_id is not None and raw.strip().isdigit() and len(raw.strip()) < 18:
+    if raw.strip().isdigit() and len(raw.strip()) < 18:
         address = address_by_id(db.session, jurisdiction.id, int(raw.strip()))
     if address is None:
         raise DomainError(_l("Die Adresse mit der address_id „%(id)s“ gibt es nicht.", id=raw[:40]), "address_id")
@@ -120,8 +118,7 @@ def _parse_attribute(attribute: ServiceAttribute, raw: list[str], locale: str):
                                  name=name), name)
         return value
     value = clean_text(value)
-    if len(value) > MAX_ATTRIBUTE_TEXT:
-        raise DomainError(_l("%(name)s ist zu lang (höchstens %(n)s Zeichen).", name=name, n=MAX_ATTRIBUTE_TEXT), name)
+    check_length(value, MAX_ATTRIBUTE_TEXT, name, name)
     return value
 
 
@@ -179,8 +176,7 @@ def submit_request(jurisdiction: Jurisdiction, client: ApiClient, data: RequestI
         except DomainError as exc:
             errors.append(exc)
     phone = clean_text(data.phone).strip() or None
-    if phone and len(phone) > MAX_PHONE:
-        errors.append(DomainError(_l("Die Telefonnummer ist zu lang (höchstens %(n)s Zeichen).", n=MAX_PHONE), "phone"))
+    errors += length_errors([(phone, MAX_PHONE, _l("Die Telefonnummer"), "phone")])
     category = db.session.scalar(select(Category).where(
         Category.jurisdiction_id == jurisdiction.id, Category.code == data.service_code, Category.active))
     try:

@@ -33,7 +33,7 @@ from app.open311.operations import RequestInput, UpdateInput, push_update, submi
 from app.open311.queries import (
     MAX_PAGE_SIZE, RequestFilter, active_services, find_request, find_requests, find_updates, service_by_code,
 )
-from app.reports.operations import clean_text
+from app.validation import clean_text
 from app.reports.status import STATUSES
 from app.urls import absolute_url
 

@@ -1,60 +1,60 @@
 """Turning an outbox row into the e-mail (or webhook call) it stands for, when it is sent.
 
-Each feature registers a builder per message kind with ``@message_builder(kind)``;
-builders read recipients from the database at send time (the outbox and the queue
-hold ids only) and return None when there is nobody (left) to send to.
+The outbox knows no feature. Each feature registers, in its own ``init_app``, the kinds
+of message it records (``register_messages``), and optionally:
 
-Mails to citizens (kinds in ``CITIZEN_KINDS``, or registered with
-``audience="citizen"``) about a report carry an unsubscribe link that works without
-login, plus ``List-Unsubscribe`` headers (RFC 2369/8058); right before sending, an
-address that unsubscribed from the report is skipped whatever the kind, except the
-opt-in mail of a new request (``opt_in=True``), which asks exactly that address whether
-it wants this report's mail again.
+* a *skip rule* (``register_skip_rule``): a check run before any message is built; a
+  returned reason cancels it (a department in digest mode gets no single mails);
+* a *prefetch* hook (``register_prefetch``): loads, for a whole delivery batch, what the
+  feature's builders will ask for, so a batch costs a few queries instead of several per
+  mail;
+* the *unsubscribe handler* (``register_unsubscribes``): the link every citizen mail
+  about a report carries, and the check right before sending whether the address asked
+  for no more mail about that report.
+
+Builders read recipients from the database at send time (the outbox and the queue hold
+ids only) and return None when there is nobody (left) to send to. Mails to citizens
+about one report (``Message(citizen=True)``, payload with ``report_id``) carry an
+unsubscribe link that works without login, plus ``List-Unsubscribe`` headers (RFC
+2369/8058); right before sending, an address that unsubscribed from the report is
+skipped, except for a double opt-in request (``opt_in=True``), which asks exactly that
+address whether it wants this report's mail again. docs/DEVELOPING.md shows a feature
+adding a message kind.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses
-from typing import Callable
+from email.utils import formatdate, getaddresses, parseaddr
+from typing import Callable, Protocol
 
-from flask import current_app, render_template
+from flask import Flask, current_app, render_template
 
 from app.outbox.models import OutboxMessage
 
-Builder = Callable[[OutboxMessage], EmailMessage | None]
-SkipRule = Callable[[OutboxMessage], str | None]
-_BUILDERS: dict[str, Builder] = {}
-_SKIP_RULES: list[SkipRule] = []
-_WEBHOOK_BUILDERS: dict[str, Callable[[OutboxMessage], "WebhookCall | None"]] = {}
-
-# Citizen mails about one report (payload has ``report_id``): unsubscribe footer + check.
-CITIZEN_KINDS: set[str] = {"confirm_email", "status_changed"}
-# Double opt-in requests among them: sent even to an address that unsubscribed from the report.
-OPT_IN_KINDS: set[str] = set()
+Builder = Callable[[OutboxMessage], "EmailMessage | WebhookCall | None"]
+SkipRule = Callable[[OutboxMessage], "str | None"]
+# Called with a batch's messages and a dict it may fill; the dict (and the objects in it,
+# which keep the session's identity map warm) lives as long as the batch.
+Prefetch = Callable[[list[OutboxMessage], dict], None]
 
 
-def message_builder(kind: str, audience: str = "", opt_in: bool = False) -> Callable[[Builder], Builder]:
-    """Register the mail builder of ``kind``; ``audience="citizen"`` adds unsubscribe handling.
+@dataclass(frozen=True)
+class Message:
+    """One kind of message a feature sends.
 
-    ``opt_in=True`` marks a confirmation request: an earlier unsubscribe from the report
-    does not stop it (the request is newer), and the feature lifts that unsubscribe only
-    when the address owner confirms.
+    ``citizen``: a mail to a citizen about one report (unsubscribe link and check);
+    ``opt_in``: a confirmation request, sent even to an address that unsubscribed from the
+    report (the request is newer; the feature lifts the unsubscribe only when the address
+    owner confirms); ``channel``: "email" or "webhook" (the builder returns a ``WebhookCall``).
     """
-    def register(func: Builder) -> Builder:
-        _BUILDERS[kind] = func
-        if audience == "citizen":
-            CITIZEN_KINDS.add(kind)
-        if opt_in:
-            OPT_IN_KINDS.add(kind)
-        return func
-    return register
 
-
-def skip_rule(func: SkipRule) -> SkipRule:
-    """Register a check run before building any message; a returned reason cancels it."""
-    _SKIP_RULES.append(func)
-    return func
+    kind: str
+    build: Builder
+    citizen: bool = False
+    opt_in: bool = False
+    channel: str = "email"
 
 
 @dataclass
@@ -65,28 +65,94 @@ class WebhookCall:
     payload: dict
 
 
-def webhook_builder(kind: str):
-    """Register the builder of a webhook message (channel 'webhook') of ``kind``."""
-    def register(func):
-        _WEBHOOK_BUILDERS[kind] = func
-        return func
-    return register
+class Unsubscribes(Protocol):
+    """What the outbox asks about unsubscribing; one feature provides it."""
+
+    def link(self, report_id: int, address: str) -> str:
+        """The absolute URL that stops mail about ``report_id`` to ``address``."""
+
+    def blocked(self, report_id: int, addresses: list[str], prefetched: dict) -> bool:
+        """Whether one of ``addresses`` asked for no more mail about ``report_id``."""
+
+
+@dataclass
+class Registry:
+    messages: dict[str, Message] = field(default_factory=dict)
+    skip_rules: list[SkipRule] = field(default_factory=list)
+    prefetchers: list[Prefetch] = field(default_factory=list)
+    unsubscribes: Unsubscribes | None = None
+
+
+def _registry(app: Flask | None = None) -> Registry:
+    app = app or current_app
+    return app.extensions.setdefault("outbox.registry", Registry())
+
+
+def register_messages(app: Flask, *messages: Message) -> None:
+    """Register the message kinds of a feature; a kind belongs to one feature only."""
+    registry = _registry(app)
+    for message in messages:
+        if registry.messages.get(message.kind, message) is not message:
+            raise ValueError(f"outbox message kind {message.kind!r} is registered twice")
+        registry.messages[message.kind] = message
+
+
+def register_skip_rule(app: Flask, rule: SkipRule) -> None:
+    if rule not in _registry(app).skip_rules:
+        _registry(app).skip_rules.append(rule)
+
+
+def register_prefetch(app: Flask, hook: Prefetch) -> None:
+    if hook not in _registry(app).prefetchers:
+        _registry(app).prefetchers.append(hook)
+
+
+def register_unsubscribes(app: Flask, handler: Unsubscribes) -> None:
+    _registry(app).unsubscribes = handler
+
+
+def registered_kinds() -> dict[str, Message]:
+    """Every registered message kind of the current app (the admin page lists them)."""
+    return dict(_registry().messages)
+
+
+def prefetch(messages: list[OutboxMessage]) -> dict:
+    """Run every feature's prefetch hook for a delivery batch; returns what they loaded."""
+    prefetched: dict = {}
+    for hook in _registry().prefetchers:
+        hook(messages, prefetched)
+    return prefetched
 
 
 def message_id_for(message: OutboxMessage) -> str:
     """The Message-ID of an outbox row: the same on every try, so a receiving system that
-    suppresses duplicates by Message-ID folds a resend (see workers/delivery.py)."""
+    suppresses duplicates by Message-ID folds a resend (see app/outbox/delivery.py)."""
     domain = current_app.config["MAIL_FROM"].rsplit("@", 1)[-1].strip("> ") or "localhost"
     return f"<outbox-{message.id}@{domain}>"
 
 
 def _unsubscribe_url(message: OutboxMessage, to: str) -> str | None:
-    if message.kind not in CITIZEN_KINDS or not message.payload.get("report_id"):
+    registry = _registry()
+    kind = registry.messages.get(message.kind)
+    if kind is None or not kind.citizen or not message.payload.get("report_id") or registry.unsubscribes is None:
         return None
-    from app.followers.tokens import unsubscribe_token
-    from app.urls import absolute_url
+    return registry.unsubscribes.link(message.payload["report_id"], to)
 
-    return absolute_url("followers.unsubscribe", token=unsubscribe_token(message.payload["report_id"], to))
+
+def sender_address(mail_from: str) -> Address:
+    """``MAIL_FROM`` ("Name <addr>") as one structured address."""
+    name, addr = parseaddr(mail_from)
+    return Address(display_name=name, addr_spec=addr)
+
+
+def recipient_address(to: str) -> Address:
+    """``to`` as exactly one structured mailbox: a stored value with a comma, a second
+    address or a line break raises ``ValueError`` instead of becoming another recipient or
+    a header. The message does not repeat the address (it ends up in logs)."""
+    try:
+        return Address(addr_spec=to)
+    except (ValueError, IndexError):
+        raise ValueError("recipient is not one valid e-mail address") from None
 
 
 def compose_email(to: str, subject: str, template: str, message: OutboxMessage, **context) -> EmailMessage:
@@ -96,8 +162,8 @@ def compose_email(to: str, subject: str, template: str, message: OutboxMessage, 
     same row twice gives the same mail.
     """
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = to
+    email["From"] = sender_address(current_app.config["MAIL_FROM"])
+    email["To"] = recipient_address(to)
     email["Subject"] = subject
     email["Date"] = formatdate(message.created_at.timestamp(), localtime=True) if message.created_at \
         else formatdate(localtime=True)
@@ -119,55 +185,45 @@ def compose_email(to: str, subject: str, template: str, message: OutboxMessage, 
 
 
 def skip_reason(message: OutboxMessage) -> str | None:
-    for rule in _SKIP_RULES:
+    for rule in _registry().skip_rules:
         reason = rule(message)
         if reason:
             return reason
     return None
 
 
-def build_message(message: OutboxMessage) -> EmailMessage | None:
-    """The e-mail for ``message``, or None if there is nobody (left) to send it to."""
-    builder = _BUILDERS.get(message.kind)
-    if builder is None:
-        raise ValueError(f"unknown outbox message kind {message.kind!r}")
+def _kind(message: OutboxMessage) -> Message:
+    kind = _registry().messages.get(message.kind)
+    if kind is None or kind.channel != message.channel:
+        raise ValueError(f"unknown outbox message kind {message.kind!r} on channel {message.channel!r}")
+    return kind
+
+
+def build_message(message: OutboxMessage) -> EmailMessage | WebhookCall | None:
+    """The e-mail (or webhook call) for ``message``, or None if there is nobody (left) to send it to."""
+    kind = _kind(message)
     if skip_reason(message):
         return None
-    return builder(message)
+    return kind.build(message)
 
 
-def prepare(message: OutboxMessage, unsubscribed: set[tuple[int, str]] | None = None
+def prepare(message: OutboxMessage, prefetched: dict | None = None
             ) -> tuple[EmailMessage | WebhookCall | None, str]:
     """What to deliver for ``message`` and, if nothing, why (for the admin page).
 
-    ``unsubscribed`` may hold the (report id, address digest) pairs of the batch's
-    reports, loaded at once; without it the database is asked per mail.
+    ``prefetched`` is what the batch's prefetch hooks loaded (``prefetch``); without it
+    the unsubscribe check asks the database per mail.
     """
     reason = skip_reason(message)
     if reason:
         return None, reason
-    if message.channel == "webhook":
-        builder = _WEBHOOK_BUILDERS.get(message.kind)
-        if builder is None:
-            raise ValueError(f"unknown webhook message kind {message.kind!r}")
-        call = builder(message)
-        return call, "" if call else "no webhook configured"
-    builder = _BUILDERS.get(message.kind)
-    if builder is None:
-        raise ValueError(f"unknown outbox message kind {message.kind!r}")
-    email = builder(message)
-    if email is None:
-        return None, "no recipient"
-    if message.kind in CITIZEN_KINDS and message.kind not in OPT_IN_KINDS and message.payload.get("report_id"):
-        from app.followers.operations import is_unsubscribed
-        from app.followers.tokens import email_digest
-
-        report_id = message.payload["report_id"]
-        recipients = [address for _name, address in getaddresses(email.get_all("To", []))]
-        if unsubscribed is not None:
-            gone = any((report_id, email_digest(address)[:32]) in unsubscribed for address in recipients)
-        else:
-            gone = any(is_unsubscribed(report_id, address) for address in recipients)
-        if gone:
+    kind = _kind(message)
+    built = kind.build(message)
+    if built is None:
+        return None, "no webhook configured" if kind.channel == "webhook" else "no recipient"
+    registry = _registry()
+    if kind.citizen and not kind.opt_in and message.payload.get("report_id") and registry.unsubscribes is not None:
+        recipients = [address for _name, address in getaddresses(built.get_all("To", []))]
+        if registry.unsubscribes.blocked(message.payload["report_id"], recipients, prefetched or {}):
             return None, "unsubscribed"
-    return email, ""
+    return built, ""

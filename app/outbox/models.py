@@ -38,7 +38,7 @@ class OutboxMessage(db.Model):
     enqueued_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     # A worker that claimed the message owns it until ``lease_until`` (state 'sending');
-    # after that another worker may take it over (see workers/delivery.py).
+    # after that another worker may take it over (see app/outbox/delivery.py).
     lease_until: Mapped[datetime | None]
     claimed_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # When it was parked as 'failed' after the last try (admins see and retry these).

@@ -9,8 +9,12 @@ database is the source of truth for what must be sent.
 While a drain job waits in the queue, further commits do not add another one (a
 Redis flag, cleared when the job starts), so 500 commits per second cost 500 cheap
 ``SET NX`` calls, not 500 jobs. If Redis is down at commit time nothing is lost:
-the rows simply stay pending and the periodic sweep (``flask scheduler`` or
-``flask scheduler``) wakes a worker once Redis is back.
+the rows simply stay pending and the periodic sweep (``flask scheduler``) wakes a
+worker once Redis is back.
+
+The drain job itself (``drain_outbox``) lives here too: it is what the wake-up starts.
+Jobs are enqueued by function reference; ``workers.jobs`` keeps the dotted paths of the
+previous release resolvable for jobs still waiting in Redis.
 """
 from __future__ import annotations
 
@@ -22,7 +26,9 @@ from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import db, utcnow
+from app.outbox.delivery import drain
 from app.outbox.models import OutboxMessage
+from workers.queue import QUEUE_MAIL, get_queue, redis
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "outbox_new_ids"
@@ -36,18 +42,16 @@ def kick(force: bool = False, delay: float = 0.0) -> bool:
 
     Raises redis.exceptions.RedisError when Redis is unreachable.
     """
-    from workers.queue import QUEUE_MAIL, get_queue
-
     queue = get_queue(QUEUE_MAIL)
     if delay > 0:
         # Needs RQ's scheduler (``flask worker`` runs it); the sweep is the fallback.
-        queue.enqueue_in(timedelta(seconds=delay), "workers.jobs.drain_outbox", result_ttl=60, failure_ttl=7 * 86400)
+        queue.enqueue_in(timedelta(seconds=delay), drain_outbox, result_ttl=60, failure_ttl=7 * 86400)
         return True
     if not force and not queue.connection.set(KICK_FLAG, "1", nx=True, ex=KICK_FLAG_TTL):
         return False
     if force:
         queue.connection.set(KICK_FLAG, "1", ex=KICK_FLAG_TTL)
-    queue.enqueue("workers.jobs.drain_outbox", result_ttl=60, failure_ttl=7 * 86400)
+    queue.enqueue(drain_outbox, result_ttl=60, failure_ttl=7 * 86400)
     return True
 
 
@@ -107,6 +111,37 @@ def sweep(stale_after: timedelta = timedelta(seconds=5), limit: int = 5000) -> i
         return 0
     kick(force=True)
     return count
+
+
+def drain_outbox() -> dict:
+    """RQ job: deliver one batch of due outbox messages; queue a follow-up job if more are due.
+
+    Small batches keep a warm shutdown (SIGTERM) quick: the worker finishes the
+    current batch, the follow-up job waits in Redis for the next worker. The outbox
+    row, not the job, is the unit of delivery: a job run twice, or lost with Redis,
+    never changes how often a mail is sent.
+    """
+    # Cleared first: anything committed from now on queues another drain job.
+    redis().delete(KICK_FLAG)
+    outcomes = drain()
+    if outcomes.get("claimed") and due_count():
+        kick()
+    db.session.remove()
+    retry_in = outcomes.pop("next_retry_seconds", None)
+    if retry_in is not None:
+        try:
+            kick(delay=max(float(retry_in), 1.0))
+        except Exception:  # no scheduler reachable: the periodic sweep picks them up
+            log.info("could not schedule the retry drain; the sweep will")
+    return dict(outcomes)
+
+
+def deliver_outbox_message(message_id: int) -> str:
+    """RQ job: deliver one message now if it is due (kept for callers that name a row)."""
+    outcomes = drain(limit=1, only_id=message_id)
+    if not outcomes:
+        return "not-due-or-taken"
+    return next(k for k in ("sent", "cancelled", "retry", "failed", "released") if outcomes.get(k))
 
 
 def init_app(app: Flask) -> None:

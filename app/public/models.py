@@ -13,7 +13,7 @@ from app.reports.models import Photo, Report
 class ReporterComment(db.Model):
     """A remark the reporter added to their own report (for staff; never public).
 
-    Deleted by retention together with the reporter's contact data (workers/retention.py).
+    Deleted by retention together with the reporter's contact data (app/retention/policy.py).
     """
 
     __tablename__ = "reporter_comments"

@@ -6,14 +6,13 @@ from email.message import EmailMessage
 from flask_babel import force_locale
 
 from app.db import db
-from app.outbox.messages import compose_email, message_builder
+from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.public.models import ReporterComment
 from app.reports.models import Report
 from app.urls import absolute_url
 
 
-@message_builder("reporter_comment")
 def reporter_comment(message: OutboxMessage) -> EmailMessage | None:
     if "comment_id" in message.payload:
         comment = db.session.get(ReporterComment, message.payload["comment_id"])
@@ -31,3 +30,8 @@ def reporter_comment(message: OutboxMessage) -> EmailMessage | None:
                              # The staff page, not the public one: the remark is never public,
                              # nor are the photos before staff publish them.
                              staff_url=absolute_url("staff.report_detail", report_id=report.id))
+
+
+MESSAGES = (
+    Message("reporter_comment", reporter_comment),
+)

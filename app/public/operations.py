@@ -9,7 +9,7 @@ from app.errors import DomainError, ValidationFailed
 from app.outbox.operations import record_message
 from app.public.models import ReporterComment, ReporterPhoto
 from app.reports.models import Photo, Report
-from app.reports.operations import clean_text
+from app.validation import check_length, clean_text
 
 MAX_COMMENT = 2000
 
@@ -22,9 +22,7 @@ def add_reporter_comment(report: Report, body: str) -> ReporterComment:
     text = clean_text(body).strip()
     if not text:
         raise DomainError(_l("Bitte schreiben Sie Ihre Ergänzung in das Feld."), "comment", code="empty")
-    if len(text) > MAX_COMMENT:
-        raise DomainError(_l("Die Ergänzung ist zu lang (höchstens %(n)s Zeichen).", n=MAX_COMMENT), "comment",
-                          code="too_long")
+    check_length(text, MAX_COMMENT, _l("Die Ergänzung"), "comment")
     comment = ReporterComment(report=report, body=text)
     db.session.add(comment)
     db.session.flush()

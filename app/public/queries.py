@@ -17,6 +17,7 @@ from app.db import db, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.reports.models import Report
+from app.validation import length_errors
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES
 
 PAGE_SIZE = 20
@@ -95,10 +96,9 @@ def parse_filter(jurisdiction: Jurisdiction, args) -> ReportFilter:
     else:
         result.status = status
     street = (args.get("strasse") or "").strip()
-    if len(street) > MAX_STREET_QUERY:
-        errors.append(DomainError(_l("Der Straßenname ist zu lang (höchstens %(n)s Zeichen).", n=MAX_STREET_QUERY),
-                                  "strasse"))
-    else:
+    too_long_street = length_errors([(street, MAX_STREET_QUERY, _l("Der Straßenname"), "strasse")])
+    errors += too_long_street
+    if not too_long_street:
         result.street = street
     area_code = (args.get("ortsteil") or "").strip()
     if area_code:

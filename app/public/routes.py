@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import limiter
+from app.followers.operations import request_follow
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.public import mapview
 from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
@@ -119,18 +120,10 @@ def _public_report(reference: str) -> Report:
     return report
 
 
-def _follow_available() -> bool:
-    try:
-        from app.followers.operations import request_follow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _render_report(item: Report, **values) -> str:
     lon, lat = point_of(item)
     return render_template("public/report.html", report=item, lat=lat, lon=lon, original=public_original_of(item),
-                           follow_available=_follow_available(), **values)
+                           **values)
 
 
 @bp.get("/meldungen/<reference>")
@@ -164,10 +157,6 @@ def report_popup(reference: str):
 def follow(reference: str):
     """Follow a report: the followers feature sends the double opt-in mail."""
     item = _public_report(reference)
-    if not _follow_available():
-        raise NotFound(gettext("Das Folgen von Meldungen ist hier nicht eingerichtet."))
-    from app.followers.operations import request_follow
-
     email = (request.form.get("email") or "").strip()
     try:
         request_follow(item, email, g.get("locale", "de"))

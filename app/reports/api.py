@@ -21,8 +21,9 @@ from app.extensions import csrf
 from app.jurisdictions.models import Category, Department
 from app.jurisdictions.queries import jurisdiction_by_slug
 from app.reports.models import Report
-from app.reports.operations import clean_idempotency_key, clean_text, parse_coordinate
-from app.reports.routes import follow_enabled, intake_limit, report_input, submit
+from app.reports.intake import intake_limit, report_input, submit
+from app.reports.operations import clean_idempotency_key, parse_coordinate
+from app.validation import clean_text
 from geo.routing import NoRoutingRule, OutsideJurisdiction, route_point
 
 bp = Blueprint("intake_api", __name__, url_prefix="/api/v1/intake")
@@ -99,8 +100,6 @@ def check_location():
 @intake_limit
 def follow():
     """Follow an existing report instead of filing a new one (double opt-in mail)."""
-    if not follow_enabled():
-        raise NotFound(gettext("Das Folgen von Meldungen ist hier nicht verfügbar."))
     if "X-Requested-With" not in request.headers:  # same cross-site shield as the Idempotency-Key
         raise DomainError(gettext("Die Anfrage war fehlerhaft."), None, code="missing_header")
     from app.followers.operations import request_follow

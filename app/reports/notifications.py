@@ -4,9 +4,11 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from flask_babel import force_locale, gettext
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.db import db
-from app.outbox.messages import compose_email, message_builder
+from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report, StatusChange
 from app.reports.status import STATUSES
@@ -25,7 +27,6 @@ def _report(message: OutboxMessage) -> Report | None:
     return db.session.get(Report, message.payload.get("report_id"))
 
 
-@message_builder("confirm_email")
 def confirm_email(message: OutboxMessage) -> EmailMessage | None:
     report = _report(message)
     if report is None or not report.reporter_email:
@@ -37,7 +38,6 @@ def confirm_email(message: OutboxMessage) -> EmailMessage | None:
         return compose_email(report.reporter_email, subject, "confirm_email", message, locale=report.locale, **context)
 
 
-@message_builder("status_changed")
 def status_changed(message: OutboxMessage) -> EmailMessage | None:
     report = _report(message)
     if report is None or not (report.reporter_email and report.reporter_email_confirmed):
@@ -52,7 +52,6 @@ def status_changed(message: OutboxMessage) -> EmailMessage | None:
                              change=change, status_label=status_label, **_report_context(report))
 
 
-@message_builder("new_report")
 def new_report(message: OutboxMessage) -> EmailMessage | None:
     report = _report(message)
     if report is None or not report.department.email:
@@ -61,3 +60,23 @@ def new_report(message: OutboxMessage) -> EmailMessage | None:
         subject = f"Neue Meldung {report.reference}: {report.category.name}"
         return compose_email(report.department.email, subject, "new_report", message, locale="de",
                              category_label=report.category.name, **_report_context(report))
+
+
+MESSAGES = (
+    Message("confirm_email", confirm_email, citizen=True),
+    Message("status_changed", status_changed, citizen=True),
+    Message("new_report", new_report),
+)
+
+
+def prefetch(messages: list[OutboxMessage], prefetched: dict) -> None:
+    """The batch's reports (with category and department) and status changes, in a few queries."""
+    def ids(key: str) -> set[int]:
+        return {m.payload[key] for m in messages if isinstance(m.payload.get(key), int)}
+
+    if ids("report_id"):
+        prefetched["reports"] = db.session.scalars(select(Report).where(Report.id.in_(ids("report_id"))).options(
+            selectinload(Report.category), selectinload(Report.department))).all()
+    if ids("status_change_id"):
+        prefetched["reports.status_changes"] = db.session.scalars(
+            select(StatusChange).where(StatusChange.id.in_(ids("status_change_id")))).all()

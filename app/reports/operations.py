@@ -20,13 +20,15 @@ from app.outbox.operations import record_message
 from app.reports.models import ReferenceCounter, Report, StatusChange
 from app.reports.photos import attach_photos, process_uploads
 from app.reports.status import STATUSES
+from app.validation import length_errors, normalize_email, too_long
 from app.reports.tokens import email_matches, new_tracking_token, read_confirm_email_token
+from geo.geocoding import reverse_geocode, search_addresses
 from geo.routing import NoRoutingRule, OutsideJurisdiction, route_point
 
 MAX_DESCRIPTION = 5000
 MAX_NOTE = 5000
 MAX_ADDRESS = 300
-_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
+MAX_NAME = 200
 
 
 @dataclass
@@ -43,13 +45,7 @@ class ReportInput:
     photos: list[bytes] = field(default_factory=list)
 
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
-
-
-def clean_text(raw: str | None) -> str:
-    """Citizen text without control characters (PostgreSQL refuses NUL in text)."""
-    return _CONTROL_CHARS.sub("", raw or "")
 
 
 def clean_idempotency_key(raw: str | None) -> str | None:
@@ -104,18 +100,18 @@ def validate_report_input(jurisdiction: Jurisdiction, data: ReportInput) -> Cate
     if len(description) < 3:
         errors.append(DomainError(_l("Bitte beschreiben Sie den Mangel in wenigen Worten."), "description"))
     elif len(description) > MAX_DESCRIPTION:
-        errors.append(DomainError(_l("Die Beschreibung ist zu lang (höchstens %(n)s Zeichen).", n=MAX_DESCRIPTION),
-                                  "description"))
+        errors.append(too_long(_l("Die Beschreibung"), MAX_DESCRIPTION, "description"))
     if (data.lat is None or data.lon is None) and not (data.address or "").strip():
         errors.append(DomainError(_l("Bitte geben Sie den Ort an: eine Adresse oder Breite und Länge in Grad, "
                                      "z. B. 51,962 und 8,229."), "location"))
-    elif data.address and len(data.address) > MAX_ADDRESS:
-        errors.append(DomainError(_l("Die Adresse ist zu lang (höchstens %(n)s Zeichen).", n=MAX_ADDRESS), "address"))
+    elif data.address:
+        errors += length_errors([(data.address, MAX_ADDRESS, _l("Die Adresse"), "address")])
     if data.email:
-        if len(data.email) > 254 or not _EMAIL_RE.match(data.email):
-            errors.append(DomainError(_l("Diese E-Mail-Adresse ist ungültig."), "email"))
-    if data.name and len(data.name) > 200:
-        errors.append(DomainError(_l("Der Name ist zu lang."), "name"))
+        try:
+            data.email = normalize_email(data.email)
+        except DomainError as error:
+            errors.append(error)
+    errors += length_errors([(data.name, MAX_NAME, _l("Der Name"), "name")])
     if len(data.photos) > current_app.config["MAX_PHOTOS_PER_REPORT"]:
         errors.append(DomainError(_l("Höchstens %(n)s Fotos pro Meldung.", n=current_app.config["MAX_PHOTOS_PER_REPORT"]),
                                   "photos"))
@@ -135,16 +131,8 @@ def resolve_location(jurisdiction: Jurisdiction, data: ReportInput) -> None:
     if data.lat is not None and data.lon is not None:
         return
     query = (data.address or "").strip()
-    try:
-        from geo.geocoding import search_addresses
-    except ImportError:  # the geocoder is optional; then coordinates are required
-        search_addresses = None
-    results = search_addresses(db.session, jurisdiction.id, query, limit=1) if (search_addresses and query) else []
+    results = search_addresses(db.session, jurisdiction.id, query, limit=1) if query else []
     if not results:
-        if search_addresses is None:
-            raise ValidationFailed([DomainError(
-                _l("Bitte geben Sie den Ort an: eine Adresse oder Breite und Länge in Grad, z. B. 51,962 und 8,229."),
-                "location")])
         raise ValidationFailed([DomainError(
             _l("Die Adresse „%(query)s“ haben wir in %(town)s nicht gefunden. Bitte prüfen Sie die Schreibweise "
                "(Straße und Hausnummer) oder geben Sie Breite und Länge an.", query=query[:80], town=jurisdiction.name),
@@ -163,12 +151,7 @@ PUBLIC_ADDRESS_RADIUS_M = 100
 def approximate_address(jurisdiction_id: int, lon: float, lat: float) -> str | None:
     """The label of the nearest address within ``PUBLIC_ADDRESS_RADIUS_M`` of the pin; away from
     houses the Ortsteil the pin lies in; else None."""
-    try:
-        from geo.geocoding import reverse_geocode
-    except ImportError:  # the geocoder is optional (see resolve_location)
-        reverse_geocode = None
-    found = reverse_geocode(db.session, jurisdiction_id, lon, lat, max_distance_m=PUBLIC_ADDRESS_RADIUS_M) \
-        if reverse_geocode else None
+    found = reverse_geocode(db.session, jurisdiction_id, lon, lat, max_distance_m=PUBLIC_ADDRESS_RADIUS_M)
     if found is not None:
         return found.label[:300]
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
@@ -262,7 +245,7 @@ def change_status(report: Report, new_status: str, *, public_note: str = "", int
         raise DomainError(_l("Diesen Status gibt es nicht."), "status")
     public_note, detail = public_note.strip(), detail.strip()
     if len(public_note) > MAX_NOTE or len(internal_note) > MAX_NOTE:
-        raise DomainError(_l("Die Notiz ist zu lang (höchstens %(n)s Zeichen).", n=MAX_NOTE), "public_note")
+        raise too_long(_l("Die Notiz"), MAX_NOTE, "public_note")
     if status.requires == "external_body" and not detail:
         raise DomainError(_l("Bitte nennen Sie die zuständige Stelle."), "detail")
     if status.requires == "reason" and not detail:

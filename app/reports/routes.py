@@ -6,89 +6,24 @@ import uuid
 from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request, send_from_directory,
                    url_for)
 from flask_babel import gettext
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from app.config import PROJECT_ROOT
 from app.db import db
 from app.errors import NotFound, ValidationFailed
-from app.extensions import limiter
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.public.mapview import tile_attribution
 from app.reports.models import Photo, Report
-from app.reports.operations import (
-    ReportInput, clean_idempotency_key, clean_text, confirm_reporter_email, create_report, find_duplicate_submission,
-    parse_coordinate, report_to_confirm,
-)
+from app.reports.intake import intake_limit, report_input, submit
+from app.reports.operations import clean_idempotency_key, confirm_reporter_email, report_to_confirm
 from app.reports.photos import storage
+from geo.areas import town_bounds
 from media import LocalStorage
 
-bp = Blueprint("reports", __name__)
-
-DEFAULT_INTAKE_RATE_LIMIT = "30/minute;300/day"
-
-
-def intake_rate_limit() -> str:
-    """Submissions per client (form and API together), e.g. ``"30/minute;300/day"``."""
-    return current_app.config.get("INTAKE_RATE_LIMIT", DEFAULT_INTAKE_RATE_LIMIT)
-
-
-# One budget for the HTML form and the JSON API, counted in Redis per client address.
-intake_limit = limiter.shared_limit(intake_rate_limit, scope="intake")
-
-
-def report_input(form, files, idempotency_key: str | None) -> ReportInput:
-    """The submission as typed: the same fields for the HTML form and the JSON API."""
-    uploads = []
-    for upload in files.getlist("photos"):
-        content = upload.read()
-        if content or upload.filename:  # a browser sends an empty, nameless part when no file was chosen
-            uploads.append(content)
-    return ReportInput(
-        category_code=clean_text(form.get("category")).strip()[:100],
-        description=clean_text(form.get("description")),
-        lat=parse_coordinate(form.get("lat"), -90, 90),
-        lon=parse_coordinate(form.get("lon"), -180, 180),
-        address=clean_text(form.get("address")).strip() or None,
-        email=clean_text(form.get("email")).strip() or None,
-        name=clean_text(form.get("name")).strip() or None,
-        locale=g.get("locale", "de"),
-        idempotency_key=idempotency_key,
-        photos=uploads,
-    )
-
-
-def submit(jurisdiction: Jurisdiction, data: ReportInput) -> tuple[Report, bool]:
-    """Create and commit the report, or return the one already made with the same
-    idempotency key (``created`` False). Raises ``ValidationFailed`` after rolling back."""
-    existing = find_duplicate_submission(jurisdiction, data.idempotency_key)
-    if existing is not None:
-        return existing, False
-    try:
-        report = create_report(jurisdiction, data)
-        db.session.commit()
-    except ValidationFailed:
-        db.session.rollback()  # also removes photo files stored before the refusal
-        raise
-    except IntegrityError:
-        # A retry with the same idempotency key raced this one and won.
-        db.session.rollback()
-        existing = find_duplicate_submission(jurisdiction, data.idempotency_key)
-        if existing is None:
-            raise
-        return existing, False
-    return report, True
-
-
-def town_bounds(jurisdiction: Jurisdiction) -> list[list[float]] | None:
-    """``[[south, west], [north, east]]`` of the town's areas, for fitting the map."""
-    row = db.session.execute(text(
-        "SELECT ST_YMin(e), ST_XMin(e), ST_YMax(e), ST_XMax(e) FROM "
-        "(SELECT ST_Extent(geom) AS e FROM areas WHERE jurisdiction_id = :jid) s"), {"jid": jurisdiction.id}).first()
-    if row is None or row[0] is None:
-        return None
-    return [[row[0], row[1]], [row[2], row[3]]]
+# Mails of this feature keep their templates in the package (app/reports/templates/mail/);
+# Flask looks there after the app's templates/ folder.
+bp = Blueprint("reports", __name__, template_folder="templates")
 
 
 def intake_config(jurisdiction: Jurisdiction) -> dict:
@@ -97,7 +32,7 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
     return {
         "submitUrl": url_for("intake_api.create"),
         "locationUrl": url_for("intake_api.check_location"),
-        "followUrl": url_for("intake_api.follow") if follow_enabled() else None,
+        "followUrl": url_for("intake_api.follow"),
         # The geo layer's public JSON API (app/mapapi).
         "geocodeUrl": "/api/v1/geocode",
         "reverseUrl": "/api/v1/reverse",
@@ -105,7 +40,7 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
         "serviceWorker": url_for("reports.service_worker"),
         "tileUrl": config["TILE_URL"],
         "tileAttribution": tile_attribution(),
-        "bounds": town_bounds(jurisdiction),
+        "bounds": town_bounds(db.session, jurisdiction.id),
         "maxPhotos": config["MAX_PHOTOS_PER_REPORT"],
         "maxPhotoBytes": config["MAX_PHOTO_BYTES"],
         "photoLongSide": config.get("BROWSER_PHOTO_LONG_SIDE", 2000),
@@ -155,14 +90,6 @@ def _render_form(jurisdiction: Jurisdiction, form: dict, errors: dict, status: i
     return render_template("reports/new.html", jurisdiction=jurisdiction, categories=categories, form=form,
                            errors=errors, intake_config=intake_config(jurisdiction),
                            first_category=categories[0].code if categories else ""), status
-
-
-def follow_enabled() -> bool:
-    try:
-        from app.followers.operations import request_follow  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 @bp.get("/melden")

@@ -5,15 +5,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the staff and admin blueprints, the staff mails and the ``demo-accounts`` command."""
-    from app.admin.routes import bp as admin_bp
-    from app.staff import cli, notifications  # noqa: F401  (notifications registers the mails)
+    """Register the staff blueprints, the staff mails and the ``demo-accounts`` command."""
+    from app.outbox.messages import register_messages
+    from app.staff import cli, notifications
     from app.staff.auth import bp as auth_bp
     from app.staff.routes import bp as staff_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
-    app.register_blueprint(admin_bp)
+    register_messages(app, *notifications.MESSAGES)
     cli.init_app(app)
 
     @app.before_request

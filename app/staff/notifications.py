@@ -6,14 +6,13 @@ from email.message import EmailMessage
 from flask_babel import force_locale
 
 from app.db import db
-from app.outbox.messages import compose_email, message_builder
+from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report
 from app.staff.models import StaffUser
 from app.urls import absolute_url
 
 
-@message_builder("staff_password_reset")
 def staff_password_reset(message: OutboxMessage) -> EmailMessage | None:
     from app.staff.auth import RESET_MAX_AGE, password_reset_token
 
@@ -27,7 +26,6 @@ def staff_password_reset(message: OutboxMessage) -> EmailMessage | None:
                              locale="de", user=user, reset_url=url, minutes=RESET_MAX_AGE // 60)
 
 
-@message_builder("staff_reassigned")
 def staff_reassigned(message: OutboxMessage) -> EmailMessage | None:
     report = db.session.get(Report, message.payload.get("report_id"))
     if report is None or report.department_id != message.payload.get("department_id") or not report.department.email:
@@ -38,3 +36,9 @@ def staff_reassigned(message: OutboxMessage) -> EmailMessage | None:
                              report=report, reason=message.payload.get("reason", ""),
                              from_department=message.payload.get("from_department", ""),
                              staff_url=absolute_url("staff.report_detail", report_id=report.id))
+
+
+MESSAGES = (
+    Message("staff_password_reset", staff_password_reset),
+    Message("staff_reassigned", staff_reassigned),
+)

@@ -11,11 +11,13 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from app.db import db, on_rollback
+from app.followers.models import Follower
 from app.errors import DomainError
 from app.jurisdictions.models import Department
 from app.outbox.operations import record_message
 from app.reports.models import Photo, Report
-from app.reports.operations import MAX_DESCRIPTION, MAX_NOTE, change_status, clean_text
+from app.reports.operations import MAX_DESCRIPTION, MAX_NOTE, change_status
+from app.validation import check_length, clean_text
 from app.reports.photos import storage
 from app.reports.status import STATUSES
 from app.staff import audit
@@ -64,16 +66,11 @@ def set_status(user: StaffUser, report: Report, new_status: str, *, public_note:
     audit.record("status", staff=user, report=report, changes=changes)
 
 
-def move_followers(duplicate: Report, original: Report) -> int | None:
+def move_followers(duplicate: Report, original: Report) -> int:
     """Move the duplicate's followers over to the original (flushes); returns how many moved.
 
-    An address already following the original keeps that subscription only. None when
-    the followers feature is not installed.
+    An address already following the original keeps that subscription only.
     """
-    try:
-        from app.followers.models import Follower
-    except ImportError:
-        return None
     taken = set(db.session.scalars(select(Follower.email).where(Follower.report_id == original.id)))
     moved = 0
     for follower in db.session.scalars(select(Follower).where(Follower.report_id == duplicate.id)):
@@ -103,8 +100,7 @@ def reassign(user: StaffUser, report: Report, department_id: int, reason: str) -
     reason = clean_text(reason).strip()
     if not reason:
         raise DomainError(_l("Bitte geben Sie einen Grund für die Weiterleitung an."), "reason")
-    if len(reason) > MAX_REASON:
-        raise DomainError(_l("Der Grund ist zu lang (höchstens %(n)s Zeichen).", n=MAX_REASON), "reason")
+    check_length(reason, MAX_REASON, _l("Der Grund"), "reason")
     department = db.session.get(Department, department_id)
     if department is None or department.jurisdiction_id != report.jurisdiction_id:
         raise DomainError(_l("Diese Abteilung gibt es nicht."), "department")
@@ -126,8 +122,7 @@ def add_note(user: StaffUser, report: Report, body: str) -> InternalNote:
     body = clean_text(body).strip()
     if not body:
         raise DomainError(_l("Die Notiz ist leer."), "note")
-    if len(body) > MAX_NOTE:
-        raise DomainError(_l("Die Notiz ist zu lang (höchstens %(n)s Zeichen).", n=MAX_NOTE), "note")
+    check_length(body, MAX_NOTE, _l("Die Notiz"), "note")
     note = InternalNote(report_id=report.id, staff_user_id=user.id, author=user.username, body=body)
     db.session.add(note)
     db.session.flush()
@@ -139,9 +134,7 @@ def edit_public_description(user: StaffUser, report: Report, text: str, publishe
     """Publish an edited description; the reporter's original stays in ``description``."""
     _require_edit(user, report)
     text = clean_text(text).strip()
-    if len(text) > MAX_DESCRIPTION:
-        raise DomainError(_l("Die Beschreibung ist zu lang (höchstens %(n)s Zeichen).", n=MAX_DESCRIPTION),
-                          "public_description")
+    check_length(text, MAX_DESCRIPTION, _l("Die Beschreibung"), "public_description")
     new_text = None if text == report.description.strip() or not text else text
     changes = {}
     if new_text != report.public_description:

@@ -197,9 +197,29 @@ def test_worker_sigterm_finishes_its_batch_and_stops(committing, smtp_server, wo
     assert len(counts) == total and max(counts.values()) == 1
 
 
+def test_jobs_waiting_under_their_old_dotted_path_still_run(committing, smtp_server):
+    """Jobs enqueued by the previous release as ``workers.jobs.drain_outbox`` may still wait in
+    Redis after an upgrade: a worker of this release runs them (kept for one release)."""
+    from rq.registry import FailedJobRegistry
+
+    from workers.queue import QUEUE_DEFAULT, QUEUE_MAIL, get_queue
+
+    app = committing
+    [report] = confirmed_reports(1)
+    _status_changes([report])
+    get_queue(QUEUE_MAIL).connection.flushdb()  # only the old-style job below is waiting
+    old_drain = get_queue(QUEUE_MAIL).enqueue("workers.jobs.drain_outbox")
+    old_digests = get_queue(QUEUE_DEFAULT).enqueue("workers.jobs.send_department_digests")
+    run_worker(app)
+    assert old_drain.get_status(refresh=True) == "finished" and old_drain.return_value()["sent"] == 1
+    assert old_digests.get_status(refresh=True) == "finished"
+    assert FailedJobRegistry(queue=get_queue(QUEUE_MAIL)).count == 0
+    assert len(smtp_server.wait_for(1)) == 1
+
+
 def test_job_run_twice_sends_once(committing, smtp_server):
     """A drain job executed twice (a re-enqueue racing a slow job) cannot resend."""
-    from workers.jobs import deliver_outbox_message, drain_outbox
+    from app.outbox.relay import deliver_outbox_message, drain_outbox
 
     app = committing
     [report] = confirmed_reports(1)

@@ -23,7 +23,7 @@ from app.public.models import ReporterComment, ReporterPhoto
 from app.public.operations import add_reporter_comment, add_reporter_photos
 from app.reports.models import Photo, Report
 from tests.factories import jpeg_bytes, make_report, town
-from workers.retention import apply_retention
+from app.retention.policy import apply_retention
 
 
 def _commit_report(**kwargs) -> Report:

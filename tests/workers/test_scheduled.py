@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from app.db import db, utcnow
 from app.followers.models import Follower
 from app.followers.operations import request_follow
-from app.outbox.department import record_due_digests, record_due_reminders
+from app.reports.department_mail import record_due_digests, record_due_reminders
 from app.outbox.models import OutboxMessage
 from app.reports.models import Photo, Report
 from app.reports.operations import change_status
@@ -152,7 +152,7 @@ def test_retention_anonymises_closed_and_deletes_unconfirmed_with_photos(committ
 
 def test_scheduler_enqueues_each_task_once_per_slot_and_jobs_run(committing, redis_server):
     from workers.queue import QUEUE_DEFAULT, get_queue
-    from workers.scheduler import tick
+    from app.tasks.scheduler import tick
 
     app = committing
     now = utcnow()
@@ -162,7 +162,7 @@ def test_scheduler_enqueues_each_task_once_per_slot_and_jobs_run(committing, red
     assert set(second) == {"swept"}  # same slots: nothing enqueued twice
     queue = get_queue(QUEUE_DEFAULT)
     assert sorted(job.func_name for job in queue.jobs) == [
-        "workers.jobs.run_retention", "workers.jobs.send_department_digests", "workers.jobs.send_reminders"]
+        "app.reports.jobs.send_department_digests", "app.reports.jobs.send_reminders", "app.retention.policy.run_retention"]
     run_worker(app)
     from rq.registry import FailedJobRegistry
 
@@ -237,3 +237,31 @@ def test_webhook_signed_json_for_new_report_and_status_change(committing, restor
     last = json.loads(receiver.calls[-1][1])
     assert last["event"] == "report.status_changed"
     assert last["change"]["new_status"] == "in_bearbeitung" and last["change"]["public_note"] == "Ersatzteil bestellt"
+
+
+def test_a_stale_dashboard_is_refreshed_by_a_worker_job(committing, redis_server):
+    """The page answers from the stored snapshot and asks a worker (job enqueued by function
+    reference) to recompute it; the worker stores the fresh figures."""
+    from app.jurisdictions.queries import jurisdiction_by_slug
+    from app.staff.dashboard import dashboard_data
+    from app.staff.models import DashboardSnapshot
+    from workers.queue import QUEUE_DEFAULT, get_queue
+
+    app = committing
+    town = jurisdiction_by_slug(None)
+    stale_at = utcnow() - timedelta(hours=2)
+    db.session.merge(DashboardSnapshot(jurisdiction_id=town.id, computed_at=stale_at, data={"open_total": -1}))
+    db.session.commit()
+    try:
+        data, computed_at = dashboard_data(town.id)
+        assert data == {"open_total": -1} and computed_at == stale_at  # answered at once, from the snapshot
+        [job] = get_queue(QUEUE_DEFAULT).jobs
+        assert job.func_name == "app.staff.jobs.refresh_dashboard" and job.args == [town.id]
+        run_worker(app)
+        db.session.expire_all()
+        snapshot = db.session.get(DashboardSnapshot, town.id)
+        assert snapshot.computed_at > stale_at and snapshot.data["open_total"] >= 0
+        assert {"open_by_department", "per_week", "median_days_to_close"} <= set(snapshot.data)
+    finally:
+        db.session.execute(DashboardSnapshot.__table__.delete())
+        db.session.commit()

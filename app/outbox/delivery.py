@@ -68,7 +68,7 @@ from flask import current_app
 from sqlalchemy import Connection, select, text
 
 from app.db import db
-from app.outbox.messages import WebhookCall, prepare
+from app.outbox.messages import WebhookCall, prefetch, prepare
 from app.outbox.models import OutboxMessage
 from workers.mail import MailError, MailSession
 from workers.webhook import post_webhook
@@ -163,7 +163,7 @@ class Batch:
         self.engine = db.engine
         self.outcomes: Counter[str] = Counter()
         self.next_retry: float | None = None
-        self.unsubscribed: set[tuple[int, str]] = set()
+        self.prefetched: dict = {}
         self.lock = threading.Lock()
 
     def count(self, outcome: str, retry_in: float | None = None) -> None:
@@ -175,7 +175,7 @@ class Batch:
     def build(self, item: Claimed, message: OutboxMessage):
         """The mail or webhook call for ``item``, or None after recording why there is none."""
         try:
-            what, reason = prepare(message, unsubscribed=self.unsubscribed)
+            what, reason = prepare(message, self.prefetched)
         except Exception as exc:  # a bug or bad data: park it for an admin, keep the batch going
             log.exception("outbox message %s (%s) could not be built", item.id, message.kind)
             self.count(_reschedule(self.book, item, f"build error: {type(exc).__name__}: {exc}", True, self.config))
@@ -238,7 +238,9 @@ class Batch:
         deadline = time.monotonic() + lease
         messages = {m.id: m for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id.in_([i.id for i in items])))}
-        self.prefetch(list(messages.values()))
+        # What the features' builders will ask for, loaded in a few queries for the batch;
+        # kept referenced so the session's identity map answers their ``session.get`` calls.
+        self.prefetched = prefetch(list(messages.values()))
         built = [(item, what) for item in items if (what := self.build(item, messages[item.id])) is not None]
         lanes_wanted = max(1, int(self.config["OUTBOX_SMTP_CONNECTIONS"]))
         lanes = [built[n::lanes_wanted] for n in range(min(lanes_wanted, len(built)))]
@@ -251,33 +253,6 @@ class Batch:
             thread.start()
         for thread in threads:
             thread.join()
-
-    def prefetch(self, messages: list[OutboxMessage]) -> None:
-        """Load what the builders will ask for in a few queries instead of several per mail.
-
-        The objects are kept referenced here, so the session's identity map answers the
-        builders' ``session.get`` calls without a round trip.
-        """
-        from sqlalchemy.orm import selectinload
-
-        from app.followers.models import Follower, MailUnsubscribe
-        from app.reports.models import Report, StatusChange
-
-        def ids(key: str) -> set[int]:
-            return {m.payload[key] for m in messages if isinstance(m.payload.get(key), int)}
-
-        report_ids = ids("report_id")
-        self.loaded: list = []
-        if report_ids:
-            self.loaded += db.session.scalars(select(Report).where(Report.id.in_(report_ids)).options(
-                selectinload(Report.category), selectinload(Report.department))).all()
-            self.unsubscribed = set(db.session.execute(
-                select(MailUnsubscribe.report_id, MailUnsubscribe.email_digest)
-                .where(MailUnsubscribe.report_id.in_(report_ids))).tuples())
-        if ids("status_change_id"):
-            self.loaded += db.session.scalars(select(StatusChange).where(StatusChange.id.in_(ids("status_change_id"))))
-        if ids("follower_id"):
-            self.loaded += db.session.scalars(select(Follower).where(Follower.id.in_(ids("follower_id"))))
 
     def release(self, book: Connection, ids: list[int]) -> None:
         book.execute(_RELEASE, {"ids": ids})

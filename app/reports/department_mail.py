@@ -1,4 +1,5 @@
-"""What departments receive: the daily digest, reminders, webhook events.
+"""What departments receive besides the new-report mail: the daily digest, reminders,
+webhook events (registered in ``app.reports.init_app``).
 
 A department in 'digest' mode gets no mail per new report; instead, once a day at
 its ``digest_hour`` (Europe/Berlin), one mail lists the reports that reached it
@@ -13,13 +14,16 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from geoalchemy2.shape import to_shape
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from app.db import db, utcnow
-from app.jurisdictions.models import Department
-from app.outbox.messages import WebhookCall, compose_email, message_builder, skip_rule, webhook_builder
+from app.jurisdictions.models import Category, Department
+from app.outbox.messages import Message, WebhookCall, compose_email
 from app.outbox.models import OutboxMessage
 from app.outbox.operations import record_message
+from app.outbox.relay import note_new_messages
 from app.reports.models import Report, StatusChange
 from app.reports.status import OPEN_STATUSES, STATUSES
 from app.urls import absolute_url
@@ -29,8 +33,7 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin"))
 
 
-@skip_rule
-def _digest_departments_get_no_single_mails(message: OutboxMessage) -> str | None:
+def digest_departments_get_no_single_mails(message: OutboxMessage) -> str | None:
     if message.kind != "new_report":
         return None
     report = db.session.get(Report, message.payload.get("report_id"))
@@ -80,7 +83,6 @@ def digest_reports(department_id: int, since: datetime, until: datetime) -> list
         .order_by(Report.created_at)))
 
 
-@message_builder("department_digest")
 def department_digest(message: OutboxMessage) -> EmailMessage | None:
     department = db.session.get(Department, message.payload.get("department_id"))
     if department is None or not department.email:
@@ -106,8 +108,6 @@ def record_due_reminders(now: datetime | None = None, limit: int = 2000) -> int:
     One reminder per report and stay in a status (the key holds the time the status
     was entered), so an hourly run does not repeat it.
     """
-    from app.jurisdictions.models import Category
-
     now = now or utcnow()
     count = 0
     rows = db.session.execute(
@@ -128,7 +128,6 @@ def record_due_reminders(now: datetime | None = None, limit: int = 2000) -> int:
     return count
 
 
-@message_builder("reminder")
 def reminder(message: OutboxMessage) -> EmailMessage | None:
     report = db.session.get(Report, message.payload.get("report_id"))
     if report is None or report.status != message.payload.get("status") or not report.department.email:
@@ -143,15 +142,12 @@ def reminder(message: OutboxMessage) -> EmailMessage | None:
 
 # --- webhook events ---------------------------------------------------------------
 
-@webhook_builder("webhook_event")
 def webhook_event(message: OutboxMessage) -> WebhookCall | None:
     """Public facts plus the internal description; never reporter contact data."""
     report = db.session.get(Report, message.payload.get("report_id"))
     department = db.session.get(Department, message.payload.get("department_id"))
     if report is None or department is None or not department.webhook_url:
         return None
-    from geoalchemy2.shape import to_shape
-
     point = to_shape(report.location)
     payload = {
         "event": message.payload["event"],
@@ -176,3 +172,56 @@ def webhook_event(message: OutboxMessage) -> WebhookCall | None:
         payload["change"] = {"old_status": change.old_status, "new_status": change.new_status,
                              "public_note": change.public_note, "at": change.created_at.isoformat()}
     return WebhookCall(department.webhook_url, department.webhook_secret or "", message.payload["event"], payload)
+
+
+# --- webhook fan-out ----------------------------------------------------------------
+# A department with a webhook gets an event for each new report and status change,
+# recorded by the flush that makes the change (one INSERT … SELECT on the flushing
+# connection), so it commits or rolls back with the change; the dedup key makes a
+# repeated flush harmless. The changing code does not need to know about webhooks.
+
+_WEBHOOK_ROW = text("""
+    INSERT INTO outbox_messages (kind, channel, dedup_key, payload, state, attempts, last_error, claimed_by,
+                                 created_at, next_attempt_at)
+    SELECT 'webhook_event', 'webhook', :dedup_key,
+           jsonb_build_object('event', CAST(:event AS text), 'report_id', r.id, 'department_id', d.id,
+                              'status_change_id', CAST(:change_id AS bigint)),
+           'pending', 0, '', '', now(), now()
+      FROM reports r JOIN departments d ON d.id = r.department_id
+     WHERE r.id = :report_id AND d.webhook_url IS NOT NULL AND d.webhook_url <> ''
+    ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING id
+""")
+
+
+def _record_webhook_events(session: Session, _flush_context) -> None:
+    changes = [obj for obj in session.new if isinstance(obj, StatusChange) and obj.old_status is not None]
+    reports = [obj for obj in session.new if isinstance(obj, Report)]
+    if not changes and not reports:
+        return
+    connection = session.connection()
+    ids: list[int] = []
+    for report in reports:
+        ids += connection.execute(_WEBHOOK_ROW, {"dedup_key": f"webhook:report.created:{report.id}",
+                                                 "event": "report.created", "report_id": report.id,
+                                                 "change_id": None}).scalars().all()
+    for change in changes:
+        ids += connection.execute(_WEBHOOK_ROW, {"dedup_key": f"webhook:report.status_changed:{change.id}",
+                                                 "event": "report.status_changed", "report_id": change.report_id,
+                                                 "change_id": change.id}).scalars().all()
+    if ids:
+        note_new_messages(session, ids)
+
+
+def listen_for_webhook_events() -> None:
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    if not event.contains(FlaskSession, "after_flush", _record_webhook_events):
+        event.listen(FlaskSession, "after_flush", _record_webhook_events)
+
+
+MESSAGES = (
+    Message("department_digest", department_digest),
+    Message("reminder", reminder),
+    Message("webhook_event", webhook_event, channel="webhook"),
+)

@@ -11,42 +11,25 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 
-from app.db import utcnow
+from app.db import db, utcnow
+from app.outbox.relay import sweep
+from app.tasks.registry import Task, scheduled_tasks
+from workers.queue import QUEUE_DEFAULT, get_queue, redis
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Task:
-    name: str
-    job: str
-    period: int  # seconds; the slot is floor(epoch / period)
-    offset: int = 0  # seconds into the period (e.g. 3 h into the day, UTC)
-
-
-TASKS = (
-    Task("digests", "workers.jobs.send_department_digests", 15 * 60),
-    Task("reminders", "workers.jobs.send_reminders", 60 * 60, 5 * 60),
-    Task("retention", "workers.jobs.run_retention", 24 * 3600, 2 * 3600),
-)
-
-
 def due_tasks(now: datetime) -> list[tuple[Task, int]]:
     epoch = int(now.timestamp())
-    return [(task, (epoch - task.offset) // task.period) for task in TASKS]
+    return [(task, (epoch - task.offset) // task.period) for task in scheduled_tasks()]
 
 
 def tick(now: datetime | None = None) -> dict:
     """One round: sweep the outbox, enqueue periodic jobs whose slot has not run yet."""
-    from app.db import db
-    from app.outbox.relay import sweep
-    from workers.queue import QUEUE_DEFAULT, get_queue, redis
-
     done: dict = {}
     try:
         done["swept"] = sweep()

@@ -218,3 +218,8 @@ def apply_retention(config, now: datetime | None = None) -> RetentionResult:
     result.deleted_files = _remove_files(keys)
     log.info("retention: %s", result.as_dict())
     return result
+
+
+def run_retention() -> dict:
+    """RQ job (daily, from the scheduler): apply the retention rules; safe to run twice."""
+    return apply_retention(current_app.config).as_dict()

@@ -1,0 +1,63 @@
+"""The dashboard's figures for one town, computed in SQL (slow at a million reports: a job does it)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+
+from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES
+from app.staff.models import DashboardSnapshot
+
+WEEKS = 26
+
+
+def compute_dashboard(session, jurisdiction_id: int) -> dict:
+    """All dashboard figures for one town, as plain JSON-able data."""
+    params = {"j": jurisdiction_id, "open": list(OPEN_STATUSES), "closed": list(CLOSED_STATUSES)}
+    open_by_department = session.execute(text("""
+        SELECT d.code, d.name, count(r.id) AS n,
+               count(r.id) FILTER (WHERE r.created_at < now() - make_interval(days => c.target_days)) AS overdue
+        FROM departments d
+        LEFT JOIN reports r ON r.department_id = d.id AND r.status = ANY(:open)
+        LEFT JOIN categories c ON c.id = r.category_id
+        WHERE d.jurisdiction_id = :j GROUP BY d.id ORDER BY n DESC, d.name"""), params).all()
+    open_by_category = session.execute(text("""
+        SELECT c.code, c.name, count(r.id) AS n,
+               count(r.id) FILTER (WHERE r.created_at < now() - make_interval(days => c.target_days)) AS overdue
+        FROM categories c
+        LEFT JOIN reports r ON r.category_id = c.id AND r.status = ANY(:open)
+        WHERE c.jurisdiction_id = :j GROUP BY c.id ORDER BY n DESC, c.name"""), params).all()
+    per_week = session.execute(text("""
+        SELECT to_char(w.week, 'IYYY-"W"IW') AS week, count(r.id) AS n
+        FROM generate_series(date_trunc('week', now()) - make_interval(weeks => :weeks - 1),
+                             date_trunc('week', now()), interval '1 week') AS w(week)
+        LEFT JOIN reports r ON r.jurisdiction_id = :j AND r.created_at >= w.week
+                           AND r.created_at < w.week + interval '1 week'
+        GROUP BY w.week ORDER BY w.week"""), {**params, "weeks": WEEKS}).all()
+    median_close = session.execute(text("""
+        SELECT c.code, c.name,
+               percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY extract(epoch FROM r.status_changed_at - r.created_at) / 86400.0) AS days,
+               count(*) AS n
+        FROM reports r JOIN categories c ON c.id = r.category_id
+        WHERE r.jurisdiction_id = :j AND r.status = ANY(:closed) AND r.status <> 'duplikat'
+          AND r.status_changed_at >= now() - interval '365 days'
+        GROUP BY c.id ORDER BY days DESC NULLS LAST"""), params).all()
+    return {
+        "open_by_department": [{"code": r.code, "label": r.name, "n": r.n, "overdue": r.overdue}
+                               for r in open_by_department],
+        "open_by_category": [{"code": r.code, "label": r.name, "n": r.n, "overdue": r.overdue}
+                             for r in open_by_category],
+        "per_week": [{"label": r.week, "n": r.n} for r in per_week],
+        "median_days_to_close": [{"code": r.code, "label": r.name, "days": round(float(r.days), 1), "n": r.n}
+                                 for r in median_close if r.days is not None],
+        "overdue_total": sum(r.overdue for r in open_by_department),
+        "open_total": sum(r.n for r in open_by_department),
+    }
+
+
+def store_snapshot(session, jurisdiction_id: int, data: dict, computed_at: datetime) -> None:
+    session.execute(insert(DashboardSnapshot).values(jurisdiction_id=jurisdiction_id, computed_at=computed_at, data=data)
+                    .on_conflict_do_update(index_elements=["jurisdiction_id"],
+                                           set_={"computed_at": computed_at, "data": data}))
