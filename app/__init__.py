@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from app import (
-    admin, alerts, areas, catalog, cli, demo, errors, extensions, feeds, followers, i18n, mapapi, open311, openapi,
-    ops, outbox, public, reports, retention, staff, tasks, transparency, web,
+    admin, alerts, areas, backup, catalog, cli, demo, errors, extensions, feeds, followers, i18n, mapapi, open311,
+    openapi, ops, outbox, public, reports, retention, staff, tasks, transparency, web,
 )
 from app.config import PROJECT_ROOT, load_config
 from app.db import close_session_quietly, db, install_session_hooks
@@ -31,6 +31,7 @@ FEATURES = (
     catalog,       # service catalog
     ops,           # queue page, /metrics
     retention,     # data retention (daily)
+    backup,        # flask backup create|restore
     demo,          # the demo's mail catcher page (only when configured)
 )
 
