@@ -11,22 +11,53 @@ from flask import Flask, current_app
 from app.config import PROJECT_ROOT
 
 
-def run_migrations(url: str, revision: str = "heads") -> None:
-    """Upgrade the database at ``url`` with Alembic (used by the CLI and the tests)."""
+# One key for every deployment of this app: a second `flask db-upgrade` (another node, a
+# deploy started twice) waits for the first instead of running the same DDL next to it.
+MIGRATION_LOCK = "maengelmelder:db-upgrade"
+
+
+def run_migrations(url: str, revision: str = "heads", waiting=None) -> None:
+    """Upgrade the database at ``url`` with Alembic (used by the CLI and the tests).
+
+    Holds a PostgreSQL advisory lock meanwhile (on a connection of its own, released when
+    done or when the process dies); ``waiting()`` is called if another upgrade holds it.
+    """
+    import time
+
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy import create_engine, pool, text
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["url"] = url
     config.attributes["configure_logging"] = False
-    command.upgrade(config, revision)
+    engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as lock:
+            key = {"key": MIGRATION_LOCK}
+            told = False
+            # Asked again every second rather than waited for in one statement: a waiting
+            # statement would hold back the other upgrade's CREATE INDEX CONCURRENTLY, which
+            # waits for every running transaction (a deadlock PostgreSQL does not see).
+            while not lock.execute(text("SELECT pg_try_advisory_lock(hashtext(:key))"), key).scalar():
+                if waiting and not told:
+                    waiting()
+                    told = True
+                time.sleep(1.0)
+            try:
+                command.upgrade(config, revision)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), key)
+    finally:
+        engine.dispose()
 
 
 def init_app(app: Flask) -> None:
     @app.cli.command("db-upgrade")
     def db_upgrade():
-        """Apply every pending migration."""
-        run_migrations(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        """Apply every pending migration (one at a time across all nodes: an advisory lock)."""
+        run_migrations(current_app.config["SQLALCHEMY_DATABASE_URI"],
+                       waiting=lambda: click.echo("another db-upgrade is running; waiting for it", err=True))
         click.echo("database is up to date")
 
     @app.cli.group("media")
