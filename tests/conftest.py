@@ -132,9 +132,10 @@ def client(app, db_session):
     return app.test_client()
 
 
-# alert_subscriptions hang on the town, not on a report, so the CASCADE does not reach them.
+# alert_subscriptions hang on the town, not on a report, so the CASCADE does not reach them;
+# scheduled_runs are the scheduler's claims of time slots.
 _TABLES_WRITTEN_BY_TESTS = ("outbox_messages", "status_changes", "photos", "reports", "reference_counters",
-                            "alert_subscriptions")
+                            "alert_subscriptions", "scheduled_runs")
 
 
 @pytest.fixture
