@@ -86,15 +86,49 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     # `flask scheduler`: seconds between relay sweeps.
     "OUTBOX_SWEEP_SECONDS": (15.0, float),
     "WEBHOOK_TIMEOUT": (10.0, float),
-    # Bearer token for /metrics; without one only loopback clients may read it.
-    "METRICS_TOKEN": ("", str),
     # Data retention (days): reporter data of closed reports, unconfirmed reports, sent outbox rows,
     # alert subscriptions and followers that never confirmed (app/retention/policy.py).
     "RETENTION_CLOSED_DAYS": (90, int),
     "RETENTION_UNCONFIRMED_DAYS": (7, int),
     "RETENTION_OUTBOX_DAYS": (30, int),
     "RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS": (7, int),
+    # /metrics: a bearer token; without one it answers nobody unless METRICS_OPEN explicitly
+    # opens it (for a port that only the monitoring network reaches; the demo opens it).
+    "METRICS_TOKEN": ("", str),
+    "METRICS_OPEN": (False, _bool),
+    # Staff sessions (app/staff/sessions.py): signed out after this long without a request,
+    # and after this long in any case.
+    "STAFF_SESSION_IDLE_MINUTES": (30, int),
+    "STAFF_SESSION_MAX_HOURS": (12, int),
 }
+
+# Set only by `make demo`; a production start (https BASE_URL) with any of them is refused.
+DEMO_ONLY_SETTINGS = ("MAILCATCHER_DIR", "DEMO_PASSWORD", "OPEN311_DEMO_KEY")
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class UnsafeSettings(RuntimeError):
+    """The app is configured for production (https) with demo-only or missing settings."""
+
+
+def check_production(config: dict, environ) -> None:
+    """Refuse a production start (``BASE_URL`` https) with demo-only settings or a generated
+    secret key; raise ``UnsafeSettings`` naming every problem at once."""
+    if not str(config["BASE_URL"]).startswith("https://"):
+        return
+    problems = []
+    secret = str(config.get("SECRET_KEY") or "")
+    if not secret:
+        problems.append("SECRET_KEY is not set (a key generated per start breaks sessions and mail links "
+                        "across processes and restarts)")
+    elif len(secret) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters")
+    for name in DEMO_ONLY_SETTINGS:
+        if config.get(name) or environ.get(name):
+            problems.append(f"{name} is a demo-only setting")
+    if problems:
+        raise UnsafeSettings("refusing to start with BASE_URL " + str(config["BASE_URL"]) + ": "
+                             + "; ".join(problems) + " (see README, section Sicherheit)")
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -104,6 +138,7 @@ def load_config(overrides: dict | None = None) -> dict:
         raw = os.environ.get(name)
         config[name] = convert(raw) if raw not in (None, "") else default
     config.update(overrides or {})
+    check_production(config, os.environ)
     if not config["SECRET_KEY"]:
         # A random key per process start is safe but logs everyone out on restart and
         # breaks multi-worker gunicorn sessions: production must set SECRET_KEY.

@@ -9,6 +9,12 @@ from app.guards import refuse_nul_characters
 from app.reports.status import STATUSES
 
 
+DENIED_FEATURES = ("microphone", "payment", "usb", "serial", "bluetooth", "hid", "midi", "display-capture",
+                   "accelerometer", "gyroscope", "magnetometer", "ambient-light-sensor", "autoplay",
+                   "encrypted-media", "fullscreen", "picture-in-picture", "publickey-credentials-get",
+                   "screen-wake-lock", "xr-spatial-tracking", "browsing-topics")
+
+
 def _tile_origin(tile_url: str) -> str:
     parts = urlsplit(tile_url.replace("{s}", "a"))
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
@@ -22,6 +28,14 @@ def init_app(app: Flask) -> None:
            f"img-src 'self' data: blob: {tiles}; connect-src 'self'; font-src 'self'; "
            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
 
+    # The browser features a page may use: location (the map pin) and camera (photos), for this
+    # app only; everything else a page could ask for is off, for embedded content too.
+    permissions = ", ".join(["geolocation=(self)", "camera=(self)"]
+                            + [f"{feature}=()" for feature in DENIED_FEATURES])
+    # HSTS only when the app is served over https: a browser then never tries plain http again
+    # for a year (no includeSubDomains: the town's other hosts are not ours to decide for).
+    hsts = "max-age=31536000" if app.config["BASE_URL"].startswith("https://") else None
+
     app.before_request(refuse_nul_characters)
 
     @app.after_request
@@ -29,7 +43,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+        response.headers.setdefault("Permissions-Policy", permissions)
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         return response
 
     @app.context_processor

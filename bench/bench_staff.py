@@ -161,7 +161,7 @@ def add_accounts(url: str) -> list[int]:
         jid, dept = conn.execute("SELECT j.id, d.id FROM jurisdictions j JOIN departments d ON d.jurisdiction_id = j.id "
                                  "WHERE j.slug = 'harsewinkel.de' AND d.code = 'tiefbau'").fetchone()
         ids = [conn.execute("INSERT INTO staff_users (jurisdiction_id, username, display_name, password_hash, role, "
-                            "department_id, active, failed_logins, created_at) VALUES (%s, %s, '', %s, %s, %s, true, 0, "
+                            "department_id, active, created_at) VALUES (%s, %s, '', %s, %s, %s, true, "
                             "now()) RETURNING id", (jid, name, hashed, role, d)).fetchone()[0]
                for name, role, d in (("bench-dispatcher", "dispatcher", None), ("bench-tiefbau", "staff", dept))]
         conn.execute("DELETE FROM staff_dashboard_snapshots")

@@ -13,6 +13,8 @@ export SMTP_PORT=${SMTP_PORT:-8025}
 export MAILCATCHER_DIR=${MAILCATCHER_DIR:-$ROOT/var/mail}
 export BASE_URL=${BASE_URL:-http://127.0.0.1:$PORT}
 export MEDIA_STORAGE_URL=${MEDIA_STORAGE_URL:-$ROOT/var/media}
+# The demo listens on loopback only; production sets METRICS_TOKEN instead.
+export METRICS_OPEN=${METRICS_OPEN:-true}
 # One key for every process of the demo, kept across runs: links in mails sent by
 # the worker must verify in the web app.
 if [ -z "${SECRET_KEY:-}" ]; then
@@ -52,7 +54,7 @@ cat <<MSG
   Staff sign-in:                 $BASE_URL/intern/anmelden   (accounts and password above)
   Service catalog:               $BASE_URL/leistungen
   Open311 API:                   $BASE_URL/open311/v2/discovery.json   (API key above)
-  Mails sent by the demo:        $BASE_URL/_demo/mails   (files in $MAILCATCHER_DIR)
+  Mails sent by the demo:        $BASE_URL/_demo/mails   (signed in as admin; files in $MAILCATCHER_DIR)
   Stop with Ctrl-C.
 
 MSG

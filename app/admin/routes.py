@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.db import db
 from app.errors import DomainError
 from app.jurisdictions.models import Category, Department, RoutingRule
 from app.reports.status import STATUSES
-from app.staff import audit
+from app.staff import audit, oidc, sessions
 from app.staff.auth import current_staff, role_required, set_password
 from app.staff.models import ROLES, AuditEntry, StaffUser, TextTemplate
-from app.validation import clean_text, normalize_email
+from app.validation import clean_text, normalize_email, too_long
 
 bp = Blueprint("admin", __name__, url_prefix="/intern/admin")
 AUDIT_PAGE = 100
@@ -39,7 +40,8 @@ def index():
     templates = list(db.session.scalars(select(TextTemplate).where(TextTemplate.jurisdiction_id == user.jurisdiction_id)
                                         .order_by(TextTemplate.status, TextTemplate.title)))
     return render_template("admin/index.html", users=users, departments=departments, categories=categories,
-                           rules=rules, templates=templates, roles=ROLES, statuses=STATUSES)
+                           rules=rules, templates=templates, roles=ROLES, statuses=STATUSES,
+                           oidc_enabled=oidc.enabled())
 
 
 def _department(raw: str | None, jurisdiction_id: int) -> Department | None:
@@ -103,9 +105,22 @@ def update_user(user_id: int):
         if getattr(user, field) != new:
             changes[field] = [getattr(user, field), new]
             setattr(user, field, new)
+    subject = clean_text(request.form.get("oidc_subject")).strip()
+    if subject and subject != user.oidc_subject:
+        # The only way an existing account gets a sign-in through the identity provider: an
+        # admin's explicit act (the subject is in the audit log's refused sign-in).
+        if len(subject) > 255:
+            raise too_long(_l("Die Dienstkonto-Kennung"), 255, "oidc_subject")
+        if db.session.scalar(select(StaffUser.id).where(StaffUser.oidc_subject == subject)) is not None:
+            raise DomainError(_("Diese Dienstkonto-Kennung ist schon mit einem anderen Konto verknüpft."),
+                              "oidc_subject", status=409)
+        changes["oidc_subject"] = [user.oidc_subject, subject]
+        user.oidc_subject = subject
     if request.form.get("password"):
-        set_password(user, request.form["password"])
+        set_password(user, request.form["password"])  # ends the account's sessions
         changes["password"] = "reset"
+    if not user.active:
+        sessions.end_all(user)  # a deactivated account is signed out everywhere at once
     if changes:
         db.session.flush()
         audit.record("user_update", staff=admin, target=f"user:{user.username}", changes=changes)

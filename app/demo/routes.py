@@ -5,7 +5,9 @@ import email
 import email.policy
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, current_app, render_template
+
+from app.staff.auth import role_required
 
 bp = Blueprint("demo", __name__, url_prefix="/_demo")
 
@@ -16,7 +18,9 @@ def _mail_files() -> list[Path]:
 
 
 @bp.get("/mails")
+@role_required("admin")
 def mails():
+    """The kept mails include staff password-reset links: for a signed-in admin only."""
     items = []
     for path in _mail_files():
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)

@@ -33,6 +33,9 @@
   the previous release while 1101 was applied). The unsubscribe entry
   (``MailUnsubscribe``) holds only a digest of the address.
 * Outbox rows that were sent or cancelled: deleted after ``RETENTION_OUTBOX_DAYS``.
+* Sign-in throttling counts (keyed hashes of account name and client address): deleted a day
+  after the last failure, once no delay runs. Staff sessions past their absolute lifetime
+  (``STAFF_SESSION_MAX_HOURS``): deleted (they no longer open anything anyway).
 
 The database changes commit first; photo files are removed afterwards, so a
 failure can leave an orphaned file (logged, removed on the next run through the
@@ -57,6 +60,7 @@ from app.outbox.models import OutboxMessage
 from app.public.models import ReporterComment
 from app.reports.models import Photo, Report
 from app.reports.status import CLOSED_STATUSES
+from app.staff import sessions, throttle
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,8 @@ class RetentionResult:
     deleted_reports: int = 0
     deleted_files: int = 0
     deleted_outbox_messages: int = 0
+    deleted_login_throttles: int = 0
+    deleted_staff_sessions: int = 0
     kept_reports: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -211,6 +217,8 @@ def apply_retention(config, now: datetime | None = None) -> RetentionResult:
         result.deleted_outbox_messages = db.session.execute(delete(OutboxMessage).where(
             OutboxMessage.state.in_(("sent", "cancelled")),
             OutboxMessage.created_at < now - timedelta(days=int(config["RETENTION_OUTBOX_DAYS"])))).rowcount
+        result.deleted_login_throttles = throttle.purge(now)
+        result.deleted_staff_sessions = sessions.purge_expired(now, int(config["STAFF_SESSION_MAX_HOURS"]))
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -13,7 +13,6 @@ import functools
 import hashlib
 import secrets
 import time
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -25,7 +24,7 @@ from sqlalchemy import func, select
 from app.db import db, utcnow
 from app.extensions import limiter
 from app.outbox.operations import record_message
-from app.staff import audit, oidc
+from app.staff import audit, oidc, sessions, throttle
 from app.staff.models import ROLES, StaffUser
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/intern")
@@ -38,8 +37,6 @@ def _check_oidc_settings(state) -> None:
     oidc.settings_from(state.app.config)
 
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
@@ -71,12 +68,12 @@ def set_password(user: StaffUser, password: str) -> None:
         raise DomainError(_("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_PASSWORD_LENGTH),
                           "password")
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    if user.id is not None:
+        sessions.end_all(user)  # a new password ends every session, also one opened with a stolen cookie
 
 
 def _fingerprint(user: StaffUser) -> str:
-    """Changes whenever the password changes: old sessions and reset links stop working."""
+    """Changes whenever the password changes: older reset links stop working."""
     return hashlib.sha256(f"{user.id}:{user.password_hash or user.oidc_subject}".encode()).hexdigest()[:16]
 
 
@@ -87,10 +84,10 @@ def current_staff() -> StaffUser | None:
     if "staff_user" in g:
         return g.staff_user
     user = None
-    staff_id = session.get("staff_id")
+    staff_id = sessions.current_user_id()
     if staff_id is not None:
         candidate = db.session.get(StaffUser, staff_id)
-        if candidate is not None and candidate.active and session.get("staff_fp") == _fingerprint(candidate):
+        if candidate is not None and candidate.active:
             user = candidate
     g.staff_user = user
     return user
@@ -117,10 +114,10 @@ def role_required(*roles: str):
 
 
 def sign_in(user: StaffUser) -> None:
+    """Start a session for ``user`` in this browser (flushes; the caller commits)."""
     session.clear()  # no session fixation: a fresh session (and CSRF token) for the signed-in person
     g.pop("csrf_token", None)
-    session["staff_id"] = user.id
-    session["staff_fp"] = _fingerprint(user)
+    sessions.start(user)
     session.permanent = False
     g.staff_user = user
 
@@ -146,35 +143,52 @@ def find_user(username: str) -> StaffUser | None:
     return db.session.scalar(select(StaffUser).where(func.lower(StaffUser.username) == username))
 
 
-def authenticate(username: str, password: str) -> tuple[StaffUser | None, str | None]:
-    """Check a sign-in; returns (user, None) or (None, message). Updates the throttle state (flushes)."""
+def _dummy_check(password: str) -> None:
+    """As long as a real check: unknown names and throttled attempts must not answer faster."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password or "-")
+    except VerificationError:
+        pass
+
+
+def authenticate(username: str, password: str, client: str | None = None) -> tuple[StaffUser | None, str | None]:
+    """Check a sign-in from ``client`` (an address); returns (user, None) or (None, message).
+
+    Unknown or deactivated names, wrong passwords and throttled attempts get the same message
+    after one Argon2 verification each, so neither the answer nor its timing tells them apart.
+    Updates the throttle state and the audit log (flushes)."""
+    client = throttle.client_key(client)
     user = find_user(username)
-    generic = _("Benutzername oder Passwort ist falsch.")
+    generic = _("Die Anmeldung hat nicht geklappt. Bitte prüfen Sie Benutzername und Passwort; nach mehreren "
+                "Fehlversuchen von diesem Gerät warten Sie bitte einen Moment.")
+    if throttle.is_throttled(username, client):
+        _dummy_check(password)
+        return None, generic
     if user is None or not user.active:
-        try:
-            _hasher.verify(_DUMMY_HASH, password or "-")
-        except VerificationError:
-            pass
-        return None, generic
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return None, _("Zu viele Fehlversuche. Bitte versuchen Sie es in %(n)s Minuten erneut.", n=minutes)
-    if not check_password(user, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-            audit.record("login_locked", staff=user)
-        else:
+        _dummy_check(password)
+        ok = False
+    else:
+        ok = check_password(user, password)
+    if not ok:
+        if user is not None:
             audit.record("login_failed", staff=user)
-        db.session.flush()
+        for started in throttle.record_failure(username, client):
+            # Admins see throttling in the audit log; the typed name of an unknown account is not
+            # kept (people type passwords into the name field).
+            audit.record("login_throttled", staff=user,
+                         jurisdiction_id=None if user is not None else _default_jurisdiction_id(),
+                         target=f"user:{user.username}" if user is not None else "", changes=started)
         return None, generic
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    throttle.record_success(username, client)
+    user.last_login_at = utcnow()
     audit.record("login", staff=user)
     return user, None
+
+
+def _default_jurisdiction_id() -> int:
+    from app.jurisdictions.queries import jurisdiction_by_slug
+
+    return jurisdiction_by_slug(None).id
 
 
 # --- views --------------------------------------------------------------------
@@ -196,11 +210,12 @@ def login_post():
     username = (request.form.get("username") or "")[:200]
     password = (request.form.get("password") or "")[:1000]
     next_url = _safe_next(request.form.get("next"))
-    user, error = authenticate(username, password)
-    db.session.commit()  # the throttle state counts even when the sign-in failed
+    user, error = authenticate(username, password, request.remote_addr)
     if user is None:
+        db.session.commit()  # the throttle state counts even when the sign-in failed
         return _login_page(next_url, error, username), 401
     sign_in(user)
+    db.session.commit()
     return redirect(next_url or url_for("staff.queue"), 303)
 
 
@@ -236,8 +251,8 @@ def oidc_callback():
     except (oidc.SignInRefused, oidc.ProviderUnavailable) as exc:
         db.session.commit()  # the audit entry of a refusal stays
         return _oidc_problem(exc)
-    db.session.commit()
     sign_in(user)
+    db.session.commit()
     return redirect(next_url or url_for("staff.queue"), 303)
 
 
@@ -256,7 +271,23 @@ def logout():
     user = current_staff()
     if user is not None:
         audit.record("logout", staff=user)
-        db.session.commit()
+    sessions.end_current()
+    db.session.commit()
+    session.clear()
+    g.pop("csrf_token", None)
+    g.pop("staff_user", None)
+    return redirect(url_for("staff_auth.login"), 303)
+
+
+@bp.post("/ueberall-abmelden")
+def logout_everywhere():
+    """End every session of the signed-in account (other browsers, a lost phone, a copied cookie)."""
+    user = current_staff()
+    if user is None:
+        return redirect(url_for("staff_auth.login"), 303)
+    ended = sessions.end_all(user)
+    audit.record("logout_everywhere", staff=user, changes={"sessions": ended})
+    db.session.commit()
     session.clear()
     g.pop("csrf_token", None)
     g.pop("staff_user", None)
@@ -333,6 +364,6 @@ def reset_password(token: str):
     except DomainError as exc:
         return render_template("staff/reset_password.html", invalid=False, error=str(exc.message)), 400
     audit.record("password_reset", staff=user)
-    db.session.commit()
     sign_in(user)
+    db.session.commit()
     return redirect(url_for("staff.queue"), 303)

@@ -37,8 +37,6 @@ def ensure_demo_accounts(password: str) -> list[StaffUser]:
             db.session.add(user)
         user.password_hash = password_hash
         user.active = True
-        user.failed_logins = 0
-        user.locked_until = None
         accounts.append(user)
     db.session.flush()
     return accounts

@@ -17,8 +17,8 @@ class StaffUser(db.Model):
     """A person of the town's administration who works on reports.
 
     ``role``: admin (everything), dispatcher (every report of the town), staff
-    (the reports of ``department_id``). ``failed_logins``/``locked_until`` hold the
-    throttling state for wrong passwords.
+    (the reports of ``department_id``). Sign-in throttling is kept per client in
+    ``StaffLoginThrottle`` (never a lock of the account), sessions in ``StaffSession``.
     """
 
     __tablename__ = "staff_users"
@@ -37,8 +37,6 @@ class StaffUser(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -49,6 +47,31 @@ class StaffUser(db.Model):
     @property
     def label(self) -> str:
         return self.display_name or self.username
+
+
+class StaffSession(db.Model):
+    """One signed-in browser. The cookie holds a random token; its hash is here, so the server
+    can end the session (sign-out, password change, deactivation, "überall abmelden") and an
+    absolute lifetime counts from ``created_at``. The idle timeout is kept in the signed cookie."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffLoginThrottle(db.Model):
+    """Failed sign-ins of one (account name, client) pair or of one client, under a keyed hash
+    (no name or address readable here). ``blocked_until``: attempts before it are not checked."""
+
+    __tablename__ = "staff_login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AuditEntry(db.Model):

@@ -284,6 +284,14 @@ def _refuse(reason: str, message: str, *, user: StaffUser | None, jurisdiction_i
     return SignInRefused(message, status=status)
 
 
+def _verified_email(claims: dict) -> str | None:
+    """The ``email`` claim if it is one valid address, else None (it is only a contact)."""
+    from app.validation import is_email, normalize_email
+
+    raw = str(claims.get("email") or "")
+    return normalize_email(raw) if raw and is_email(raw) else None
+
+
 def _new_username(claims: dict, subject: str) -> str:
     wanted = str(claims.get("preferred_username") or str(claims.get("email") or "").split("@")[0] or "")
     base = _USERNAME_CHARS.sub("-", wanted.strip().lower()).strip("-.")[:80] or "oidc"
@@ -295,23 +303,30 @@ def _new_username(claims: dict, subject: str) -> str:
 
 
 def account_for(claims: dict) -> StaffUser:
-    """The staff account for verified ``claims``: found by subject, else linked by username,
-    else created; role and department refreshed from the claims (flushes, audits).
-    Raises ``SignInRefused`` (403) naming the reason when the person may not sign in."""
+    """The staff account for verified ``claims``: found by subject only, else created; role
+    and department refreshed from the claims (flushes, audits).
+
+    Never linked by a claim the person may be able to change at the provider
+    (``preferred_username``, ``email``): an existing password account with that name is
+    linked only by an admin (accounts page), else ``admin`` could be taken over. Raises
+    ``SignInRefused`` (403) naming the reason when the person may not sign in."""
     from app.jurisdictions.queries import jurisdiction_by_slug
 
     s = settings()
     subject = str(claims["sub"])[:255]
     user = db.session.scalar(select(StaffUser).where(StaffUser.oidc_subject == subject))
-    linked_now = False
-    if user is None:
-        username = str(claims.get("preferred_username") or "").strip().lower()
-        if username:
-            user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.username) == username,
-                                                             StaffUser.oidc_subject.is_(None)))
-            linked_now = user is not None
     jurisdiction_id = user.jurisdiction_id if user is not None else jurisdiction_by_slug(None).id
     shown = str(claims.get("preferred_username") or subject)[:150]
+    if user is None:
+        username = str(claims.get("preferred_username") or "").strip().lower()
+        namesake = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.username) == username,
+                                                             StaffUser.oidc_subject.is_(None))) if username else None
+        if namesake is not None:
+            audit.record("login_oidc_refused", staff=None, jurisdiction_id=jurisdiction_id,
+                         target=f"user:{namesake.username}", changes={"reason": "link_required", "subject": subject})
+            raise SignInRefused(_("Es gibt bereits ein Konto „%(name)s“. Damit Sie es mit Ihrem Dienstkonto nutzen "
+                                  "können, muss eine Administratorin oder ein Administrator es erst verknüpfen "
+                                  "(Verwaltung → Konten).", name=namesake.username), status=403)
 
     if user is not None and not user.active:
         raise _refuse("inactive", _("Das Konto „%(name)s“ ist gesperrt. Bitte wenden Sie sich an die Verwaltung.",
@@ -335,7 +350,7 @@ def account_for(claims: dict) -> StaffUser:
         user = StaffUser(jurisdiction_id=jurisdiction_id, username=_new_username(claims, subject), role=role,
                          department_id=department.id if department else None, oidc_subject=subject,
                          display_name=str(claims.get("name") or "")[:200],
-                         email=(str(claims.get("email"))[:320] if claims.get("email") else None),
+                         email=_verified_email(claims),
                          password_hash=None, last_login_at=now)
         db.session.add(user)
         db.session.flush()
@@ -344,9 +359,6 @@ def account_for(claims: dict) -> StaffUser:
                               "source": "oidc"})
     else:
         changes: dict = {}
-        if linked_now:
-            user.oidc_subject = subject
-            changes["oidc_subject"] = "linked"
         new_department_id = department.id if department else None
         for field, new in (("role", role), ("department_id", new_department_id)):
             if getattr(user, field) != new:

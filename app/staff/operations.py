@@ -3,6 +3,7 @@ writes the audit row and flushes; the request commits."""
 from __future__ import annotations
 
 import io
+import re
 import uuid
 
 from flask import abort
@@ -262,6 +263,11 @@ def template_text(report: Report, raw_id: str) -> str:
 BULK_ACTIONS = ("status", "abteilung", "prioritaet")
 
 
+# ASCII digits only, and few of them: str.isdigit() takes "²", which int() refuses, and a
+# 30-digit id overflows PostgreSQL's integer (both were 500s).
+_SMALL_INT = re.compile(r"-?[0-9]{1,9}")
+
+
 def bulk_apply(user: StaffUser, report_ids: list[int], action: str, value: str, *, public_note: str = "",
                reason: str = "") -> int:
     """Apply one action to every selected report, all or nothing (raises on the first refusal)."""
@@ -269,15 +275,14 @@ def bulk_apply(user: StaffUser, report_ids: list[int], action: str, value: str, 
         raise DomainError(_l("Bitte wählen Sie mindestens eine Meldung aus."), "ids")
     if action not in BULK_ACTIONS:
         raise DomainError(_l("Diese Sammelaktion gibt es nicht."), "action")
-    reports = list(db.session.scalars(select(Report).where(Report.id.in_(report_ids),
-                                                           Report.jurisdiction_id == user.jurisdiction_id)
-                                      .order_by(Report.id)))
+    reports = [report for report in db.session.scalars(
+        select(Report).where(Report.id.in_(report_ids), Report.jurisdiction_id == user.jurisdiction_id)
+        .order_by(Report.id)) if can_edit_report(user, report)]
     if len(reports) != len(set(report_ids)):
-        raise DomainError(_l("Einige ausgewählte Meldungen gibt es nicht."), "ids", status=404)
-    for report in reports:
-        if not can_edit_report(user, report):
-            raise DomainError(_l("Meldung %(ref)s gehört zu einer anderen Abteilung.", ref=report.reference),
-                              "ids", status=403)
+        # One answer for "no such report" and "not yours": the difference would tell department
+        # staff which report ids exist elsewhere (and name their references).
+        raise DomainError(_l("Einige ausgewählte Meldungen gibt es nicht oder Sie dürfen sie nicht ändern."), "ids",
+                          status=404)
     for report in reports:
         try:
             if action == "status":
@@ -287,13 +292,13 @@ def bulk_apply(user: StaffUser, report_ids: list[int], action: str, value: str, 
                     continue
                 set_status(user, report, value, public_note=public_note)
             elif action == "abteilung":
-                if not value.isdigit():
+                if not _SMALL_INT.fullmatch(value):
                     raise DomainError(_l("Diese Abteilung gibt es nicht."), "value")
                 if int(value) == report.department_id:
                     continue
                 reassign(user, report, int(value), reason)
             else:
-                if not value.lstrip("-").isdigit():
+                if not _SMALL_INT.fullmatch(value):
                     raise DomainError(_l("Diese Priorität gibt es nicht."), "value")
                 set_priority(user, report, int(value))
         except DomainError as exc:

@@ -232,16 +232,22 @@ def bulk():
     user = current_staff()
     ids = []
     for raw in request.form.getlist("ids"):
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
             raise DomainError(_("Die Auswahl enthält eine ungültige Meldungsnummer."), "ids")
         ids.append(int(raw))
+    # Checked before anything changes: a line break in a redirect target is refused by the
+    # header writer, which used to be a 500 after the change was already committed.
+    back = request.form.get("back") or ""
+    if not back.isprintable():
+        raise DomainError(_("Die Rücksprungadresse ist ungültig."), "back")
+    if not back.startswith("/intern/eingang"):
+        back = url_for("staff.queue")
     count = ops.bulk_apply(user, ids, request.form.get("action") or "", (request.form.get("value") or "").strip(),
                            public_note=request.form.get("public_note") or "",
                            reason=request.form.get("reason") or request.form.get("public_note") or "")
     db.session.commit()
     flash(_("%(n)s Meldungen wurden geändert.", n=count))
-    back = request.form.get("back") or ""
-    return redirect(back if back.startswith("/intern/eingang") else url_for("staff.queue"), 303)
+    return redirect(back, 303)
 
 
 # --- export -----------------------------------------------------------------

@@ -252,8 +252,10 @@ def test_first_sign_in_creates_the_account_with_mapped_role_and_department(oidc_
     assert _accounts_named("erika.muster") == 1 and len(_audit("login_oidc")) == 2
 
 
-def test_role_and_department_follow_the_claims_and_an_existing_account_is_linked(oidc_client, provider):
+def test_role_and_department_follow_the_claims_of_an_account_an_admin_linked(oidc_client, provider):
     existing = make_staff("dispatcher", username="erika.muster")
+    existing.oidc_subject = provider.person["sub"]  # linked by an admin (see the next test)
+    db.session.flush()
     provider.person.update(roles=["mm-admin"], department=[])
     assert _sign_in(oidc_client, provider).status_code == 303
     db.session.refresh(existing)
@@ -271,12 +273,42 @@ def test_role_and_department_follow_the_claims_and_an_existing_account_is_linked
         "erika.muster", "staff", department("stadtwerke").id)
     assert oidc_client.get("/intern/admin/").status_code == 403
     assert [e.changes for e in _audit("user_update")] == [
-        {"oidc_subject": "linked", "role": ["dispatcher", "admin"], "source": "oidc"},
+        {"role": ["dispatcher", "admin"], "source": "oidc"},
         {"role": ["admin", "staff"], "department_id": [None, department("stadtwerke").id], "source": "oidc"}]
     # The password keeps working beside it.
     password_client = oidc_client.application.test_client()
     login(password_client, "erika.muster", PASSWORD)
     assert _signed_in(password_client)
+
+
+def test_an_existing_password_account_is_linked_only_by_an_admin(oidc_client, provider):
+    """Issue 16 point 6: whoever can set ``preferred_username`` at the provider must not become
+    the account of that name here (``admin``): linking is by ``sub`` only, or an admin's act."""
+    victim = make_staff("admin", username="admin-konto")
+    provider.person.update(preferred_username="Admin-Konto", roles=["mm-sachbearbeitung"], department="tiefbau")
+    response = _sign_in(oidc_client, provider)
+    assert response.status_code == 403 and "erst verknüpfen" in response.get_data(as_text=True)
+    assert not _signed_in(oidc_client)
+    db.session.refresh(victim)
+    assert victim.oidc_subject is None and victim.role == "admin"
+    [refused] = _audit("login_oidc_refused")
+    assert refused.changes == {"reason": "link_required", "subject": provider.person["sub"]}
+    assert _accounts_named("admin-konto") == 1
+
+    # An admin links the account on the accounts page; from then on the sign-in finds it by sub.
+    admin_client = oidc_client.application.test_client()
+    admin = make_staff("admin")
+    login(admin_client, admin.username)
+    page = admin_client.get("/intern/admin/").get_data(as_text=True)
+    assert f'id="sub-{victim.id}"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    linked = admin_client.post(f"/intern/admin/konten/{victim.id}", data={
+        "csrf_token": token, "role": "admin", "active": "1", "oidc_subject": provider.person["sub"]})
+    assert linked.status_code == 303
+    db.session.refresh(victim)
+    assert victim.oidc_subject == provider.person["sub"]
+    assert _audit("user_update")[-1].changes == {"oidc_subject": [None, provider.person["sub"]]}
+    assert _sign_in(oidc_client, provider).status_code == 303 and _signed_in(oidc_client)
 
 
 def test_several_role_values_give_the_strongest_role(oidc_client, provider):
