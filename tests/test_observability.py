@@ -7,6 +7,8 @@ import json
 import logging
 import re
 
+import pytest
+
 
 def _sample(text: str, name: str, **labels) -> float:
     """The value of one sample in Prometheus text, 0 if absent."""
@@ -25,13 +27,21 @@ def test_healthz_and_readyz_answer_with_database_and_redis_up(client):
     assert ready.get_json() == {"ready": True, "checks": {"database": "ok", "redis": "ok"}}
 
 
-def test_metrics_count_answers_and_time_them_per_endpoint(client):
-    before = client.get("/metrics").get_data(as_text=True)
+TOKEN = {"Authorization": "Bearer metrics-test-token"}
+
+
+@pytest.fixture
+def metrics_token(app, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "metrics-test-token")
+
+
+def test_metrics_count_answers_and_time_them_per_endpoint(client, metrics_token):
+    before = client.get("/metrics", headers=TOKEN).get_data(as_text=True)
     for _ in range(3):
         assert client.get("/meldungen").status_code == 200
     assert client.get("/meldungen/HW-1999-999999").status_code == 404
     assert client.get("/gibt-es-nicht").status_code == 404
-    after = client.get("/metrics")
+    after = client.get("/metrics", headers=TOKEN)
     assert after.status_code == 200
     text = after.get_data(as_text=True)
     # The queue figures are still there, next to the request metrics.
@@ -47,17 +57,17 @@ def test_metrics_count_answers_and_time_them_per_endpoint(client):
     assert _sample(text, "mm_http_request_duration_seconds_sum", endpoint="public.report_list") > 0
 
 
-def test_metrics_count_5xx_answers_as_errors(app, client, monkeypatch):
+def test_metrics_count_5xx_answers_as_errors(app, client, monkeypatch, metrics_token):
     from app.public import routes
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("kaputt")
 
     monkeypatch.setattr(routes, "render_template", broken)
-    before = _sample(client.get("/metrics").get_data(as_text=True), "mm_http_errors_total",
+    before = _sample(client.get("/metrics", headers=TOKEN).get_data(as_text=True), "mm_http_errors_total",
                      endpoint="public.privacy", status="500")
     assert client.get("/datenschutz").status_code == 500
-    text = client.get("/metrics").get_data(as_text=True)
+    text = client.get("/metrics", headers=TOKEN).get_data(as_text=True)
     assert _sample(text, "mm_http_errors_total", endpoint="public.privacy", status="500") == before + 1
 
 
