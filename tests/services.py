@@ -179,7 +179,7 @@ class GunicornServer:
         import sys
 
         self.port = _free_port()
-        self.env = dict(os.environ, LOG_LEVEL="WARNING", **{k: str(v) for k, v in settings.items()})
+        self.env = {**os.environ, "LOG_LEVEL": "WARNING", **{k: str(v) for k, v in settings.items()}}
         self.command = [str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "deploy/gunicorn.conf.py"),
                         "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "app:create_app()"]
         self.process: subprocess.Popen | None = None
@@ -250,6 +250,14 @@ class NginxServer:
                 .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
                                                             x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                                critical=False)
+                # Its own trust anchor: clients that check strictly (urllib3 2) want these.
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+                .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, content_commitment=False,
+                                             key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                             crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
                 .sign(key, hashes.SHA256()))
         cert_path, key_path = self.prefix / "cert.pem", self.prefix / "key.pem"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
