@@ -294,18 +294,17 @@ def _faults(seconds: float, pg: PostgresServer, redis: RedisServer, workers: lis
     def at(fraction):
         gevent.sleep(max(0.0, started + seconds * fraction - time.time()))
 
+    def restart(name, server):
+        begin = time.time()
+        server.stop()
+        gevent.sleep(3)
+        server.start()
+        RECORD.faults.append((name, begin, time.time()))
+
     at(0.20)
-    begin = time.time()
-    pg.stop()
-    gevent.sleep(3)
-    pg.start()
-    RECORD.faults.append(("PostgreSQL restart (3 s down)", begin, time.time()))
+    restart("PostgreSQL restart (3 s down)", pg)
     at(0.45)
-    begin = time.time()
-    redis.stop()
-    gevent.sleep(3)
-    redis.start()
-    RECORD.faults.append(("Redis restart (3 s down, data lost)", begin, time.time()))
+    restart("Redis restart (3 s down, data lost)", redis)
     at(0.70)
     victim = workers[0]
     begin = time.time()
