@@ -13,7 +13,7 @@ stored (lost, doubled), mails due vs delivered (lost, doubled), 5xx outside the 
 windows, and the seconds until normal after each fault. A baseline (/healthz through the
 same nginx, measured first in the same run) puts the latencies in proportion.
 
-usage: python bench/bench_storm.py [--seconds 150] [--markdown docs/BENCHMARKS.md]
+usage: python bench/bench_storm.py [--seconds 180] [--markdown docs/BENCHMARKS.md]
 """
 from __future__ import annotations
 
@@ -490,13 +490,13 @@ def _report(url: str, maildir: Path, baseline_ms: float, storm_seconds: float, p
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--markdown", type=Path, default=None)
     args = parser.parse_args(argv)
     table = run(args.seconds)
     print(table)
     if args.markdown:
-        write_section(args.markdown, "storm", table, heading="## Storm day with faults (bench_storm)")
+        write_section(args.markdown, "storm", table, heading="Storm day with faults (bench_storm)")
     return 0
 
 
