@@ -26,15 +26,18 @@ HSTS = "max-age=31536000"
 
 
 @pytest.fixture(scope="module")
-def stack(database_url, redis_server, smtp_server):
+def stack(app, database_url, redis_server, smtp_server):  # app: the town is loaded
     media = Path(tempfile.mkdtemp(prefix="mm-nginx-media-"))
+    metrics_dir = Path(tempfile.mkdtemp(prefix="mm-nginx-metrics-"))  # as the unit's RuntimeDirectory
     web = GunicornServer(
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), METRICS_TOKEN="nginx-metrics-token",
         DATABASE_URL=database_url, REDIS_URL=redis_server.url, RATELIMIT_STORAGE_URI="redis+" + redis_server.url,
         MEDIA_STORAGE_URL=str(media), SECRET_KEY="nginx-test-" + "k" * 40, BASE_URL="https://127.0.0.1",
         SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port,
         PROXY_FIX_X_FOR=1, MEDIA_ACCEL_PREFIX="/_fotos/", INTAKE_RATE_LIMIT="3/minute")
     web.start()
     proxy = NginxServer(web.port, ROOT / "app/static", media)
+    proxy.metrics_dir = metrics_dir
     try:
         proxy.start()
         yield proxy
@@ -44,6 +47,7 @@ def stack(database_url, redis_server, smtp_server):
         import shutil
 
         shutil.rmtree(media, ignore_errors=True)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 class Answer:
@@ -192,3 +196,23 @@ def test_the_access_log_names_neither_tokens_nor_clients(stack):
     log = (stack.prefix / "access.log").read_text(encoding="utf-8", errors="replace")
     assert "GET /verfolgen/* " in log and "/open311/v2/requests.json" in log
     assert token not in log and "geheimer-schluessel" not in log and "127.0.0.9" not in log
+
+
+def test_two_web_processes_share_the_load_and_metrics_count_both(stack):
+    """gunicorn runs two processes; requests on separate connections reach both, and /metrics
+    (multiprocess mode, as the systemd unit sets it) adds up what each counted."""
+    def served() -> float:
+        text = call(stack, "GET", "/metrics", headers={"Authorization": "Bearer nginx-metrics-token"}).body.decode()
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("mm_http_responses_total{") and 'endpoint="public.privacy"' in line)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = served()
+    # At the same time, so nginx opens several upstream connections (it keeps one alive otherwise).
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: call(stack, "GET", "/datenschutz").status, range(64)))
+    assert statuses == [200] * 64
+    assert served() - before == 64
+    pids = {path.stem.rsplit("_", 1)[1] for path in stack.metrics_dir.glob("counter_*.db")}
+    assert len(pids) == 2, pids  # each process kept its own counts
