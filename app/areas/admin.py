@@ -6,7 +6,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.areas.rerouting import apply_rerouting, preview_rerouting
+from app.areas.forms import AreaImportForm, RerouteForm
 from app.db import db
+from app.forms import validated
 from app.errors import DomainError
 from app.jurisdictions.models import Area, Jurisdiction, RoutingRule
 from app.staff import audit
@@ -51,20 +53,16 @@ def index():
 @role_required("admin")
 def upload():
     jurisdiction = _jurisdiction()
+    form = validated(AreaImportForm(request.form))
     upload = request.files.get("datei")
     if upload is None or not upload.filename:
         raise DomainError(_("Bitte wählen Sie eine GeoJSON-Datei aus."), "datei")
     data = upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise DomainError(_("Die Datei ist zu groß (höchstens 20 MB)."), "datei", status=413)
-    kind = request.form.get("kind", "ortsteil")
-    if kind not in AREA_KIND_RANK:
-        raise DomainError(_("Diese Gebietsart gibt es nicht."), "kind")
-    raw_srid = request.form.get("srid", "")
-    srid = int(raw_srid) if raw_srid.isdigit() and int(raw_srid) in SUPPORTED_SRIDS else None
     try:
-        result = import_areas(db.session, jurisdiction.id, data, srid=srid, default_kind=kind,
-                              replace=request.form.get("replace") == "1")
+        result = import_areas(db.session, jurisdiction.id, data, srid=int(form.srid.data) if form.srid.data else None,
+                              default_kind=form.kind.data, replace=form.replace.data)
     except AreaImportError as exc:
         db.session.rollback()
         return _page(jurisdiction, status=400, import_errors=exc.errors)
@@ -93,9 +91,9 @@ def reroute_preview():
 def reroute_apply():
     jurisdiction = _jurisdiction()
     staff = current_staff()
-    reason = (request.form.get("reason") or "").strip()[:2000]
+    form = validated(RerouteForm(request.form))
     run = apply_rerouting(jurisdiction, actor=f"admin:{staff.username}", staff=staff,
-                          expected_fingerprint=request.form.get("fingerprint", ""), reason=reason)
+                          expected_fingerprint=form.fingerprint.data, reason=form.reason.data)
     db.session.commit()
     flash(_("%(n)s offene Meldungen neu zugeordnet; die neuen Stellen werden benachrichtigt.", n=run.moved))
     return redirect(url_for(".index"))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.db import db
 from app.errors import DomainError, NotFound
 from app.jurisdictions.models import Jurisdiction
+from app.open311.forms import ApiKeyForm
 from app.open311.keys import create_client, revoke_client
 from app.open311.models import ACTIONS, ApiClient
 from app.staff.auth import current_staff, role_required
@@ -33,8 +34,10 @@ def index():
 @role_required("admin")
 def create():
     me = current_staff()
-    form = {"name": request.form.get("name", ""), "rate_limit": request.form.get("rate_limit", "").strip(),
-            "actions": request.form.getlist("actions")}
+    parsed = ApiKeyForm(request.form)
+    form = {"name": parsed.name.data or "", "rate_limit": parsed.rate_limit.data or "", "actions": parsed.actions.data}
+    if not parsed.validate():
+        return _page(errors={name: str(messages[0]) for name, messages in parsed.errors.items()}, form=form, status=400)
     try:
         _client, raw = create_client(db.session.get(Jurisdiction, me.jurisdiction_id), form["name"], form["actions"],
                                      rate_limit=form["rate_limit"] or None)

@@ -12,7 +12,7 @@ from flask_babel import format_number, get_locale, get_timezone, gettext as _
 from sqlalchemy import select
 
 from app.db import db
-from app.errors import DomainError
+from app.forms import validated
 from app.jurisdictions.models import Department
 from app.reports.models import Photo
 from app.reports.photos import storage
@@ -20,6 +20,9 @@ from app.reports.status import STATUSES
 from app.staff import additions, operations as ops
 from app.staff.access import can_see_contact, can_export_contacts, report_for
 from app.staff.auth import current_staff, role_required
+from app.staff.forms import (
+    BulkForm, DescriptionForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
+)
 from app.staff.models import AuditEntry, InternalNote
 from app.staff.queries import COUNT_CAP, lookups, parse_filters, queue_page, status_counts
 
@@ -134,11 +137,12 @@ def _done(report, message: str):
 def change_status(report_id: int):
     user = current_staff()
     report = report_for(user, report_id)
-    public_note = (request.form.get("public_note") or "").strip()
-    if not public_note and request.form.get("template_id"):
-        public_note = ops.template_text(report, request.form["template_id"])
-    ops.set_status(user, report, (request.form.get("status") or "")[:32], public_note=public_note, detail=request.form.get("detail") or "",
-                   duplicate_of_reference=request.form.get("duplicate_of") or "")
+    form = validated(StatusForm(request.form))
+    public_note = form.public_note.data
+    if not public_note and form.template_id.data:
+        public_note = ops.template_text(report, form.template_id.data)
+    ops.set_status(user, report, form.status.data, public_note=public_note, detail=form.detail.data,
+                   duplicate_of_reference=form.duplicate_of.data)
     return _done(report, _("Der Status wurde geändert."))
 
 
@@ -147,10 +151,8 @@ def change_status(report_id: int):
 def change_priority(report_id: int):
     user = current_staff()
     report = report_for(user, report_id)
-    raw = (request.form.get("priority") or "").strip()
-    if not raw.isdigit():
-        raise DomainError(_("Diese Priorität gibt es nicht."), "priority")
-    ops.set_priority(user, report, int(raw))
+    form = validated(PriorityForm(request.form))
+    ops.set_priority(user, report, int(form.priority.data))
     return _done(report, _("Die Priorität wurde geändert."))
 
 
@@ -159,10 +161,8 @@ def change_priority(report_id: int):
 def reassign(report_id: int):
     user = current_staff()
     report = report_for(user, report_id)
-    raw = (request.form.get("department") or "").strip()
-    if not raw.isdigit():
-        raise DomainError(_("Bitte wählen Sie eine Abteilung."), "department")
-    ops.reassign(user, report, int(raw), request.form.get("reason") or "")
+    form = validated(ReassignForm(request.form))
+    ops.reassign(user, report, int(form.department.data), form.reason.data)
     db.session.commit()
     flash(_("Die Meldung wurde weitergeleitet."))
     # Department staff no longer see a report they passed on.
@@ -178,7 +178,7 @@ def reassign(report_id: int):
 def add_note(report_id: int):
     user = current_staff()
     report = report_for(user, report_id)
-    ops.add_note(user, report, request.form.get("note") or "")
+    ops.add_note(user, report, validated(NoteForm(request.form)).note.data)
     return _done(report, _("Die interne Notiz wurde gespeichert."))
 
 
@@ -187,8 +187,8 @@ def add_note(report_id: int):
 def edit_description(report_id: int):
     user = current_staff()
     report = report_for(user, report_id)
-    ops.edit_public_description(user, report, request.form.get("public_description") or "",
-                                published=request.form.get("published") == "1")
+    form = validated(DescriptionForm(request.form))
+    ops.edit_public_description(user, report, form.public_description.data, published=form.published.data)
     return _done(report, _("Die öffentliche Beschreibung wurde gespeichert."))
 
 
@@ -197,7 +197,7 @@ def edit_description(report_id: int):
 def visibility(report_id: int):
     user = current_staff()
     report = report_for(user, report_id)
-    hidden = request.form.get("hidden") == "1"
+    hidden = validated(VisibilityForm(request.form)).hidden.data
     ops.set_hidden(user, report, hidden)
     return _done(report, _("Die Meldung ist jetzt verborgen.") if hidden else _("Die Meldung ist wieder öffentlich."))
 
@@ -207,7 +207,7 @@ def visibility(report_id: int):
 def photo_publish(report_id: int, photo_id: int):
     user = current_staff()
     report = report_for(user, report_id)
-    ops.set_photo_published(user, report, photo_id, request.form.get("published") == "1")
+    ops.set_photo_published(user, report, photo_id, validated(PhotoPublishForm(request.form)).published.data)
     return _done(report, _("Die Freigabe des Fotos wurde geändert."))
 
 
@@ -230,21 +230,12 @@ def photo_redact(report_id: int, photo_id: int):
 @role_required(*ANY_ROLE)
 def bulk():
     user = current_staff()
-    ids = []
-    for raw in request.form.getlist("ids"):
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-            raise DomainError(_("Die Auswahl enthält eine ungültige Meldungsnummer."), "ids")
-        ids.append(int(raw))
-    # Checked before anything changes: a line break in a redirect target is refused by the
-    # header writer, which used to be a 500 after the change was already committed.
-    back = request.form.get("back") or ""
-    if not back.isprintable():
-        raise DomainError(_("Die Rücksprungadresse ist ungültig."), "back")
+    form = validated(BulkForm(request.form))
+    back = form.back.data or ""
     if not back.startswith("/intern/eingang"):
         back = url_for("staff.queue")
-    count = ops.bulk_apply(user, ids, request.form.get("action") or "", (request.form.get("value") or "").strip(),
-                           public_note=request.form.get("public_note") or "",
-                           reason=request.form.get("reason") or request.form.get("public_note") or "")
+    count = ops.bulk_apply(user, form.ids.data, form.action.data, form.value.data,
+                           public_note=form.public_note.data, reason=form.reason.data or form.public_note.data)
     db.session.commit()
     flash(_("%(n)s Meldungen wurden geändert.", n=count))
     return redirect(back, 303)

@@ -64,6 +64,20 @@ def test_upload_of_a_broken_file_names_the_feature_and_imports_nothing(client, d
     assert db.session.scalar(select(func.count()).select_from(Area)) == before
 
 
+def test_upload_with_an_unknown_kind_or_crs_is_refused_naming_it(client, db_session):
+    """Unknown choices are a 400 in German (an unsupported EPSG code used to be ignored silently)."""
+    _admin(client)
+    before = db.session.scalar(select(func.count()).select_from(Area))
+    for fields, words in (({"kind": "bezirk"}, "Diese Gebietsart gibt es nicht."),
+                          ({"kind": "ortsteil", "srid": "2154"}, "Dieses Koordinatensystem wird nicht unterstützt.")):
+        response = client.post("/intern/admin/gebiete/import", data={
+            "csrf_token": _token(client, "/intern/admin/gebiete/"), **fields,
+            "datei": (io.BytesIO((DATA / "ortsteile_etrs89_utm32n.geojson").read_bytes()), "ortsteile.geojson")},
+            content_type="multipart/form-data")
+        assert response.status_code == 400 and words in response.get_data(as_text=True), fields
+    assert db.session.scalar(select(func.count()).select_from(Area)) == before
+
+
 def test_upload_of_the_utm_ortsteile_replaces_them(client, db_session):
     _admin(client)
     response = client.post("/intern/admin/gebiete/import", data={

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from app.db import db
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report
-from app.staff.models import AuditEntry, InternalNote, TextTemplate
+from app.jurisdictions.models import Category
+from app.staff.models import AuditEntry, InternalNote, StaffUser, TextTemplate
 from tests.conftest import csrf_token, run_worker
 from tests.factories import category, department, jpeg_bytes, make_report, town
 from tests.staff.helpers import PASSWORD, login, make_staff
@@ -291,3 +292,37 @@ def test_mark_duplicate_moves_followers_to_the_original(client):
     assert emails == ["beide@example.org", "nachbar@example.org"]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.report_id == duplicate.id))
     assert entry.changes["followers_moved"] == 1
+
+
+def test_admin_forms_refuse_bad_input_naming_the_field_and_change_nothing(client):
+    """The admin forms are WTForms classes: every refusal is a 400 in German naming the problem,
+    and nothing of the refused request is stored."""
+    _signed_in(client, "admin", None)
+    token = csrf_token(client, "/intern/admin/")
+    graffiti = db.session.scalar(select(Category).where(Category.code == "graffiti"))
+    days_before = graffiti.target_days
+    for value, words in (("zehn", "zwischen 1 und 365"), ("0", "zwischen 1 und 365"), ("", "zwischen 1 und 365")):
+        response = client.post(f"/intern/admin/kategorien/{graffiti.id}", data={"csrf_token": token,
+                                                                                "target_days": value, "active": "1"})
+        assert response.status_code == 400 and words in response.get_data(as_text=True), value
+    db.session.expire_all()
+    assert db.session.get(Category, graffiti.id).target_days == days_before
+
+    response = client.post("/intern/admin/konten", data={"csrf_token": token, "username": "x" * 101, "role": "staff",
+                                                         "department": str(department("gruen").id),
+                                                         "password": "lang-genug-123"})
+    assert response.status_code == 400
+    assert "Der Benutzername ist zu lang (höchstens 100 Zeichen)." in response.get_data(as_text=True)
+    response = client.post("/intern/admin/konten", data={"csrf_token": token, "username": "neu", "role": "chef",
+                                                         "email": "a,b@example.org", "password": "lang-genug-123"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Diese Rolle gibt es nicht." in body
+    assert "Diese E-Mail-Adresse ist ungültig." in body  # every field's problem at once
+    response = client.post("/intern/admin/textbausteine", data={"csrf_token": token, "title": "T", "body": "x" * 5001})
+    assert response.status_code == 400 and "Der Text ist zu lang (höchstens 5000 Zeichen)." in response.get_data(
+        as_text=True)
+    assert db.session.scalar(select(StaffUser).where(StaffUser.username == "neu")) is None
+    assert db.session.scalar(select(TextTemplate).where(TextTemplate.title == "T")) is None
+
+    response = client.get("/intern/admin/protokoll?vor=abc")
+    assert response.status_code == 400 and "nächste Seite ist ungültig" in response.get_data(as_text=True)

@@ -1,0 +1,25 @@
+"""The areas admin page's forms: importing an area file, applying a re-routing."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import FileField, Form, StringField, TextAreaField
+from wtforms.validators import AnyOf, Optional
+
+from app.forms import Flag, MaxLength, cleaned
+from geo.areaimport import SUPPORTED_SRIDS
+from geo.areas import AREA_KIND_RANK
+
+
+class AreaImportForm(Form):
+    datei = FileField()
+    kind = StringField(default="ortsteil", filters=[lambda v: v or "ortsteil"],
+                       validators=[AnyOf(list(AREA_KIND_RANK), message=_l("Diese Gebietsart gibt es nicht."))])
+    # Empty: the CRS the file declares (or WGS 84); otherwise one of the supported EPSG codes.
+    srid = StringField(validators=[Optional(), AnyOf([str(s) for s in SUPPORTED_SRIDS],
+                                                message=_l("Dieses Koordinatensystem wird nicht unterstützt."))])
+    replace = Flag()
+
+
+class RerouteForm(Form):
+    fingerprint = StringField(filters=[cleaned], validators=[MaxLength(_l("Der Prüfwert"), 200)])
+    reason = TextAreaField(filters=[cleaned], validators=[MaxLength(_l("Die Begründung"), 2000)])

@@ -1,0 +1,66 @@
+"""The report page's and the queue's action forms.
+
+The forms parse what was typed; what a value may be for a given report (a status
+transition, a department of the town, the note's length) is the operations' business.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, StringField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, Optional, Regexp
+
+from app.forms import Flag, IdList, MaxLength, cleaned
+
+_ID = r"^\d{1,9}$"
+
+
+class StatusForm(Form):
+    status = StringField(filters=[cleaned], validators=[MaxLength(_l("Der Status"), 32)])
+    public_note = TextAreaField(filters=[cleaned])
+    template_id = StringField(filters=[cleaned], validators=[
+        Optional(), Regexp(_ID, message=_l("Diesen Textbaustein gibt es nicht."))])
+    detail = TextAreaField(filters=[cleaned])
+    duplicate_of = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Vorgangsnummer"), 50)])
+
+
+class PriorityForm(Form):
+    priority = StringField(filters=[cleaned], validators=[
+        DataRequired(_l("Diese Priorität gibt es nicht.")), Regexp(r"^\d$", message=_l("Diese Priorität gibt es nicht."))])
+
+
+class ReassignForm(Form):
+    department = StringField(filters=[cleaned], validators=[
+        DataRequired(_l("Bitte wählen Sie eine Abteilung.")), Regexp(_ID, message=_l("Bitte wählen Sie eine Abteilung."))])
+    reason = TextAreaField(filters=[cleaned])
+
+
+class NoteForm(Form):
+    note = TextAreaField(filters=[cleaned])
+
+
+class DescriptionForm(Form):
+    public_description = TextAreaField(filters=[cleaned])
+    published = Flag()
+
+
+class VisibilityForm(Form):
+    hidden = Flag()
+
+
+class PhotoPublishForm(Form):
+    published = Flag()
+
+
+class BulkForm(Form):
+    ids = IdList(message=_l("Die Auswahl enthält eine ungültige Meldungsnummer."))
+    action = StringField(filters=[cleaned])
+    value = StringField(filters=[cleaned])
+    public_note = TextAreaField(filters=[cleaned])
+    reason = TextAreaField(filters=[cleaned])
+    back = StringField()
+
+    def validate_back(self, field) -> None:
+        # Checked before anything changes: a line break in a redirect target is refused by the
+        # header writer, which used to be a 500 after the change was already committed.
+        if field.data and not field.data.isprintable():
+            raise ValidationError(str(_l("Die Rücksprungadresse ist ungültig.")))
