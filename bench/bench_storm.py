@@ -287,6 +287,24 @@ def _query(url: str, sql: str, **params):
 
 # ----------------------------------------------------------------- faults
 
+def _wait_until_mid_batch(url: str, pid: int, timeout: float) -> None:
+    """Wait (up to ``timeout``) until the worker ``pid`` holds claimed mails, so the kill hits a batch."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    deadline = time.time() + timeout
+    try:
+        with engine.connect() as conn:
+            while time.time() < deadline:
+                if conn.execute(text("SELECT count(*) FROM outbox_messages WHERE state = 'sending' "
+                                     "AND claimed_by LIKE :p"), {"p": f"%:{pid}"}).scalar():
+                    return
+                gevent.sleep(0.005)
+    except Exception:  # noqa: BLE001 - then the kill comes without waiting
+        pass
+    finally:
+        engine.dispose()
+
 def _faults(seconds: float, pg: PostgresServer, redis: RedisServer, workers: list, worker_env: dict):
     """PostgreSQL restart at 20 %, Redis restart at 45 %, a worker SIGKILLed at 70 % of the run."""
     started = time.time()
@@ -307,6 +325,7 @@ def _faults(seconds: float, pg: PostgresServer, redis: RedisServer, workers: lis
     restart("Redis restart (3 s down, data lost)", redis)
     at(0.70)
     victim = workers[0]
+    _wait_until_mid_batch(pg.url, victim.pid, timeout=20.0)
     begin = time.time()
     if victim.poll() is not None:
         print(f"worker exited before the kill with {victim.returncode}; see {STACK['work']}", file=sys.stderr)
@@ -350,6 +369,17 @@ def _baseline(url: str, cafile: str, seconds: float = 10.0) -> float:
         session.get(url + "/healthz", timeout=10)
         times.append((time.perf_counter() - t) * 1000)
     return _percentile(times, 0.5)
+
+
+def _settle(url: str, timeout: float) -> None:
+    """Wait until no mail is pending or being sent for 3 s in a row (or ``timeout``)."""
+    deadline, quiet_since = time.time() + timeout, None
+    while time.time() < deadline:
+        left = _query(url, "SELECT count(*) FROM outbox_messages WHERE state IN ('pending', 'sending')")[0][0]
+        quiet_since = (quiet_since or time.time()) if not left else None
+        if quiet_since and time.time() - quiet_since >= 3:
+            return
+        time.sleep(0.5)
 
 
 def _mail_ids(maildir: Path) -> Counter:
@@ -402,15 +432,16 @@ def run(seconds: float) -> str:
         faults.join(timeout=150)
         storm_seconds = time.time() - storm_started
 
-        # Let the mail settle: the scheduler sweeps, the workers send.
-        settle_started = time.time()
-        while time.time() - settle_started < 180:
-            left = _query(pg.url, "SELECT count(*) FROM outbox_messages WHERE state IN ('pending', 'sending')")[0][0]
-            if not left:
-                break
-            time.sleep(1)
-        processes += workers + [scheduler]
+        # Let the mail settle: the scheduler sweeps, the workers send. Then the scheduler stops
+        # (a digest or reminder it starts would add mail), the rest settles, the workers stop:
+        # the counts below are final.
+        _settle(pg.url, 180)
         died = [f"{p.args[1]} (exit {p.returncode})" for p in workers + [scheduler] if p.poll() is not None]
+        _stop(scheduler)
+        _settle(pg.url, 60)
+        for worker in workers:
+            _stop(worker)
+        processes += workers + [scheduler]
         return _report(pg.url, maildir, baseline_ms, storm_seconds, seconds) + (
             "\n- Worker or scheduler processes that ended by themselves during the run: "
             + (", ".join(died) if died else "none") + ".")
@@ -461,6 +492,8 @@ def _report(url: str, maildir: Path, baseline_ms: float, storm_seconds: float, p
     states = Counter(dict(_query(url, "SELECT state, count(*) FROM outbox_messages GROUP BY state")))
     received = _mail_ids(maildir)
     mail_doubled = sum(1 for n in received.values() if n > 1)
+    unsent = _query(url, "SELECT state, attempts, round(extract(epoch FROM next_attempt_at - now())), "
+                         "left(last_error, 120) FROM outbox_messages WHERE state <> 'sent' ORDER BY id")
     outside = [s for s in RECORD.samples if (s.status >= 500 or s.status == 0) and not in_window(s)]
     no_retry_after = [s for s in RECORD.samples if s.status == 503 and not s.retry_after]
     lines += [
@@ -470,7 +503,10 @@ def _report(url: str, maildir: Path, baseline_ms: float, storm_seconds: float, p
         f"{len(unanswered)} (the retry with the same Idempotency-Key would name it).",
         f"- Mails due (outbox rows): **{sum(states.values())}** ({', '.join(f'{k} {v}' for k, v in sorted(states.items()))}); "
         f"delivered: **{len(received)}** distinct Message-IDs, {sum(received.values())} messages, doubled: "
-        f"**{mail_doubled}**, lost: **{max(0, states['sent'] - len(received))}**.",
+        f"**{mail_doubled}**, lost: **{max(0, states['sent'] - len(received))}**"
+        + ("; not sent when the run ended: " + "; ".join(
+            f"{state} after {attempts} attempt(s), next in {int(wait or 0)} s ({error or 'no error'})"
+            for state, attempts, wait, error in unsent) if unsent else "") + ".",
         f"- 5xx or no answer outside the fault windows (fault start to 15 s after its end): **{len(outside)}**; "
         f"503 without Retry-After: **{len(no_retry_after)}**.",
     ]
