@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import Flask
 
 from app import (
-    admin, alerts, areas, backup, catalog, cli, demo, errors, extensions, feeds, followers, i18n, mapapi, open311,
-    openapi, ops, outbox, public, reports, retention, staff, tasks, transparency, web,
+    admin, alerts, areas, backup, branding, catalog, cli, demo, errors, extensions, feeds, followers, i18n, logs,
+    mapapi, open311, openapi, ops, outbox, public, reports, retention, staff, tasks, transparency, web,
 )
 from app.config import PROJECT_ROOT, load_config
 from app.db import close_session_quietly, db, install_session_hooks
-from app.ops import logs, metrics
+from app.ops import logformat, metrics
 from media import storage_from_url
 from workers import queue
 
@@ -46,13 +46,13 @@ def create_app(config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
-    logs.configure(app.config)  # text or JSON lines, each with the request id
+    logformat.configure(app.config)  # text or JSON lines, each with the request id
 
     # Infrastructure: database, photo storage, extensions, language, queue, outbox, errors, headers.
     db.init_app(app)
     install_session_hooks()
     app.teardown_appcontext(close_session_quietly)  # registered after Flask-SQLAlchemy's: runs first
-    logs.init_app(app)  # request id and request metrics first: they see every answer, 429s too
+    logformat.init_app(app)  # request id and request metrics first: they see every answer, 429s too
     metrics.init_app(app)
     app.extensions["storage"] = storage_from_url(app.config["MEDIA_STORAGE_URL"])
     extensions.init_app(app)
@@ -62,8 +62,10 @@ def create_app(config: dict | None = None) -> Flask:
     tasks.init_app(app)
     errors.init_app(app)
     web.init_app(app)
+    branding.init_app(app)  # the town's name, crest and colours on every page
     cli.init_app(app)
 
     for feature in FEATURES:
         feature.init_app(app)
+    logs.init_app(app)  # last: it reads every URL rule that carries a token
     return app

@@ -16,7 +16,11 @@ keepalive = 30
 max_requests = 5000                 # recycle workers now and then (memory of the map cache)
 max_requests_jitter = 500
 forwarded_allow_ips = "127.0.0.1"
-# No access log here: nginx writes one without client addresses and tokens.
+# Access log on stdout (the journal) through the app's logger: no client address, tokens in
+# paths and queries replaced (app/logs.py); the request id links it to nginx's and the app's lines.
+logger_class = "app.logs.AccessLogger"
+accesslog = "-"
+access_log_format = '"%(r)s" %(s)s %(b)s %(L)ss rid=%({x-request-id}i)s'
 
 
 def child_exit(server, worker):

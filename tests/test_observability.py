@@ -81,7 +81,7 @@ def test_request_id_is_taken_from_the_proxy_or_made_and_named_in_the_answer(clie
 
 def test_json_logs_carry_the_request_id(database_url, redis_server, tmp_path):
     from app import create_app
-    from app.ops.logs import JsonFormatter, RequestIdFilter
+    from app.ops.logformat import JsonFormatter, RequestIdFilter
 
     root = logging.getLogger()
     saved = [(handler, handler.formatter) for handler in root.handlers]
