@@ -1,7 +1,7 @@
 """Scheduler: each periodic task's slot is claimed in PostgreSQL, not only in Redis
 
-Revision ID: 1201
-Revises: 1200
+Revision ID: 2200
+Revises: 1700
 Create Date: 2026-12-06 04:10:00
 
 Two schedulers running at once (a deploy overlap, a second node) enqueued a slot once
@@ -13,8 +13,8 @@ are removed by the scheduler.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "1201"
-down_revision = "1200"
+revision = "2200"
+down_revision = "1700"
 branch_labels = None
 depends_on = None
 
