@@ -116,7 +116,7 @@ class Category(db.Model):
                                                 server_default=text(
                                                     """'{"eingegangen": 2, "in_pruefung": 5, "in_bearbeitung": 21}'::jsonb"""))
 
-    # Shown when the category is chosen; a stop notice ends the form instead (migration 1800).
+    # Shown when the category is chosen; a stop notice ends the form instead (migration 2300).
     notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     stop_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
 

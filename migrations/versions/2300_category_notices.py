@@ -1,7 +1,7 @@
 """Category notice and stop notice: what the report form says when a category is chosen
 
-Revision ID: 1800
-Revises: 1700
+Revision ID: 2300
+Revises: 2200
 Create Date: 2026-12-06 04:30:00
 
 ``categories.notice``: a hint shown with the category ("Bitte die Mastnummer angeben").
@@ -12,8 +12,8 @@ Both empty by default, so nothing changes for existing categories. Downgrade dro
 import sqlalchemy as sa
 from alembic import op
 
-revision = "1800"
-down_revision = "1700"
+revision = "2300"
+down_revision = "2200"
 branch_labels = None
 depends_on = None
 
