@@ -32,6 +32,8 @@ class ReassignForm(Form):
     department = StringField(filters=[cleaned], validators=[
         DataRequired(_l("Bitte wählen Sie eine Abteilung.")), Regexp(_ID, message=_l("Bitte wählen Sie eine Abteilung."))])
     reason = TextAreaField(filters=[cleaned])
+    # Sent only by the confirmation page's button: the first post shows that page.
+    confirmed = Flag()
 
 
 class NoteForm(Form):
@@ -58,6 +60,7 @@ class BulkForm(Form):
     public_note = TextAreaField(filters=[cleaned])
     reason = TextAreaField(filters=[cleaned])
     back = StringField()
+    confirmed = Flag()  # a forwarding is asked about once more, naming the department
 
     def validate_back(self, field) -> None:
         # Checked before anything changes: a line break in a redirect target is refused by the

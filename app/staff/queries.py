@@ -23,7 +23,7 @@ from app.jurisdictions.models import Area, Category, Department
 from app.reports.models import Report
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from app.staff.access import sees_all_departments
-from app.staff.models import ReportStatusCount, StaffUser
+from app.staff.models import AuditEntry, ReportStatusCount, StaffUser
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -293,3 +293,30 @@ def lookups(user: StaffUser) -> dict:
                                .order_by(Area.name)).all()
     return {"categories": categories, "departments": departments, "areas": areas,
             "category_by_id": {c.id: c for c in categories}, "department_by_id": {d.id: d for d in departments}}
+
+
+@dataclass
+class Forwarding:
+    reference: str
+    department: Department | None
+    reason: str
+    at: datetime
+
+
+def last_forwarding(user: StaffUser, report_id: int) -> Forwarding | None:
+    """The latest forwarding of the report by ``user`` (from the audit log), or None.
+
+    It names only what the clerk chose and typed, so it may be shown after the report
+    left their department."""
+    row = db.session.execute(
+        select(AuditEntry.changes, AuditEntry.created_at, Report.reference)
+        .join(Report, Report.id == AuditEntry.report_id)
+        .where(AuditEntry.report_id == report_id, AuditEntry.staff_user_id == user.id,
+               AuditEntry.action == "reassign", AuditEntry.jurisdiction_id == user.jurisdiction_id)
+        .order_by(AuditEntry.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    code = (row.changes.get("department") or [None, None])[1]
+    department = db.session.scalar(select(Department).where(Department.jurisdiction_id == user.jurisdiction_id,
+                                                            Department.code == code))
+    return Forwarding(row.reference, department, row.changes.get("reason", ""), row.created_at)

@@ -18,13 +18,13 @@ from app.reports.models import Photo
 from app.reports.photos import storage
 from app.reports.status import STATUSES
 from app.staff import additions, operations as ops
-from app.staff.access import can_see_contact, can_export_contacts, report_for
+from app.staff.access import can_export_contacts, can_see_contact, can_view_report, report_for
 from app.staff.auth import current_staff, role_required
 from app.staff.forms import (
     BulkForm, DescriptionForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
 )
 from app.staff.models import AuditEntry, InternalNote
-from app.staff.queries import COUNT_CAP, lookups, parse_filters, queue_page, status_counts
+from app.staff.queries import COUNT_CAP, last_forwarding, lookups, parse_filters, queue_page, status_counts
 
 bp = Blueprint("staff", __name__, url_prefix="/intern")
 ANY_ROLE = ("admin", "dispatcher", "staff")
@@ -159,18 +159,34 @@ def change_priority(report_id: int):
 @bp.post("/meldungen/<int:report_id>/abteilung")
 @role_required(*ANY_ROLE)
 def reassign(report_id: int):
+    """Forward in two steps: the first post asks, naming the receiving department; the
+    confirmation's post forwards. Afterwards the clerk sees where the report went."""
     user = current_staff()
     report = report_for(user, report_id)
     form = validated(ReassignForm(request.form))
-    ops.reassign(user, report, int(form.department.data), form.reason.data)
+    department = ops.check_reassign(user, report, int(form.department.data), form.reason.data)
+    if not form.confirmed.data:
+        return render_template("staff/forward_confirm.html", reports=[report], department=department,
+                               reason=form.reason.data, action=url_for("staff.reassign", report_id=report.id),
+                               back=url_for("staff.report_detail", report_id=report.id),
+                               fields={"department": department.id, "reason": form.reason.data})
+    ops.reassign(user, report, department.id, form.reason.data)
     db.session.commit()
-    flash(_("Die Meldung wurde weitergeleitet."))
-    # Department staff no longer see a report they passed on.
-    from app.staff.access import can_view_report
-
     if can_view_report(user, report):
+        flash(_("Die Meldung wurde an „%(name)s“ weitergeleitet.", name=department.name))
         return redirect(url_for("staff.report_detail", report_id=report.id), 303)
-    return redirect(url_for("staff.queue"), 303)
+    # Department staff no longer see a report they passed on: a page says where it went.
+    return redirect(url_for("staff.forwarded", report_id=report.id), 303)
+
+
+@bp.get("/meldungen/<int:report_id>/weitergeleitet")
+@role_required(*ANY_ROLE)
+def forwarded(report_id: int):
+    """Where the signed-in clerk's last forwarding of this report went (also after they lost access)."""
+    forwarding = last_forwarding(current_staff(), report_id)
+    if forwarding is None:
+        abort(404)
+    return render_template("staff/forwarded.html", forwarding=forwarding)
 
 
 @bp.post("/meldungen/<int:report_id>/notiz")
@@ -234,10 +250,23 @@ def bulk():
     back = form.back.data or ""
     if not back.startswith("/intern/eingang"):
         back = url_for("staff.queue")
+    reason = form.reason.data or form.public_note.data
+    if form.action.data == "abteilung" and not form.confirmed.data:
+        reports = ops.bulk_selection(user, form.ids.data, form.action.data, form.value.data)
+        department = ops.forward_target(user, form.value.data, field="value")
+        ops.forward_reason(reason)
+        return render_template("staff/forward_confirm.html", reports=reports, department=department, reason=reason,
+                               action=url_for("staff.bulk"), back=back,
+                               fields={"ids": [r.id for r in reports], "action": "abteilung", "value": department.id,
+                                       "reason": reason, "back": back})
     count = ops.bulk_apply(user, form.ids.data, form.action.data, form.value.data,
-                           public_note=form.public_note.data, reason=form.reason.data or form.public_note.data)
+                           public_note=form.public_note.data, reason=reason)
     db.session.commit()
-    flash(_("%(n)s Meldungen wurden geändert.", n=count))
+    if form.action.data == "abteilung":
+        flash(_("%(n)s Meldungen wurden an „%(name)s“ weitergeleitet.", n=count,
+                name=ops.forward_target(user, form.value.data).name))
+    else:
+        flash(_("%(n)s Meldungen wurden geändert.", n=count))
     return redirect(back, 303)
 
 

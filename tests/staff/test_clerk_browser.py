@@ -1,0 +1,119 @@
+"""The clerk's day in a real headless Chromium (issue 19): each flow is checked beyond the
+page, in the database and the mail the real worker sent.
+
+Set ``SCREENSHOT_DIR`` to keep screenshots of the pages at 390 and 1366 px for review."""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from app.db import db
+from app.reports.models import Report
+from tests.browser import describe_violations, run_axe
+from tests.conftest import run_worker
+from tests.factories import department, make_report
+from tests.staff.helpers import PASSWORD, make_staff
+
+pytestmark = pytest.mark.browser
+WIDTHS = (390, 1366)
+
+
+def _signed_in_page(chromium, live_server, user, width=1366):
+    context = chromium.new_context(viewport={"width": width, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    page.goto(live_server.url + "/intern/anmelden")
+    page.fill("#username", user.username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/intern/eingang**")
+    return context, page
+
+
+def _checked(page, name: str) -> None:
+    """axe-core finds nothing; with SCREENSHOT_DIR set, the page is kept at both widths."""
+    violations = run_axe(page)
+    assert not violations, describe_violations(violations)
+    # No sideways scrolling at a phone's width either.
+    target = os.environ.get("SCREENSHOT_DIR")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (name, width)
+        if target:
+            page.screenshot(path=os.path.join(target, f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+
+def test_forwarding_asks_naming_the_department_and_then_says_where_it_went(app, live_server, staff_committing,
+                                                                          chromium, smtp_server):
+    user = make_staff("staff", "tiefbau")
+    report = make_report(category_code="schlagloch", description="Wurzel hebt den Gehweg an")
+    db.session.commit()
+    gruen = department("gruen")
+    smtp_server.clear()
+
+    context, page = _signed_in_page(chromium, live_server, user)
+    foreign = []
+    allowed = ("127.0.0.1", urlsplit(app.config["TILE_URL"]).hostname)
+    page.on("request", lambda r: foreign.append(r.url) if urlsplit(r.url).hostname not in allowed else None)
+    try:
+        page.goto(live_server.url + f"/intern/meldungen/{report.id}")
+        assert page.input_value("#department") == ""  # nothing preselected
+        page.select_option("#department", label=gruen.name)
+        page.fill("#reason", "Baumwurzel, Grünflächenamt")
+        page.click("#forward-button")
+        page.wait_for_selector("#confirm-forward")
+        assert f"Meldung {report.reference} an „{gruen.name}“ weiterleiten?" in page.inner_text("main")
+        assert page.inner_text("#forward-department") == gruen.name
+        _checked(page, "forward-confirm")
+        db.session.expire_all()
+        assert db.session.get(Report, report.id).department_id != gruen.id  # asking changed nothing
+        page.click("#confirm-forward")
+        page.wait_for_url(f"**/intern/meldungen/{report.id}/weitergeleitet")
+        assert f"Die Meldung {report.reference} ist jetzt bei „{gruen.name}“." in page.inner_text("#forwarded-to")
+        assert "Berechtigung" not in page.inner_text("main")
+        _checked(page, "forwarded")
+
+        # The queue's bulk action preselects neither an action nor a value.
+        page.goto(live_server.url + "/intern/eingang?status=alle")
+        assert page.locator(".report-link").count() == 0  # the report left this department
+    finally:
+        context.close()
+
+    db.session.expire_all()
+    assert db.session.scalar(select(Report.department_id).where(Report.id == report.id)) == gruen.id
+    run_worker(app)
+    mails = [m for m in smtp_server.to(gruen.email) if "weitergeleitet" in m["Subject"]]
+    assert len(mails) == 1 and report.reference in mails[0]["Subject"]
+    assert "Baumwurzel, Grünflächenamt" in mails[0].get_body(("plain",)).get_content()
+    assert foreign == [], foreign
+
+
+def test_bulk_forwarding_in_the_browser_preselects_nothing_and_confirms(app, live_server, staff_committing,
+                                                                       chromium):
+    user = make_staff("dispatcher")
+    reports = [make_report(category_code="schlagloch") for _ in range(2)]
+    db.session.commit()
+    gruen = department("gruen")
+    context, page = _signed_in_page(chromium, live_server, user)
+    try:
+        assert page.input_value("#bulk-action") == "" and page.input_value("#bulk-value") == ""
+        for report in reports:
+            page.check(f"#sel-{report.id}")
+        page.select_option("#bulk-action", "abteilung")
+        page.select_option("#bulk-value", label=gruen.name)
+        page.fill("#bulk-note", "Bäume")
+        page.click("#bulk-form fieldset.bulk button[type=submit]")
+        page.wait_for_selector("#confirm-forward")
+        assert f"2 Meldungen an „{gruen.name}“ weiterleiten?" in page.inner_text("main")
+        _checked(page, "bulk-forward-confirm")
+        page.click("#confirm-forward")
+        page.wait_for_url("**/intern/eingang**")
+        assert f"2 Meldungen wurden an „{gruen.name}“ weitergeleitet." in page.inner_text(".flash")
+    finally:
+        context.close()
+    db.session.expire_all()
+    assert {db.session.get(Report, r.id).department_id for r in reports} == {gruen.id}
