@@ -8,7 +8,7 @@ import json
 from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context,
                    url_for)
 from babel.dates import format_datetime as babel_format_datetime
-from flask_babel import format_number, get_locale, get_timezone, gettext as _
+from flask_babel import format_decimal, format_number, get_locale, get_timezone, gettext as _
 from sqlalchemy import select
 
 from app.db import db
@@ -24,6 +24,7 @@ from app.staff.forms import (
     BulkForm, DescriptionForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
 )
 from app.staff.models import AuditEntry, InternalNote
+from app.staff.wording import AuditWording, history_actor, people_by_username, routing_in_words
 from app.staff.queries import COUNT_CAP, last_forwarding, lookups, parse_filters, queue_page, status_counts
 
 bp = Blueprint("staff", __name__, url_prefix="/intern")
@@ -87,7 +88,11 @@ def _report_page(report, status=200):
     from geoalchemy2.shape import to_shape
 
     point = to_shape(report.location)
-    return render_template("staff/report.html", report=report, notes=notes, audit_entries=entries,
+    wording = AuditWording(report.jurisdiction_id, entries)
+    return render_template("staff/report.html", report=report, notes=notes,
+                           audit_lines=[wording.describe(e) for e in entries], history_actor=history_actor,
+                           people=people_by_username(report.jurisdiction_id, [c.actor for c in report.history]),
+                           routing_words=routing_in_words(report),
                            departments=departments, templates=templates, priorities=ops.PRIORITIES,
                            show_contact=can_see_contact(user, report), lat=point.y, lon=point.x,
                            additions=additions.report_additions(report),
@@ -114,6 +119,8 @@ def additions_seen(report_id: int):
 # The queue rows' "new additions" badge (templates/staff/queue.html): one aggregated
 # statement for the page's rows, asked for by the template.
 bp.add_app_template_global(additions.new_addition_counts, "new_addition_counts")
+# Numbers as the reader writes them ("2,5 Tage", "1.234"): the staff pages format every figure with it.
+bp.add_app_template_filter(format_decimal, "decimal")
 
 
 @bp.get("/meldungen/<int:report_id>/fotos/<int:photo_id>/<variant>.jpg")

@@ -117,3 +117,40 @@ def test_bulk_forwarding_in_the_browser_preselects_nothing_and_confirms(app, liv
         context.close()
     db.session.expire_all()
     assert {db.session.get(Report, r.id).department_id for r in reports} == {gruen.id}
+
+
+def test_dashboard_labels_fit_and_staff_pages_read_in_words(app, live_server, staff_committing, chromium):
+    """Every chart text lies inside its picture (labels and "(n überfällig)" are never cut), at
+    a phone's and a desktop's width; the report page and the audit log are checked by axe."""
+    from tests.factories import MARIENFELD
+
+    admin = make_staff("admin")
+    gruen = department("gruen")
+    gruen.name = "Fachbereich Grünflächen, Friedhöfe und Spielplatzunterhaltung (Außenstelle Marienfeld)"
+    report = make_report(point=MARIENFELD, category_code="spielplatz")
+    for _ in range(3):
+        make_report(category_code="gruenflaeche")
+    db.session.commit()
+    context, page = _signed_in_page(chromium, live_server, admin)
+    try:
+        page.goto(live_server.url + "/intern/uebersicht")
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            outside = page.evaluate("""() => [...document.querySelectorAll('svg.chart-svg')].flatMap(svg => {
+                const box = svg.viewBox.baseVal;
+                return [...svg.querySelectorAll('text')].filter(t => {
+                    const b = t.getBBox();
+                    return b.x < box.x - 1 || b.x + b.width > box.x + box.width + 1;  // a glyph's overhang is not a cut
+                }).map(t => t.textContent + " " + [t.getBBox().x, t.getBBox().width, box.width] + " " + svg.id);
+            })""")
+            assert outside == [], (width, outside)
+        assert gruen.name in " ".join(page.locator("#chart-departments .chart-label tspan").all_text_contents())
+        _checked(page, "dashboard")
+        page.goto(live_server.url + f"/intern/meldungen/{report.id}")
+        assert "Bürgerin/Bürger" in page.inner_text("ol.history")
+        _checked(page, "report")
+        page.goto(live_server.url + "/intern/admin/protokoll")
+        assert "Angemeldet" in page.inner_text("table.data-table")
+        _checked(page, "audit-log")
+    finally:
+        context.close()
