@@ -67,3 +67,19 @@ class BulkForm(Form):
         # header writer, which used to be a 500 after the change was already committed.
         if field.data and not field.data.isprintable():
             raise ValidationError(str(_l("Die Rücksprungadresse ist ungültig.")))
+
+
+class CorrectionForm(Form):
+    """Category, pin (coordinates from the map, or an address) and place text of a report."""
+
+    category = StringField(filters=[cleaned], validators=[
+        Optional(), Regexp(_ID, message=_l("Diese Kategorie gibt es nicht."))])
+    lat = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Breite"), 30)])
+    lon = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Länge"), 30)])
+    address = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Adresse"), 200)])
+    place_text = TextAreaField(filters=[cleaned])
+    notify = Flag()
+    public_note = TextAreaField(filters=[cleaned])
+    # Sent by the question page when the rules name another department: "neu" or "behalten".
+    routing = StringField(filters=[cleaned], validators=[
+        Optional(), Regexp(r"^(neu|behalten)$", message=_l("Bitte wählen Sie, wer zuständig sein soll."))])

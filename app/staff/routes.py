@@ -13,15 +13,16 @@ from sqlalchemy import select
 
 from app.db import db
 from app.forms import validated
-from app.jurisdictions.models import Department
+from app.jurisdictions.models import Category, Department
 from app.reports.models import Photo
 from app.reports.photos import storage
 from app.reports.status import STATUSES
-from app.staff import additions, operations as ops
+from app.staff import additions, corrections, operations as ops
+from app.staff.additions import TimelineEntry
 from app.staff.access import can_export_contacts, can_see_contact, can_view_report, report_for
 from app.staff.auth import current_staff, role_required
 from app.staff.forms import (
-    BulkForm, DescriptionForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
+    BulkForm, CorrectionForm, DescriptionForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
 )
 from app.staff.models import AuditEntry, InternalNote
 from app.staff.wording import AuditWording, history_actor, people_by_username, routing_in_words
@@ -89,13 +90,19 @@ def _report_page(report, status=200):
 
     point = to_shape(report.location)
     wording = AuditWording(report.jurisdiction_id, entries)
+    categories = list(db.session.scalars(select(Category).where(Category.jurisdiction_id == report.jurisdiction_id,
+                                                                Category.active | (Category.id == report.category_id))
+                                         .order_by(Category.name)))
+    added = additions.report_additions(report)
+    timeline = sorted(added.timeline + [TimelineEntry("correction", e.created_at, text=wording.describe(e))
+                                            for e in entries if e.action == "correct"], key=lambda t: t.created_at)
     return render_template("staff/report.html", report=report, notes=notes,
                            audit_lines=[wording.describe(e) for e in entries], history_actor=history_actor,
                            people=people_by_username(report.jurisdiction_id, [c.actor for c in report.history]),
-                           routing_words=routing_in_words(report),
+                           routing_words=routing_in_words(report), categories=categories, timeline=timeline,
                            departments=departments, templates=templates, priorities=ops.PRIORITIES,
                            show_contact=can_see_contact(user, report), lat=point.y, lon=point.x,
-                           additions=additions.report_additions(report),
+                           additions=added,
                            templates_json=json.dumps([{"id": t.id, "status": t.status, "title": t.title,
                                                        "body": t.body} for t in templates]).replace("<", "\\u003c")), status
 
@@ -194,6 +201,32 @@ def forwarded(report_id: int):
     if forwarding is None:
         abort(404)
     return render_template("staff/forwarded.html", forwarding=forwarding)
+
+
+@bp.post("/meldungen/<int:report_id>/korrektur")
+@role_required(*ANY_ROLE)
+def correct(report_id: int):
+    """Correct category, pin or place text. When the rules now name another department, a
+    question page offers the re-routing (or keeping the report) before anything is written."""
+    user = current_staff()
+    report = report_for(user, report_id)
+    form = validated(CorrectionForm(request.form))
+    plan = corrections.plan_correction(
+        user, report, category_id=int(form.category.data) if form.category.data else None, lat=form.lat.data,
+        lon=form.lon.data, address_query=form.address.data, place_text=form.place_text.data)
+    if plan.reroutes and not form.routing.data:
+        return render_template("staff/correct_confirm.html", report=report, plan=plan,
+                               routing_words=routing_in_words(report),
+                               fields={"category": plan.category.id, "lat": repr(plan.lat), "lon": repr(plan.lon),
+                                       "place_text": plan.place_text or "", "notify": "1" if form.notify.data else "0",
+                                       "public_note": form.public_note.data})
+    corrections.apply_correction(user, report, plan, reroute=form.routing.data == "neu", notify=form.notify.data,
+                                 public_note=form.public_note.data)
+    db.session.commit()
+    if can_view_report(user, report):
+        return _done(report, _("Die Meldung wurde berichtigt."))
+    flash(_("Die Meldung wurde berichtigt und liegt jetzt bei „%(name)s“.", name=report.department.name))
+    return redirect(url_for("staff.queue"), 303)
 
 
 @bp.post("/meldungen/<int:report_id>/notiz")

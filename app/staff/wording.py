@@ -13,7 +13,7 @@ from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from app.db import db
-from app.jurisdictions.models import Department
+from app.jurisdictions.models import Category, Department
 from app.reports.status import STATUSES
 from app.staff.models import AuditEntry, StaffUser
 
@@ -29,6 +29,7 @@ ACTIONS = {
     "photo_unpublish": _l("Foto nicht mehr veröffentlicht"),
     "photo_redact": _l("Bereich eines Fotos geschwärzt"),
     "additions_seen": _l("Ergänzungen als gesehen markiert"),
+    "correct": _l("Meldung berichtigt"),
     "login": _l("Angemeldet"),
     "login_oidc": _l("Mit Dienstkonto angemeldet"),
     "login_failed": _l("Anmeldung fehlgeschlagen"),
@@ -113,6 +114,8 @@ class AuditWording:
             if jurisdiction_id else []
         self.departments = {d.code: d.name for d in rows}
         self.departments_by_id = {d.id: d.name for d in rows}
+        self.categories = {c.code: c.name for c in db.session.scalars(
+            select(Category).where(Category.jurisdiction_id == jurisdiction_id))} if jurisdiction_id else {}
         ids = {e.staff_user_id for e in entries if e.staff_user_id}
         self.people = {u.id: u.label for u in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))} \
             if ids else {}
@@ -158,6 +161,25 @@ class AuditWording:
             out.append(_("von „%(old)s“ an „%(new)s“", old=self.department(old), new=self.department(new)))
             if c.get("reason"):
                 out.append(_("Grund: %(text)s", text=c["reason"]))
+        elif action == "correct":
+            if "category" in c:
+                old, new = c["category"]
+                out.append(_("Kategorie %(change)s", change=_change(self.categories.get(old, old),
+                                                                    self.categories.get(new, new))))
+            if "moved_m" in c:
+                out.append(_("Ort um %(m)s m verschoben", m=format_decimal(c["moved_m"])))
+            if "public_address" in c:
+                out.append(_("öffentlich angezeigter Ort %(change)s", change=_change(*c["public_address"])))
+            if "address" in c:
+                out.append(_("Ortsangabe %(change)s", change=_change(*c["address"])))
+            if "department" in c:
+                old, new = c["department"]
+                out.append(_("nach den Regeln neu zugeordnet: von „%(old)s“ an „%(new)s“", old=self.department(old),
+                             new=self.department(new)))
+            if "kept_department" in c:
+                old, new = c["kept_department"]
+                out.append(_("bleibt bei „%(old)s“ (nach den Regeln wäre „%(new)s“ zuständig)",
+                             old=self.department(old), new=self.department(new)))
         elif action == "description" and "description_published" in c:
             out.append(_("Beschreibung veröffentlicht") if c["description_published"][1]
                        else _("Beschreibung nicht mehr veröffentlicht"))

@@ -154,3 +154,70 @@ def test_dashboard_labels_fit_and_staff_pages_read_in_words(app, live_server, st
         _checked(page, "audit-log")
     finally:
         context.close()
+
+
+def test_clerk_corrects_category_and_drags_the_pin(app, live_server, staff_committing, chromium, smtp_server):
+    """Category change re-routed after the question; then the pin dragged on the map with the
+    reporter told. Routing, Open311, the public map and the mails follow."""
+    import json
+    from urllib.request import urlopen
+
+    from geoalchemy2.shape import to_shape
+
+    from tests.factories import MARIENFELD, category
+
+    user = make_staff("dispatcher")
+    report = make_report(point=MARIENFELD, category_code="schlagloch", email="melderin@example.org")
+    report.reporter_email_confirmed = True
+    db.session.commit()
+    spielplatz, bauhof = category("spielplatz"), department("bauhof-marienfeld")
+    run_worker(app)
+    smtp_server.clear()
+    context, page = _signed_in_page(chromium, live_server, user)
+    try:
+        page.goto(live_server.url + f"/intern/meldungen/{report.id}")
+        page.select_option("#corr-category", label=spielplatz.name)
+        page.click("#correct-button")
+        page.wait_for_selector("#reroute")
+        assert f"„{bauhof.name}“ zuständig" in page.inner_text("main")
+        _checked(page, "correct-confirm")
+        page.click("#reroute")
+        page.wait_for_selector(".flash")
+        assert "berichtigt" in page.inner_text(".flash")
+
+        # Drag the pin some way east; the form's coordinates follow; tell the reporter this time.
+        before = (page.input_value("#corr-lat"), page.input_value("#corr-lon"))
+        marker = page.locator("#report-map .leaflet-marker-icon").bounding_box()
+        x, y = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] - 4
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 40, y + 10, steps=8)
+        page.mouse.up()
+        after = (page.input_value("#corr-lat"), page.input_value("#corr-lon"))
+        assert after != before and "," in after[0]
+        page.check("#corr-notify")
+        page.click("#correct-button")
+        if page.locator("#keep").count():
+            page.click("#keep")
+        page.wait_for_selector(".flash")
+        _checked(page, "report-corrected")
+    finally:
+        context.close()
+
+    db.session.expire_all()
+    fresh = db.session.get(Report, report.id)
+    assert (fresh.category.code, fresh.department_id) == ("spielplatz", bauhof.id)
+    moved = to_shape(fresh.location)
+    assert moved.x > MARIENFELD[0] and abs(moved.y - float(after[0].replace(",", "."))) < 1e-6
+    with urlopen(f"{live_server.url}/open311/v2/requests/{report.reference}.json") as answer:
+        item = json.load(answer)[0]
+    assert item["service_code"] == "spielplatz" and abs(item["long"] - moved.x) < 1e-6
+    with urlopen(f"{live_server.url}/api/v1/reports.geojson?bbox=8.1,51.89,8.36,52.03") as answer:
+        features = json.load(answer)["features"]
+    feature = next(f for f in features if f["properties"]["reference"] == report.reference)
+    assert abs(feature["geometry"]["coordinates"][0] - moved.x) < 1e-6
+    run_worker(app)
+    to_reporter = [m for m in smtp_server.to("melderin@example.org") if report.reference in m["Subject"]]
+    assert len(to_reporter) == 1  # the pin move (chosen), not the category change (not chosen)
+    assert "berichtigt" in to_reporter[0].get_body(("plain",)).get_content()
+    assert [m for m in smtp_server.to(bauhof.email) if "weitergeleitet" in m["Subject"]]
