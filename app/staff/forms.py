@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Optional, Regexp
 
-from app.forms import Flag, IdList, MaxLength, cleaned
+from app.forms import EmailAddress, Flag, IdList, MaxLength, cleaned
+from app.reports.models import CHANNELS
 
 _ID = r"^\d{1,9}$"
 
@@ -83,3 +84,23 @@ class CorrectionForm(Form):
     # Sent by the question page when the rules name another department: "neu" or "behalten".
     routing = StringField(filters=[cleaned], validators=[
         Optional(), Regexp(r"^(neu|behalten)$", message=_l("Bitte wählen Sie, wer zuständig sein soll."))])
+
+
+class IntakeForm(Form):
+    """A report taken by staff for someone who phoned, came by, wrote: the citizen form's fields
+    (checked by the same operation) plus the channel and an optional phone number."""
+
+    channel = StringField(filters=[cleaned], validators=[
+        DataRequired(_l("Bitte wählen Sie, wie die Meldung eingegangen ist.")),
+        AnyOf(CHANNELS, message=_l("Bitte wählen Sie, wie die Meldung eingegangen ist."))])
+    category = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Kategorie"), 100)])
+    description = TextAreaField(filters=[cleaned])
+    address = StringField(filters=[cleaned])
+    lat = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Breite"), 30)])
+    lon = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Länge"), 30)])
+    name = StringField(filters=[cleaned])
+    phone = StringField(filters=[cleaned], validators=[
+        Optional(), Regexp(r"^[0-9+()/ .-]{3,50}$",
+                           message=_l("Die Telefonnummer darf nur Ziffern, Leerzeichen und + ( ) / - . enthalten "
+                                      "(höchstens 50 Zeichen)."))])
+    email = StringField(filters=[cleaned], validators=[EmailAddress()])

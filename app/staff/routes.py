@@ -12,17 +12,20 @@ from flask_babel import format_decimal, format_number, get_locale, get_timezone,
 from sqlalchemy import select
 
 from app.db import db
+from app.errors import DomainError
+from app.reports.operations import ReportInput, parse_coordinate
 from app.forms import validated
 from app.jurisdictions.models import Category, Department
 from app.reports.models import Photo
 from app.reports.photos import storage
 from app.reports.status import STATUSES
-from app.staff import additions, corrections, operations as ops
+from app.staff import additions, corrections, intake as staff_intake, operations as ops
+from app.staff.intake import CHANNEL_LABELS, ONLINE_LABEL
 from app.staff.additions import TimelineEntry
 from app.staff.access import can_export_contacts, can_see_contact, can_view_report, report_for
 from app.staff.auth import current_staff, role_required
 from app.staff.forms import (
-    BulkForm, CorrectionForm, DescriptionForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
+    BulkForm, CorrectionForm, DescriptionForm, IntakeForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
 )
 from app.staff.models import AuditEntry, InternalNote
 from app.staff.wording import AuditWording, history_actor, people_by_username, routing_in_words
@@ -100,6 +103,7 @@ def _report_page(report, status=200):
                            audit_lines=[wording.describe(e) for e in entries], history_actor=history_actor,
                            people=people_by_username(report.jurisdiction_id, [c.actor for c in report.history]),
                            routing_words=routing_in_words(report), categories=categories, timeline=timeline,
+                           channel_label=CHANNEL_LABELS.get(report.channel, ONLINE_LABEL),
                            departments=departments, templates=templates, priorities=ops.PRIORITIES,
                            show_contact=can_see_contact(user, report), lat=point.y, lon=point.x,
                            additions=added,
@@ -227,6 +231,43 @@ def correct(report_id: int):
         return _done(report, _("Die Meldung wurde berichtigt."))
     flash(_("Die Meldung wurde berichtigt und liegt jetzt bei „%(name)s“.", name=report.department.name))
     return redirect(url_for("staff.queue"), 303)
+
+
+@bp.get("/aufnehmen")
+@role_required(*ANY_ROLE)
+def intake_form():
+    return render_template("staff/intake.html", categories=_intake_categories(), channels=CHANNEL_LABELS)
+
+
+def _intake_categories():
+    user = current_staff()
+    return list(db.session.scalars(select(Category).where(Category.jurisdiction_id == user.jurisdiction_id,
+                                                          Category.active).order_by(Category.name)))
+
+
+@bp.post("/aufnehmen")
+@role_required(*ANY_ROLE)
+def intake_submit():
+    """Take a report for a caller; it is routed like the citizen's, whatever the clerk's department."""
+    user = current_staff()
+    form = validated(IntakeForm(request.form))
+    photos = [upload.read() for upload in request.files.getlist("photos") if upload.filename]
+    data = ReportInput(category_code=form.category.data, description=form.description.data,
+                       lat=parse_coordinate(form.lat.data, -90, 90), lon=parse_coordinate(form.lon.data, -180, 180),
+                       address=form.address.data or None, email=form.email.data or None, name=form.name.data or None,
+                       phone=form.phone.data or None, channel=form.channel.data, locale="de", photos=photos)
+    try:
+        report = staff_intake.take_report(user, data)
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()  # also removes photo files stored before the refusal
+        raise
+    message = _("Meldung %(ref)s aufgenommen; zuständig ist „%(name)s“.", ref=report.reference,
+                name=report.department.name)
+    flash(message)
+    if can_view_report(user, report):
+        return redirect(url_for("staff.report_detail", report_id=report.id), 303)
+    return redirect(url_for("staff.intake_form"), 303)
 
 
 @bp.post("/meldungen/<int:report_id>/notiz")
@@ -423,4 +464,6 @@ def dashboard():
 
     user = current_staff()
     data, computed_at = dashboard_data(user.jurisdiction_id)
-    return render_template("staff/dashboard.html", data=data, computed_at=computed_at)
+    channels = [{"label": str(CHANNEL_LABELS.get(r["channel"], ONLINE_LABEL)), "n": r["n"]}
+                for r in data.get("open_by_channel", [])]  # absent from a snapshot of the previous release
+    return render_template("staff/dashboard.html", data=data, computed_at=computed_at, channels=channels)

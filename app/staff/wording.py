@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.db import db
 from app.jurisdictions.models import Category, Department
 from app.reports.status import STATUSES
+from app.staff.intake import CHANNEL_LABELS
 from app.staff.models import AuditEntry, StaffUser
 
 ACTIONS = {
@@ -30,6 +31,7 @@ ACTIONS = {
     "photo_redact": _l("Bereich eines Fotos geschwärzt"),
     "additions_seen": _l("Ergänzungen als gesehen markiert"),
     "correct": _l("Meldung berichtigt"),
+    "intake": _l("Meldung aufgenommen"),
     "login": _l("Angemeldet"),
     "login_oidc": _l("Mit Dienstkonto angemeldet"),
     "login_failed": _l("Anmeldung fehlgeschlagen"),
@@ -161,6 +163,8 @@ class AuditWording:
             out.append(_("von „%(old)s“ an „%(new)s“", old=self.department(old), new=self.department(new)))
             if c.get("reason"):
                 out.append(_("Grund: %(text)s", text=c["reason"]))
+        elif action == "intake":
+            out.append(_("Eingangsweg: %(channel)s", channel=CHANNEL_LABELS.get(c.get("channel"), _value(c.get("channel")))))
         elif action == "correct":
             if "category" in c:
                 old, new = c["category"]

@@ -221,3 +221,37 @@ def test_clerk_corrects_category_and_drags_the_pin(app, live_server, staff_commi
     assert len(to_reporter) == 1  # the pin move (chosen), not the category change (not chosen)
     assert "berichtigt" in to_reporter[0].get_body(("plain",)).get_content()
     assert [m for m in smtp_server.to(bauhof.email) if "weitergeleitet" in m["Subject"]]
+
+
+def test_phone_report_taken_at_the_counter_reaches_the_right_department(app, live_server, staff_committing,
+                                                                        chromium, smtp_server):
+    from tests.factories import jpeg_bytes
+
+    clerk = make_staff("staff", "abfall")  # the counter is staffed by another department
+    db.session.commit()
+    smtp_server.clear()
+    context, page = _signed_in_page(chromium, live_server, clerk)
+    try:
+        page.click("text=Meldung aufnehmen")
+        page.wait_for_url("**/intern/aufnehmen")
+        _checked(page, "intake")
+        page.check("#channel-telefon")
+        page.select_option("#category", "schlagloch")
+        page.fill("#description", "Anruferin meldet ein tiefes Loch an der Ampel")
+        page.fill("#lat", "51,962")
+        page.fill("#lon", "8,229")
+        page.fill("#name", "Frau Anruferin")
+        page.fill("#phone", "05247 98765")
+        page.set_input_files("#photos", files=[{"name": "foto.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}])
+        page.click("#intake-button")
+        page.wait_for_selector(".flash")
+        flash = page.inner_text(".flash")
+        assert "aufgenommen" in flash and department("tiefbau").name in flash
+    finally:
+        context.close()
+    report = db.session.scalar(select(Report).order_by(Report.id.desc()).limit(1))
+    assert (report.channel, report.department.code, report.reporter_phone) == ("telefon", "tiefbau", "05247 98765")
+    assert len(report.photos) == 1
+    run_worker(app)
+    mails = [m for m in smtp_server.to(department("tiefbau").email) if report.reference in m["Subject"]]
+    assert len(mails) == 1
