@@ -24,6 +24,7 @@ from app.outbox.operations import record_message
 from app.reports.models import Report
 from app.reports.operations import approximate_address, change_status
 from app.staff import audit
+from app.staff.assignments import end_assignment
 from app.staff.access import can_edit_report
 from app.staff.models import StaffUser
 from app.validation import check_length, clean_text
@@ -163,6 +164,7 @@ def apply_correction(user: StaffUser, report: Report, plan: CorrectionPlan, *, r
             changes["department"] = [old_department.code, plan.rule_department.code]
             report.department_id = plan.rule_department.id
             report.department = plan.rule_department
+            end_assignment(report)
         else:
             changes["kept_department"] = [old_department.code, plan.rule_department.code]
     db.session.flush()

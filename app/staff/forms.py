@@ -104,3 +104,22 @@ class IntakeForm(Form):
                            message=_l("Die Telefonnummer darf nur Ziffern, Leerzeichen und + ( ) / - . enthalten "
                                       "(höchstens 50 Zeichen)."))])
     email = StringField(filters=[cleaned], validators=[EmailAddress()])
+
+
+class AssignForm(Form):
+    assignee = StringField(filters=[cleaned], validators=[
+        DataRequired(_l("Bitte wählen Sie eine Person oder ein Team der Abteilung.")),
+        MaxLength(_l("Die Auswahl"), 30)])
+
+
+class TeamForm(Form):
+    name = StringField(filters=[cleaned], validators=[DataRequired(_l("Bitte geben Sie dem Team einen Namen.")),
+                                                      MaxLength(_l("Der Name"), 100)])
+    department = StringField(filters=[cleaned], validators=[
+        DataRequired(_l("Bitte wählen Sie eine Abteilung.")), Regexp(_ID, message=_l("Bitte wählen Sie eine Abteilung."))])
+
+
+class TeamMemberForm(Form):
+    username = StringField(filters=[cleaned], validators=[DataRequired(_l("Bitte geben Sie einen Benutzernamen an.")),
+                                                          MaxLength(_l("Der Benutzername"), 100)])
+    remove = Flag()

@@ -22,6 +22,7 @@ from app.validation import check_length, clean_text
 from app.reports.photos import storage
 from app.reports.status import STATUSES
 from app.staff import audit
+from app.staff.assignments import assign, end_assignment
 from app.staff.access import can_edit_report
 from app.staff.models import InternalNote, StaffUser, TextTemplate
 
@@ -139,7 +140,7 @@ def reassign(user: StaffUser, report: Report, department_id: int, reason: str) -
                          changes={"department": [old.code, department.code], "reason": reason})
     report.department_id = department.id
     report.department = department
-    db.session.flush()
+    end_assignment(report)
     record_message("staff_reassigned", f"staff_reassigned:{report.id}:{entry.id}",
                    {"report_id": report.id, "department_id": department.id, "reason": reason,
                     "from_department": old.name})
@@ -287,7 +288,7 @@ def template_text(report: Report, raw_id: str) -> str:
     return template.body
 
 
-BULK_ACTIONS = ("status", "abteilung", "prioritaet")
+BULK_ACTIONS = ("status", "abteilung", "prioritaet", "zuweisen")
 
 
 # ASCII digits only, and few of them: str.isdigit() takes "²", which int() refuses, and a
@@ -336,6 +337,8 @@ def bulk_apply(user: StaffUser, report_ids: list[int], action: str, value: str, 
                 if int(value) == report.department_id:
                     continue
                 reassign(user, report, int(value), reason)
+            elif action == "zuweisen":
+                assign(user, report, value)
             else:
                 if not _SMALL_INT.fullmatch(value):
                     raise DomainError(_l("Diese Priorität gibt es nicht."), "value")

@@ -19,13 +19,14 @@ from app.jurisdictions.models import Category, Department
 from app.reports.models import Photo
 from app.reports.photos import storage
 from app.reports.status import STATUSES
-from app.staff import additions, corrections, intake as staff_intake, operations as ops
+from app.staff import additions, assignments, corrections, intake as staff_intake, operations as ops
 from app.staff.intake import CHANNEL_LABELS, ONLINE_LABEL
 from app.staff.additions import TimelineEntry
 from app.staff.access import can_export_contacts, can_see_contact, can_view_report, report_for
 from app.staff.auth import current_staff, role_required
 from app.staff.forms import (
-    BulkForm, CorrectionForm, DescriptionForm, IntakeForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
+    AssignForm, BulkForm, CorrectionForm, DescriptionForm, IntakeForm, NoteForm, PhotoPublishForm, PriorityForm,
+    ReassignForm, StatusForm, TeamForm, TeamMemberForm, VisibilityForm,
 )
 from app.staff.models import AuditEntry, InternalNote
 from app.staff.wording import AuditWording, history_actor, people_by_username, routing_in_words
@@ -62,6 +63,7 @@ def queue():
     return render_template("staff/queue.html", filters=filters, page=page, names=names, counts=counts,
                            row_text=row_text, markers_json=json.dumps(markers).replace("<", "\\u003c"),
                            priorities=ops.PRIORITIES, bulk_departments=names["departments"], count_cap=COUNT_CAP,
+                           assign_options=assignments.options_for(user),
                            count_cap_label=format_number(COUNT_CAP))
 
 
@@ -104,6 +106,7 @@ def _report_page(report, status=200):
                            people=people_by_username(report.jurisdiction_id, [c.actor for c in report.history]),
                            routing_words=routing_in_words(report), categories=categories, timeline=timeline,
                            channel_label=CHANNEL_LABELS.get(report.channel, ONLINE_LABEL),
+                           assignment=assignments.current(report), candidates=assignments.candidates(report),
                            departments=departments, templates=templates, priorities=ops.PRIORITIES,
                            show_contact=can_see_contact(user, report), lat=point.y, lon=point.x,
                            additions=added,
@@ -268,6 +271,49 @@ def intake_submit():
     if can_view_report(user, report):
         return redirect(url_for("staff.report_detail", report_id=report.id), 303)
     return redirect(url_for("staff.intake_form"), 303)
+
+
+@bp.post("/meldungen/<int:report_id>/zuweisung")
+@role_required(*ANY_ROLE)
+def assign(report_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    changed = assignments.assign(user, report, validated(AssignForm(request.form)).assignee.data)
+    if not changed:
+        return _done(report, _("Die Zuweisung ist unverändert."))
+    label = assignments.assignee_label(assignments.current(report))
+    return _done(report, _("Die Meldung ist jetzt „%(name)s“ zugewiesen.", name=label) if label
+                 else _("Die Meldung ist niemandem mehr zugewiesen."))
+
+
+@bp.get("/teams")
+@role_required("admin")
+def teams():
+    user = current_staff()
+    departments = list(db.session.scalars(select(Department).where(Department.jurisdiction_id == user.jurisdiction_id)
+                                          .order_by(Department.name)))
+    return render_template("staff/teams.html", teams=assignments.teams_of_town(user.jurisdiction_id),
+                           departments=departments)
+
+
+@bp.post("/teams")
+@role_required("admin")
+def team_create():
+    form = validated(TeamForm(request.form))
+    team = assignments.create_team(current_staff(), form.name.data, int(form.department.data))
+    db.session.commit()
+    flash(_("Das Team „%(name)s“ wurde angelegt.", name=team.name))
+    return redirect(url_for("staff.teams"), 303)
+
+
+@bp.post("/teams/<int:team_id>/mitglieder")
+@role_required("admin")
+def team_member(team_id: int):
+    form = validated(TeamMemberForm(request.form))
+    assignments.set_member(current_staff(), team_id, form.username.data, not form.remove.data)
+    db.session.commit()
+    flash(_("Das Team wurde geändert."))
+    return redirect(url_for("staff.teams"), 303)
 
 
 @bp.post("/meldungen/<int:report_id>/notiz")

@@ -32,6 +32,11 @@ ACTIONS = {
     "additions_seen": _l("Ergänzungen als gesehen markiert"),
     "correct": _l("Meldung berichtigt"),
     "intake": _l("Meldung aufgenommen"),
+    "assign": _l("Zugewiesen"),
+    "unassign": _l("Zuweisung aufgehoben"),
+    "team_create": _l("Team angelegt"),
+    "team_member_add": _l("Mitglied ins Team aufgenommen"),
+    "team_member_remove": _l("Mitglied aus dem Team genommen"),
     "login": _l("Angemeldet"),
     "login_oidc": _l("Mit Dienstkonto angemeldet"),
     "login_failed": _l("Anmeldung fehlgeschlagen"),
@@ -71,7 +76,7 @@ TARGETS = {
     "user": _l("Konto %(key)s"), "template": _l("Textbaustein Nr. %(key)s"), "category": _l("Kategorie %(key)s"),
     "catalog": _l("Leistung %(key)s"), "department": _l("Abteilung %(key)s"),
     "rerouting_run": _l("Neuzuordnung Nr. %(key)s"), "photo": _l("Foto Nr. %(key)s"),
-    "oidc": _l("Dienstkonto-Kennung %(key)s"),
+    "oidc": _l("Dienstkonto-Kennung %(key)s"), "team": _l("Team %(key)s"),
 }
 
 
@@ -163,6 +168,13 @@ class AuditWording:
             out.append(_("von „%(old)s“ an „%(new)s“", old=self.department(old), new=self.department(new)))
             if c.get("reason"):
                 out.append(_("Grund: %(text)s", text=c["reason"]))
+        elif action in ("assign", "unassign"):
+            old, new = c.get("assignee", [None, None])
+            out.append(_("Zuweisung %(change)s", change=_change(old, new)))
+        elif action in ("team_member_add", "team_member_remove"):
+            out.append(_("Mitglied: %(name)s", name=_value(c.get("member"))))
+        elif action == "team_create" and c.get("department"):
+            out.append(_("Abteilung: %(name)s", name=self.department(c["department"])))
         elif action == "intake":
             out.append(_("Eingangsweg: %(channel)s", channel=CHANNEL_LABELS.get(c.get("channel"), _value(c.get("channel")))))
         elif action == "correct":

@@ -22,7 +22,7 @@ CHANNELS = ("telefon", "schalter", "brief", "email")
 
 def upgrade() -> None:
     op.add_column("reports", sa.Column("channel", sa.String(length=16), nullable=True))
-    op.create_check_constraint("channel", "reports",
+    op.create_check_constraint(op.f("ck_reports_channel"), "reports",
                                "channel IS NULL OR channel IN (" + ", ".join(f"'{c}'" for c in CHANNELS) + ")")
 
 

@@ -255,3 +255,37 @@ def test_phone_report_taken_at_the_counter_reaches_the_right_department(app, liv
     run_worker(app)
     mails = [m for m in smtp_server.to(department("tiefbau").email) if report.reference in m["Subject"]]
     assert len(mails) == 1
+
+
+def test_assign_to_a_colleague_in_the_browser(app, live_server, staff_committing, chromium, smtp_server):
+    """Assigned on the report page → in the colleague's "Meine Aufgaben", and their mail arrived."""
+    me = make_staff("staff", "tiefbau")
+    colleague = make_staff("staff", "tiefbau", email="kollegin@harsewinkel.example")
+    colleague.display_name = "Karla Kollegin"
+    report = make_report(category_code="schlagloch", description="Loch am Kreisel")
+    db.session.commit()
+    run_worker(app)
+    smtp_server.clear()
+    context, page = _signed_in_page(chromium, live_server, me)
+    try:
+        page.goto(live_server.url + f"/intern/meldungen/{report.id}")
+        assert page.input_value("#assignee") == ""
+        page.select_option("#assignee", label="Karla Kollegin")
+        page.click("#assign-button")
+        page.wait_for_selector(".flash")
+        assert "Karla Kollegin" in page.inner_text("#assigned-to")
+        _checked(page, "assigned")
+    finally:
+        context.close()
+    context, page = _signed_in_page(chromium, live_server, colleague)
+    try:
+        page.click("header >> text=Meine Aufgaben")
+        page.wait_for_url("**zuweisung=meine**")
+        assert page.locator(".report-link").all_inner_texts() == [report.reference]
+        _checked(page, "my-tasks")
+    finally:
+        context.close()
+    run_worker(app)
+    mails = smtp_server.to("kollegin@harsewinkel.example")
+    assert len(mails) == 1 and report.reference in mails[0]["Subject"]
+    assert "übergeben" in mails[0].get_body(("plain",)).get_content()
