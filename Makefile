@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 redis-server chromium
 PYTEST_ARGS ?=
 
-.PHONY: demo test system-packages venv translations services-up services-down clean bench
+.PHONY: demo test system-packages venv translations assets services-up services-down clean bench
 
-demo: venv translations services-up
+demo: venv translations assets services-up
 	scripts/demo.sh
 
-test: venv translations node_modules/.installed services-up
+test: venv translations assets services-up
 	@set -o pipefail; eval "$$(scripts/services.sh env)"; \
 	  status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	  scripts/services.sh stop; exit $$status
@@ -32,10 +32,20 @@ system-packages:
 	@command -v npm >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q npm; }
 
-# axe-core for the accessibility tests (Leaflet itself is vendored in app/static/vendor).
+# KERN UX (the pages' design system) and axe-core for the accessibility tests (Leaflet
+# itself is vendored in app/static/vendor).
 node_modules/.installed: package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# KERN's stylesheet and the subset Fira Sans fonts, built from node_modules into
+# app/static/kern/ (not committed; the app serves them itself, no CDN).
+KERN_STAMP := app/static/kern/.built
+$(KERN_STAMP): scripts/build_assets.py node_modules/.installed $(VENV)/.installed
+	$(BIN)/python scripts/build_assets.py
+	touch $@
+
+assets: $(KERN_STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

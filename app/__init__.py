@@ -6,8 +6,8 @@ import logging
 from flask import Flask
 
 from app import (
-    admin, alerts, areas, catalog, cli, demo, errors, extensions, feeds, followers, i18n, mapapi, open311, openapi,
-    ops, outbox, public, reports, retention, staff, tasks, transparency, web,
+    admin, alerts, areas, branding, catalog, cli, demo, errors, extensions, feeds, followers, i18n, logs, mapapi,
+    open311, openapi, ops, outbox, public, reports, retention, staff, tasks, transparency, web,
 )
 from app.config import PROJECT_ROOT, load_config
 from app.db import db, install_session_hooks
@@ -59,8 +59,10 @@ def create_app(config: dict | None = None) -> Flask:
     tasks.init_app(app)
     errors.init_app(app)
     web.init_app(app)
+    branding.init_app(app)  # the town's name, crest and colours on every page
     cli.init_app(app)
 
     for feature in FEATURES:
         feature.init_app(app)
+    logs.init_app(app)  # last: it reads every URL rule that carries a token
     return app

@@ -30,6 +30,16 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "SMTP_SSL": (False, _bool),
     "SMTP_TIMEOUT": (10.0, float),
     "MAIL_FROM": ("Mängelmelder <maengelmelder@localhost>", str),
+    # The town's face on the pages (app/branding) until the town profile holds it: official
+    # name, short name, the name as it reads after "von"/"bei" or as a genitive (derived:
+    # "der Stadt X"), crest (SVG or PNG path), colours (white text on both at 4.5:1).
+    "TOWN_NAME": ("Stadt Harsewinkel", str),
+    "TOWN_SHORT_NAME": ("", str),
+    "TOWN_NAME_IN_SENTENCE": ("", str),
+    "TOWN_CREST": ("app/static/img/crest-demo.svg", str),
+    "TOWN_COLOR": ("#005a9c", str),
+    "TOWN_COLOR_DARK": ("#003e6b", str),
+    "TOWN_WEBSITE": ("", str),
     "MEDIA_STORAGE_URL": (str(PROJECT_ROOT / "var/media"), str),
     "MAX_PHOTOS_PER_REPORT": (5, int),
     "MAX_PHOTO_BYTES": (15 * 1024 * 1024, int),
@@ -91,6 +101,9 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     # opens it (for a port that only the monitoring network reaches; the demo opens it).
     "METRICS_TOKEN": ("", str),
     "METRICS_OPEN": (False, _bool),
+    # Confirmation and sign-in mails to one address, per 24 hours, across every feature that
+    # mails an address someone typed in (app/outbox/recipients.py).
+    "CONFIRMATION_MAILS_PER_ADDRESS": (3, int),
     # Staff sessions (app/staff/sessions.py): signed out after this long without a request,
     # and after this long in any case.
     "STAFF_SESSION_IDLE_MINUTES": (30, int),
@@ -133,6 +146,9 @@ def load_config(overrides: dict | None = None) -> dict:
         raw = os.environ.get(name)
         config[name] = convert(raw) if raw not in (None, "") else default
     config.update(overrides or {})
+    if config["MAIL_FROM"] == SETTINGS["MAIL_FROM"][0]:
+        # Mails name the town as their sender until a town sets its own address.
+        config["MAIL_FROM"] = f"Mängelmelder {config['TOWN_NAME']} <maengelmelder@localhost>"
     check_production(config, os.environ)
     if not config["SECRET_KEY"]:
         # A random key per process start is safe but logs everyone out on restart and

@@ -303,13 +303,14 @@ _LIVE_CELLS_SQL = text(f"""
     GROUP BY cx, cy
 """)
 
-# The single report of each one-report cell, for the cluster's ``reference``; each cell
-# is looked up by its own small envelope, so the cost follows the number of singles.
+# The single report of each one-report cell, for the cluster's ``reference`` and ``status``
+# (the map colours a single pin by it at every zoom); each cell is looked up by its own small
+# envelope, so the cost follows the number of singles.
 _SINGLES_SQL = text(f"""
-    SELECT (c->>0)::int AS cx, (c->>1)::int AS cy, s.reference
+    SELECT (c->>0)::int AS cx, (c->>1)::int AS cy, s.reference, s.status
     FROM jsonb_array_elements(CAST(:cells AS jsonb)) AS c
     CROSS JOIN LATERAL (
-        SELECT r.reference FROM reports r
+        SELECT r.reference, r.status FROM reports r
         WHERE r.location && ST_MakeEnvelope((c->>2)::float8, (c->>3)::float8, (c->>4)::float8, (c->>5)::float8, 4326)
           AND {REPORT_FILTER}
           AND floor((ST_X(ST_Transform(r.location, 3857)) + {HALF_WORLD}) / :size)::int = (c->>0)::int
@@ -336,10 +337,10 @@ def cluster_level(zoom: int) -> int | None:
 
 def clusters(session: Session, jurisdiction_id: int, bbox: tuple[float, float, float, float], zoom: int,
              filters: MapFilter) -> list[dict]:
-    """Clusters of visible reports for a map view: [{lon, lat, count, reference?}].
+    """Clusters of visible reports for a map view: [{lon, lat, count, reference?, status?}].
 
     A cluster is a grid cell of about 64 screen pixels at ``zoom``, drawn at the
-    centroid of its reports; a cluster of one carries that report's reference.
+    centroid of its reports; a cluster of one carries that report's reference and status.
     """
     level = cluster_level(zoom)
     live_level = level if level is not None else min(zoom + 2, 30)
@@ -354,14 +355,14 @@ def clusters(session: Session, jurisdiction_id: int, bbox: tuple[float, float, f
     singles = [[r.cx, r.cy, *cell_bounds(r.cx, r.cy, size)] for r in rows if r.n == 1]
     references = {}
     if singles:
-        references = {(r.cx, r.cy): r.reference
+        references = {(r.cx, r.cy): (r.reference, r.status)
                       for r in session.execute(_SINGLES_SQL, {**params, "cells": json.dumps(singles)})}
     result = []
     for row in sorted(rows, key=lambda r: (r.cy, r.cx)):
         lon, lat = lonlat(row.sx / row.n, row.sy / row.n)
         item = {"lon": round(lon, 6), "lat": round(lat, 6), "count": row.n}
         if row.n == 1 and (row.cx, row.cy) in references:
-            item["reference"] = references[(row.cx, row.cy)]
+            item["reference"], item["status"] = references[(row.cx, row.cy)]
         result.append(item)
     return result
 
@@ -372,6 +373,7 @@ def clusters_geojson(session: Session, jurisdiction_id: int, bbox, zoom: int, fi
         props = {"count": item["count"]}
         if "reference" in item:
             props["reference"] = item["reference"]
+            props["status"] = item["status"]
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [item["lon"], item["lat"]]},
                          "properties": props})
     return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))

@@ -53,16 +53,42 @@ def describe_violations(violations: list[dict]) -> str:
                         "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations], indent=1)
 
 
-# --- colour arithmetic (WCAG 2.x relative luminance and contrast ratio) -------------------------
-
-def luminance(rgb: tuple[float, float, float]) -> float:
-    def channel(value: float) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(v) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+# --- colour arithmetic: WCAG 2.x relative luminance and contrast ratio, as the app checks a
+# town's colours with it (app/branding).
+from app.branding import contrast, luminance  # noqa: E402,F401
 
 
-def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
+def _oklch_to_srgb(lightness: float, chroma: float, hue: float) -> tuple[float, float, float]:
+    """OKLCH (KERN's colour notation, as Chromium reports it) to sRGB 0-255 (Björn Ottosson's matrices)."""
+    import math
+
+    a, b = chroma * math.cos(math.radians(hue)), chroma * math.sin(math.radians(hue))
+    l_ = (lightness + 0.3963377774 * a + 0.2158037573 * b) ** 3
+    m_ = (lightness - 0.1055613458 * a - 0.0638541728 * b) ** 3
+    s_ = (lightness - 0.0894841775 * a - 1.2914855480 * b) ** 3
+    linear = (4.0767416621 * l_ - 3.3077115913 * m_ + 0.2309699292 * s_,
+              -1.2684380046 * l_ + 2.6097574011 * m_ - 0.3413193965 * s_,
+              -0.0041960863 * l_ - 0.7034186147 * m_ + 1.7076147010 * s_)
+
+    def encode(c: float) -> float:
+        c = min(max(c, 0.0), 1.0)
+        return 255 * (12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055)
+    return tuple(encode(c) for c in linear)
+
+
+def parse_css_colour(text: str) -> tuple[float, float, float, float]:
+    """A computed CSS colour as (r, g, b, alpha): rgb()/rgba() and oklch() as Chromium writes them."""
+    import re
+
+    text = text.strip()
+    match = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", text)
+    if match:
+        r, g, b, a = match.groups()
+        return float(r), float(g), float(b), float(a) if a is not None else 1.0
+    match = re.fullmatch(r"oklch\(([\d.]+)(%?)\s+([\d.]+)\s+([\d.]+|none)(?:\s*/\s*([\d.]+)(%?))?\)", text)
+    assert match, f"unexpected colour {text!r}"
+    lightness, percent, chroma, hue, alpha, alpha_percent = match.groups()
+    lightness_value = float(lightness) / (100 if percent else 1)
+    hue_value = 0.0 if hue == "none" else float(hue)
+    alpha_value = 1.0 if alpha is None else float(alpha) / (100 if alpha_percent else 1)
+    return (*_oklch_to_srgb(lightness_value, float(chroma), hue_value), alpha_value)

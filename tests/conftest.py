@@ -79,6 +79,17 @@ def app(database_url, redis_server, smtp_server, media_dir):
     return app
 
 
+@pytest.fixture(autouse=True)
+def fresh_recipient_caps(request):
+    """Per-recipient mail counts (app/outbox/recipients.py) live in Redis, outside the per-test
+    rollback: every test that uses the services starts without them."""
+    if "redis_server" in request.fixturenames:
+        redis = request.getfixturevalue("redis_server").client()
+        for key in redis.scan_iter("mm:mailcap:*"):
+            redis.delete(key)
+    yield
+
+
 class _ConnectionBoundSession(FlaskSession):
     """Flask-SQLAlchemy's session picks its engine per table and ignores ``bind``;
     the rollback fixture needs every statement on the test's own connection."""

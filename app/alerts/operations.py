@@ -16,10 +16,12 @@ from shapely.geometry import Point
 from sqlalchemy import func, or_, select, text
 
 from app.alerts.models import AlertSubscription
+from app.branding import short_town_name
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.outbox.operations import record_message
+from app.outbox.recipients import may_mail, recently_mailed
 from app.reports.models import Report, StatusChange
 from app.validation import clean_text, normalize_email
 from geo.geocoding import search_addresses
@@ -101,12 +103,12 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
             subscription.radius_m = int(data.radius_m)
         located = _locate(jurisdiction, query) if query else None
         if not query:
-            errors.append(DomainError(_l("Bitte geben Sie eine Adresse in %(town)s an.", town=jurisdiction.name),
+            errors.append(DomainError(_l("Bitte geben Sie eine Adresse in %(town)s an.", town=short_town_name(jurisdiction.name)),
                                       "address"))
         elif located is None or not _inside_town(jurisdiction, located[0], located[1]):
             errors.append(DomainError(_l("Die Adresse „%(q)s“ haben wir in %(town)s nicht gefunden. Sie können auch "
                                          "Breite und Länge angeben, z. B. 51,962; 8,229.", q=query[:80],
-                                         town=jurisdiction.name), "address", code="address_not_found"))
+                                         town=short_town_name(jurisdiction.name)), "address", code="address_not_found"))
         else:
             lon, lat, label = located
             subscription.center = from_shape(Point(lon, lat), srid=4326)
@@ -132,7 +134,8 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
         return _asked_again(existing, subscription)
     db.session.add(subscription)
     db.session.flush()
-    record_message("alert_confirm", f"alert_confirm:{subscription.id}", {"subscription_id": subscription.id})
+    if may_mail(subscription.email):  # the page answers the same either way
+        record_message("alert_confirm", f"alert_confirm:{subscription.id}", {"subscription_id": subscription.id})
     return subscription
 
 
@@ -165,23 +168,13 @@ def _asked_again(existing: AlertSubscription, wanted: AlertSubscription) -> Aler
         existing.notify_new, existing.notify_fixed = wanted.notify_new, wanted.notify_fixed
         existing.locale, existing.address = wanted.locale, wanted.address or existing.address
         existing.created_at = now  # RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS count from here
-        if not _mail_waiting("alert_confirm", existing):
+        if not recently_mailed("alert_confirm", f"alert_confirm:{existing.id}") and may_mail(existing.email):
             record_message("alert_confirm", f"alert_confirm:{existing.id}:{now:%Y%m%dT%H%M%S%f}",
                            {"subscription_id": existing.id})
-    else:
+    elif not recently_mailed("alert_active", f"alert_active:{existing.id}:{now:%Y%m%d}") and may_mail(existing.email):
         record_message("alert_active", f"alert_active:{existing.id}:{now:%Y%m%d}", {"subscription_id": existing.id})
     db.session.flush()
     return existing
-
-
-def _mail_waiting(kind: str, subscription: AlertSubscription) -> bool:
-    """A mail of ``kind`` for this subscription is still on its way."""
-    from app.outbox.models import OutboxMessage
-
-    key = f"{kind}:{subscription.id}"
-    return db.session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.kind == kind, or_(OutboxMessage.dedup_key == key, OutboxMessage.dedup_key.like(key + ":%")),
-        OutboxMessage.state.in_(("pending", "sending"))).limit(1)) is not None
 
 
 def subscription_by_token(token: str) -> AlertSubscription:

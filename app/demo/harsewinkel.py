@@ -80,6 +80,22 @@ CATEGORIES = [
      "Alles, was in keine andere Kategorie passt.", False, "buergerbuero"),
 ]
 
+# English help texts and group names of the categories (the English pages show them).
+CATEGORY_TEXTS_EN = {
+    "schlagloch": "Holes, cracks or subsidence in roads and pavements.",
+    "verkehrszeichen": "Signs knocked over, twisted or unreadable.",
+    "gully": "Blocked or rattling drains, standing water.",
+    "radweg": "Damage, root heave or obstacles on cycle paths.",
+    "strassenlaterne": "Street lights that are out, flickering or on during the day. Please give the number on the post.",
+    "wilder-muell": "Illegally dumped rubbish, bulky waste or overflowing litter bins.",
+    "graffiti": "Graffiti on public buildings and facilities.",
+    "gruenflaeche": "Neglected green spaces, fallen trees, hanging branches.",
+    "spielplatz": "Damaged play equipment, litter or hazards on playgrounds.",
+    "sonstiges": "Anything that fits no other category.",
+}
+GROUPS_EN = {"Straßen und Wege": "Roads and paths", "Beleuchtung": "Street lighting", "Sauberkeit": "Cleanliness",
+             "Grün und Spiel": "Parks and playgrounds", "Sonstiges": "Other"}
+
 # Ortsteil-specific rules: (area code, category code, department code).
 ORTSTEIL_RULES = [
     ("ortsteil-marienfeld", "gruenflaeche", "bauhof-marienfeld"),

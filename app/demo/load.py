@@ -77,7 +77,8 @@ def load_town(session) -> Jurisdiction:
     categories = {}
     for code, name, name_en, group, icon, help_text, publish, _dept in town.CATEGORIES:
         categories[code] = Category(jurisdiction=jurisdiction, code=code, name=name, name_en=name_en, group=group,
-                                    icon=icon, description=help_text, publish_immediately=publish)
+                                    icon=icon, description=help_text, publish_immediately=publish,
+                                    description_en=town.CATEGORY_TEXTS_EN.get(code), group_en=town.GROUPS_EN.get(group))
     session.add_all(categories.values())
     session.flush()
     for code, *_rest, dept in town.CATEGORIES:

@@ -1,7 +1,6 @@
 """Following a report (double opt-in) and unsubscribing. Operations flush; the caller commits."""
 from __future__ import annotations
 
-import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -10,8 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound
 from app.followers.models import Follower, MailUnsubscribe
-from app.followers.tokens import email_digest, read_follow_token, read_unsubscribe_token
+from app.followers.tokens import digest_matches, email_digest, read_follow_token, read_unsubscribe_token
 from app.outbox.operations import record_message
+from app.outbox.recipients import may_mail, recently_mailed
 from app.reports.models import Report
 from app.validation import normalize_email
 
@@ -48,20 +48,14 @@ def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
         # Asking again restarts the clock after which retention deletes an unconfirmed
         # follower (RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS, counted from created_at).
         follower.created_at = utcnow()
-    if follower.confirmed_at is None and not _confirm_mail_waiting(follower):
+    # Asking again while a confirmation is on its way or was just sent re-offers it (the page
+    # says "look in your mailbox"); any mail at all counts against the address's daily cap.
+    if (follower.confirmed_at is None and not recently_mailed("follow_confirm", f"follow_confirm:{follower.id}")
+            and may_mail(email)):
         record_message("follow_confirm", f"follow_confirm:{follower.id}:{utcnow():%Y%m%dT%H%M%S%f}",
                        {"report_id": report.id, "follower_id": follower.id})
     db.session.flush()
     return follower
-
-
-def _confirm_mail_waiting(follower: Follower) -> bool:
-    """An opt-in mail for this follower is still on its way (asking twice sends one)."""
-    from app.outbox.models import OutboxMessage
-
-    return db.session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.kind == "follow_confirm", OutboxMessage.dedup_key.like(f"follow_confirm:{follower.id}:%"),
-        OutboxMessage.state.in_(("pending", "sending")))) is not None
 
 
 def follower_by_token(token: str) -> Follower:
@@ -74,7 +68,7 @@ def follower_by_token(token: str) -> Follower:
         # Erased when unsubscribing: the signed id is all there is to check, and the page
         # answers only "you unsubscribed", which says nothing about anyone.
         return follower
-    if not secrets.compare_digest(email_digest(follower.email)[:32], parsed[1]):
+    if not digest_matches(follower.email, parsed[1], parsed[2]):
         raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
     return follower
 
@@ -114,12 +108,20 @@ def unsubscribe(token: str) -> Report:
     the digest in ``MailUnsubscribe`` keeps every other mail about the report away.
     """
     report = unsubscribe_target(token)
-    _report_id, digest = read_unsubscribe_token(token)
-    db.session.execute(insert(MailUnsubscribe).values(report_id=report.id, email_digest=digest, created_at=utcnow())
-                       .on_conflict_do_nothing(index_elements=["report_id", "email_digest"]))
-    for follower in db.session.scalars(select(Follower).where(Follower.report_id == report.id,
-                                                             Follower.email.is_not(None))):
-        if email_digest(follower.email)[:32] == digest:
+    _report_id, digest, keyed = read_unsubscribe_token(token)
+    followers = list(db.session.scalars(select(Follower).where(Follower.report_id == report.id,
+                                                                Follower.email.is_not(None))))
+    # The stored digest is the unkeyed one; a keyed link digest is matched against the addresses
+    # the report's mails go to (none left: nothing more goes out anyway).
+    addresses = [a for a in [report.reporter_email] + [f.email for f in followers] if a]
+    stored = digest if not keyed else next(
+        (email_digest(a)[:32] for a in addresses if digest_matches(a, digest, keyed=True)), None)
+    if stored is not None:
+        db.session.execute(insert(MailUnsubscribe).values(report_id=report.id, email_digest=stored,
+                                                          created_at=utcnow())
+                           .on_conflict_do_nothing(index_elements=["report_id", "email_digest"]))
+    for follower in followers:
+        if digest_matches(follower.email, digest, keyed):
             follower.unsubscribed_at = follower.unsubscribed_at or utcnow()
             follower.email = None
     db.session.flush()

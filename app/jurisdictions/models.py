@@ -102,6 +102,9 @@ class Category(db.Model):
     name_en: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     group: Mapped[str] = mapped_column(String(100), default="")
+    # English help text and group name (migration 1700); empty: the German text is shown.
+    description_en: Mapped[str | None] = mapped_column(Text)
+    group_en: Mapped[str | None] = mapped_column(String(100))
     icon: Mapped[str] = mapped_column(String(50), default="")
     # Description and photos become public at once instead of after staff review.
     publish_immediately: Mapped[bool] = mapped_column(default=False)
@@ -117,6 +120,12 @@ class Category(db.Model):
 
     def label(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name
+
+    def help_text(self, locale: str) -> str:
+        return self.description_en if locale == "en" and self.description_en else self.description
+
+    def group_label(self, locale: str) -> str:
+        return self.group_en if locale == "en" and self.group_en else self.group
 
 
 class RoutingRule(db.Model):

@@ -107,7 +107,16 @@ def _jurisdiction() -> Jurisdiction:
 
 
 def _api_key() -> str:
-    return (request.form.get("api_key") or request.args.get("api_key") or request.headers.get("X-Api-Key") or "").strip()
+    """The key from the request body or the X-Api-Key header (never the address: see below)."""
+    return (request.form.get("api_key") or request.headers.get("X-Api-Key") or "").strip()
+
+
+@bp.before_request
+def _refuse_api_key_in_the_address():
+    # Addresses end up in access logs, proxies and browser histories: a key there is a leaked key.
+    if "api_key" in request.args:
+        raise DomainError(_l("Der api_key gehört nicht in die Adresse (sie wird protokolliert). Bitte senden Sie "
+                             "ihn im Formular (POST) oder im Kopf „X-Api-Key“."), "api_key", code="api_key_in_query")
 
 
 def _authorised(jurisdiction: Jurisdiction, action: str) -> ApiClient:

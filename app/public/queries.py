@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from app.db import db, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
-from app.reports.models import Report
+from app.reports.models import Photo, Report
 from app.validation import length_errors
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES
 
@@ -174,6 +174,16 @@ def report_page(jurisdiction: Jurisdiction, flt: ReportFilter) -> tuple[list[Rep
     query = apply_filter(public_reports(jurisdiction), flt).order_by(*SORTS[flt.sort])
     rows = list(db.session.scalars(query.offset((flt.page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).unique())
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def public_thumbnails(reports: list[Report]) -> dict[int, int]:
+    """Report id -> id of its first published photo, for the reports that have one (one query)."""
+    ids = [r.id for r in reports if not r.hidden]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Photo.report_id, func.min(Photo.id)).where(
+        Photo.report_id.in_(ids), Photo.published.is_(True)).group_by(Photo.report_id))
+    return {report_id: photo_id for report_id, photo_id in rows}
 
 
 def public_report_by_reference(reference: str) -> Report | None:

@@ -15,7 +15,7 @@ from app.public import mapview
 from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
 from app.public.queries import (
     PAGE_SIZE, RECENTLY_FIXED_DAYS, ReportFilter, area_centre, parse_filter, point_of, public_original_of,
-    public_ortsteile, public_report_by_reference, report_page, sort_labels, status_filter_labels,
+    public_ortsteile, public_report_by_reference, public_thumbnails, report_page, sort_labels, status_filter_labels,
 )
 from app.reports.models import Report
 from app.reports.status import PUBLIC_STATUSES
@@ -25,13 +25,17 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/")
 def home():
+    """Map first, with "Mangel melden", a street search and the newest reports with thumbnails."""
     jurisdiction = jurisdiction_by_slug(None)
     recent = db.session.scalars(
         select(Report).where(Report.jurisdiction_id == jurisdiction.id, Report.hidden.is_(False),
                              Report.status.in_(PUBLIC_STATUSES))
         .order_by(Report.created_at.desc()).limit(10)
     ).all()
-    return render_template("public/home.html", jurisdiction=jurisdiction, recent=recent)
+    scripts, styles = mapview.asset_urls()
+    return render_template("public/home.html", jurisdiction=jurisdiction, recent=recent,
+                           thumbnails=public_thumbnails(recent), scripts=scripts, styles=styles,
+                           map_id=mapview.map_element_id(), recently_fixed_days=RECENTLY_FIXED_DAYS)
 
 
 # The map filters by these only (its form has no other field). The list's page, street,
@@ -99,6 +103,7 @@ def report_list():
     flt, errors = _filter_or_errors(jurisdiction)
     reports, has_next = ([], False) if errors else report_page(jurisdiction, flt)
     page = render_template("public/list.html", reports=reports, has_next=has_next, page_size=PAGE_SIZE,
+                           thumbnails=public_thumbnails(reports),
                            map_args=_map_args(flt), **_filter_context(jurisdiction, flt, errors))
     return page, 400 if errors else 200
 

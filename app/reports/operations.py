@@ -13,10 +13,12 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from app.branding import short_town_name
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.outbox.operations import record_message
+from app.outbox.recipients import may_mail
 from app.reports.models import ReferenceCounter, Report, StatusChange
 from app.reports.photos import attach_photos, process_uploads
 from app.reports.status import STATUSES
@@ -137,7 +139,8 @@ def resolve_location(jurisdiction: Jurisdiction, data: ReportInput) -> None:
     if not results:
         raise ValidationFailed([DomainError(
             _l("Die Adresse „%(query)s“ haben wir in %(town)s nicht gefunden. Bitte prüfen Sie die Schreibweise "
-               "(Straße und Hausnummer) oder geben Sie Breite und Länge an.", query=query[:80], town=jurisdiction.name),
+               "(Straße und Hausnummer) oder geben Sie Breite und Länge an.", query=query[:80],
+               town=short_town_name(jurisdiction.name)),
             "address", code="address_not_found")])
     best = results[0]
     data.lat, data.lon = float(best.lat), float(best.lon)
@@ -212,7 +215,7 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     db.session.flush()
     if processed:
         attach_photos(report, processed, published=category.publish_immediately)
-    if report.reporter_email:
+    if report.reporter_email and may_mail(report.reporter_email):  # the reporter sees the same page either way
         record_message("confirm_email", f"confirm_email:{report.id}", {"report_id": report.id})
     record_message("new_report", f"new_report:{report.id}:{report.department_id}", {"report_id": report.id})
     return report

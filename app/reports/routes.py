@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.config import PROJECT_ROOT
 from app.db import db
 from app.errors import NotFound, ValidationFailed
-from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.models import Category, Jurisdiction
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.public.mapview import tile_attribution
 from app.reports.models import Photo, Report
@@ -80,15 +80,40 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
             "followSend": gettext("Folgen"),
             "photoPreview": gettext("Vorschau von Foto %(n)s"),
             "photoGpsUsed": gettext("Die Position des Fotos wurde als Ort übernommen."),
+            "photoRemove": gettext("Foto %(n)s entfernen"),
+            "photoOne": gettext("1 Foto"),
+            "photoCount": gettext("%(n)s Fotos"),
+            "categoriesFound": gettext("%(n)s passende Kategorien"),
+            "none": gettext("keine"),
+            "missing": gettext("fehlt noch"),
+            "noEmail": gettext("keine – Sie verfolgen die Meldung über den Link auf der nächsten Seite"),
         },
     }
 
 
+# A group or category with one of these names catches what fits nowhere else: it comes last,
+# after the choices a person should look at first.
+CATCH_ALL = {"sonstiges", "sonstige", "other", "andere"}
+
+
+def category_groups(categories: list[Category]) -> list[tuple[str, list[Category]]]:
+    """Categories as tiles in their groups, the largest group first (most reports fall there), the
+    catch-all last."""
+    groups: dict[str, list[Category]] = {}
+    for category in categories:
+        groups.setdefault(category.group or "", []).append(category)
+    for items in groups.values():
+        items.sort(key=lambda c: c.code in CATCH_ALL or c.name.lower() in CATCH_ALL)
+    return sorted(groups.items(), key=lambda item: (item[0].strip().lower() in CATCH_ALL, -len(item[1]), item[0]))
+
+
 def _render_form(jurisdiction: Jurisdiction, form: dict, errors: dict, status: int = 200):
     categories = active_categories(jurisdiction)
+    groups = category_groups(categories)
     return render_template("reports/new.html", jurisdiction=jurisdiction, categories=categories, form=form,
-                           errors=errors, intake_config=intake_config(jurisdiction),
-                           first_category=categories[0].code if categories else ""), status
+                           errors=errors, intake_config=intake_config(jurisdiction), category_groups=groups,
+                           category_description=lambda c: c.help_text(g.get("locale", "de")),
+                           first_category=groups[0][1][0].code if groups else ""), status
 
 
 @bp.get("/melden")

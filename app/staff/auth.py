@@ -24,7 +24,9 @@ from sqlalchemy import func, select
 from app.db import db, utcnow
 from app.extensions import limiter
 from app.outbox.operations import record_message
+from app.outbox.recipients import may_mail, recently_mailed
 from app.staff import audit, oidc, sessions, throttle
+from app.staff.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
 from app.staff.models import ROLES, StaffUser
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/intern")
@@ -207,10 +209,10 @@ def login():
 @bp.post("/anmelden")
 @limiter.limit(login_rate_limit, key_func=lambda: f"staff-login:{request.remote_addr}")
 def login_post():
-    username = (request.form.get("username") or "")[:200]
-    password = (request.form.get("password") or "")[:1000]
-    next_url = _safe_next(request.form.get("next"))
-    user, error = authenticate(username, password, request.remote_addr)
+    form = SignInForm(request.form)
+    username = form.username.data
+    next_url = _safe_next(form.next.data)
+    user, error = authenticate(username, form.password.data, request.remote_addr)
     if user is None:
         db.session.commit()  # the throttle state counts even when the sign-in failed
         return _login_page(next_url, error, username), 401
@@ -326,8 +328,10 @@ def request_password_reset(username_or_email: str) -> None:
         return
     if not user.password_hash:
         return  # accounts of OpenID Connect sign-in have no password here; the provider resets theirs
-    # At most one mail per account and ten minutes, however often the form is sent.
+    # At most one mail per account and hour, however often the form is sent.
     window = int(time.time() // 600)
+    if recently_mailed("staff_password_reset", f"staff_password_reset:{user.id}") or not may_mail(user.email):
+        return  # a link sent within the hour is still good; the recipient's daily cap counts too
     record_message("staff_password_reset", f"staff_password_reset:{user.id}:{window}", {"staff_user_id": user.id})
     audit.record("password_reset_requested", staff=user)
 
@@ -340,7 +344,7 @@ def forgot_password():
 @bp.post("/passwort-vergessen")
 @limiter.limit("5/minute;30/hour", key_func=lambda: f"staff-reset:{request.remote_addr}")
 def forgot_password_post():
-    request_password_reset(request.form.get("username") or "")
+    request_password_reset(ForgotPasswordForm(request.form).username.data)
     db.session.commit()
     # The same answer whether or not the account exists (no account enumeration).
     return render_template("staff/forgot_password.html", sent=True)
@@ -355,12 +359,12 @@ def reset_password(token: str):
         return render_template("staff/reset_password.html", invalid=True, error=None), 404
     if request.method == "GET":
         return render_template("staff/reset_password.html", invalid=False, error=None)
-    password = request.form.get("password") or ""
-    if password != (request.form.get("password_repeat") or ""):
+    form = NewPasswordForm(request.form)
+    if not form.validate():
         return render_template("staff/reset_password.html", invalid=False,
-                               error=_("Die beiden Passwörter stimmen nicht überein.")), 400
+                               error=str(form.password_repeat.errors[0])), 400
     try:
-        set_password(user, password[:1000])
+        set_password(user, form.password.data)
     except DomainError as exc:
         return render_template("staff/reset_password.html", invalid=False, error=str(exc.message)), 400
     audit.record("password_reset", staff=user)

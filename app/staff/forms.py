@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, StringField, TextAreaField, ValidationError
-from wtforms.validators import AnyOf, DataRequired, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Optional, Regexp
 
 from app.forms import EmailAddress, Flag, IdList, MaxLength, cleaned
 from app.reports.models import CHANNELS
@@ -123,3 +123,25 @@ class TeamMemberForm(Form):
     username = StringField(filters=[cleaned], validators=[DataRequired(_l("Bitte geben Sie einen Benutzernamen an.")),
                                                           MaxLength(_l("Der Benutzername"), 100)])
     remove = Flag()
+
+
+def _cut(limit: int):
+    # Sign-in fields are cut, not refused: a refusal for length would answer differently (and
+    # faster) than a wrong password, and no real name or password is that long.
+    return lambda value: (value or "")[:limit]
+
+
+class SignInForm(Form):
+    username = StringField(filters=[_cut(200)])
+    password = StringField(filters=[_cut(1000)])
+    next = StringField()
+
+
+class ForgotPasswordForm(Form):
+    username = StringField(filters=[cleaned, _cut(320)])
+
+
+class NewPasswordForm(Form):
+    password = StringField(filters=[_cut(1000)])
+    password_repeat = StringField(filters=[_cut(1000)], validators=[
+        EqualTo("password", message=_l("Die beiden Passwörter stimmen nicht überein."))])

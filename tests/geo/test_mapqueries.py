@@ -224,7 +224,8 @@ def test_clusters_count_every_visible_report_once(client):
         if feature["properties"]["reference"] == reports[5].reference:
             assert shape(feature["geometry"]).equals_exact(Point(GREFFEN), 1e-6)
     graffiti = client.get(f"/api/v1/clusters.geojson?bbox={TOWN_BBOX}&zoom=10&category=graffiti").get_json()
-    assert [f["properties"] for f in graffiti["features"]] == [{"count": 1, "reference": reports[5].reference}]
+    assert [f["properties"] for f in graffiti["features"]] == [{"count": 1, "reference": reports[5].reference,
+                                                                 "status": reports[5].status}]
 
 
 def test_precomputed_clusters_equal_live_grouping(db_session):

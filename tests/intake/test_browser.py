@@ -43,6 +43,19 @@ def open_intake(page, live_server, app, path="/melden"):
     return hosts, tile_host
 
 
+def enter_coordinates(page, lat, lon):
+    """Typed coordinates sit behind the "Koordinaten eingeben" disclosure."""
+    if not page.locator("details.coordinates").evaluate("d => d.open"):
+        page.get_by_text("Koordinaten eingeben").click()
+    page.fill("#lat", str(lat))
+    page.fill("#lon", str(lon))
+
+
+def coordinate(page, selector: str) -> float:
+    """A coordinate as the page writes it (German pages: decimal comma)."""
+    return float(page.input_value(selector).replace(",", "."))
+
+
 def set_pin_by_tapping_the_map(page):
     page.locator("#map").click()  # scrolled into view, tapped in the middle
     page.wait_for_function("() => document.getElementById('lat').value !== ''")
@@ -62,7 +75,7 @@ def test_phone_pick_category_set_pin_attach_photo_send_see_reference(live_server
     set_pin_by_tapping_the_map(phone)
     assert phone.locator(".leaflet-marker-icon").count() == 1
     phone.wait_for_function("() => document.getElementById('location-feedback').textContent.includes('Markierung gesetzt')")
-    lat, lon = float(phone.input_value("#lat")), float(phone.input_value("#lon"))
+    lat, lon = coordinate(phone, "#lat"), coordinate(phone, "#lon")
     phone.set_input_files("#photos", files=[{"name": "loch.jpg", "mimeType": "image/jpeg",
                                              "buffer": jpeg_with_gps(size=(3000, 2250))}])
     phone.wait_for_selector("#photo-previews img")
@@ -97,8 +110,7 @@ def test_report_written_offline_is_sent_when_the_connection_returns(live_server,
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # installable: the worker is active
         page.get_by_label("Straßenlaterne defekt").check()
         page.get_by_label("Beschreibung (Pflichtfeld)").fill("Laterne Nr. 17 brennt nicht.")
-        page.fill("#lat", str(HARSEWINKEL[1]))
-        page.fill("#lon", str(HARSEWINKEL[0]))
+        enter_coordinates(page, HARSEWINKEL[1], HARSEWINKEL[0])
         page.set_input_files("#photos", files=[{"name": "laterne.jpg", "mimeType": "image/jpeg",
                                                 "buffer": jpeg_with_gps()}])
         page.wait_for_selector("#photo-previews img")
@@ -141,8 +153,7 @@ def test_answer_lost_on_the_way_back_still_makes_one_report(live_server, phone):
     phone.route("**/api/v1/intake/reports*", drop_first_answer)
     phone.get_by_label("Wilder Müll").check()
     phone.get_by_label("Beschreibung (Pflichtfeld)").fill("Sperrmüll am Waldrand abgeladen.")
-    phone.fill("#lat", str(HARSEWINKEL[1]))
-    phone.fill("#lon", str(HARSEWINKEL[0]))
+    enter_coordinates(phone, HARSEWINKEL[1], HARSEWINKEL[0])
     phone.get_by_role("button", name="Meldung senden").click()
     phone.wait_for_function("() => document.getElementById('queue-status').textContent.includes('Keine Verbindung')")
     assert dropped == [201] and len(committed_reports()) == 1
@@ -161,8 +172,8 @@ def test_photo_position_is_offered_as_the_pin(live_server, phone):
     offer = phone.get_by_role("button", name="Position des Fotos übernehmen")
     offer.wait_for()
     offer.click()
-    assert float(phone.input_value("#lat")) == pytest.approx(PHOTO_LAT, abs=1e-4)
-    assert float(phone.input_value("#lon")) == pytest.approx(PHOTO_LON, abs=1e-4)
+    assert coordinate(phone, "#lat") == pytest.approx(PHOTO_LAT, abs=1e-4)
+    assert coordinate(phone, "#lon") == pytest.approx(PHOTO_LON, abs=1e-4)
     assert phone.locator(".leaflet-marker-icon").count() == 1
 
 
@@ -171,8 +182,7 @@ def test_pin_outside_the_town_is_refused_with_a_clear_message(live_server, phone
     open_intake(phone, live_server, app)
     phone.get_by_label("Graffiti").check()
     phone.get_by_label("Beschreibung (Pflichtfeld)").fill("Schmiererei an der Brücke.")
-    phone.fill("#lat", str(TWENTY_KM_AWAY[1]))
-    phone.fill("#lon", str(TWENTY_KM_AWAY[0]))
+    enter_coordinates(phone, TWENTY_KM_AWAY[1], TWENTY_KM_AWAY[0])
     phone.press("#lon", "Tab")
     live = phone.locator("#location-live-error")
     live.wait_for()
@@ -195,8 +205,7 @@ def test_open_report_nearby_is_shown_as_already_reported(live_server, phone):
     open_intake(phone, live_server, app)
     phone.get_by_label("Schlagloch / Straßenschaden").check()
     # About 20 m north-east of the existing report.
-    phone.fill("#lat", str(HARSEWINKEL[1] + 0.00013))
-    phone.fill("#lon", str(HARSEWINKEL[0] + 0.0002))
+    enter_coordinates(phone, HARSEWINKEL[1] + 0.00013, HARSEWINKEL[0] + 0.0002)
     phone.press("#lon", "Tab")
     hint = phone.locator("#duplicates")
     hint.wait_for(timeout=10000)
@@ -239,6 +248,7 @@ def test_plain_form_without_javascript(live_server, chromium):
         assert page.locator("#map-tools").is_hidden()
         page.get_by_label("Gully / Straßenablauf verstopft").check()
         page.get_by_label("Beschreibung (Pflichtfeld)").fill("Gully läuft über.")
+        page.get_by_text("Koordinaten eingeben").click()  # the disclosure opens without JavaScript too
         page.get_by_label("Breite", exact=True).fill("51,962")
         page.get_by_label("Länge", exact=True).fill("8,229")
         page.set_input_files("#photos", files=[{"name": "gully.jpg", "mimeType": "image/jpeg",
@@ -261,10 +271,123 @@ def test_address_search_sets_the_pin_and_the_address_follows_the_pin(committed_d
     first.wait_for()
     assert "Kirchplatz 3" in first.inner_text()
     first.click()
-    assert float(phone.input_value("#lat")) == pytest.approx(51.962319, abs=1e-6)
+    assert coordinate(phone, "#lat") == pytest.approx(51.962319, abs=1e-6)
     assert phone.locator(".leaflet-marker-icon").count() == 1
     # Moving the pin (typed coordinates of Kirchplatz 1) updates the shown address.
-    phone.fill("#lat", "51.96259")
-    phone.fill("#lon", "8.228385")
+    enter_coordinates(phone, "51.96259", "8.228385")
     phone.press("#lon", "Tab")
     phone.wait_for_function("() => document.getElementById('location-feedback').textContent.includes('Kirchplatz 1')")
+
+
+def test_phone_390_completes_a_report_in_seven_taps_and_three_entries(committed_demo_addresses, live_server, chromium):
+    """The phone-first path at 390 x 844: photo from the camera button, an address picked from the
+    suggestions that appear while typing, a category tile, a description, an e-mail address, send.
+    Every tap and every typed text is counted (the closing note of issue 17 states the numbers)."""
+    app = live_server.server.app
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                   has_touch=True, locale="de-DE")
+    page = context.new_page()
+    taps = entries = 0
+    try:
+        open_intake(page, live_server, app)
+        # Each numbered step fits the phone's screen; nothing is wider than it.
+        heights = page.evaluate("() => [...document.querySelectorAll('.intake-step')].map(s => [s.id, s.offsetHeight])")
+        assert len(heights) == 6 and all(h <= 844 for _id, h in heights), heights
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # No autocomplete may offer the user's own (home) address as the defect's place.
+        assert page.get_attribute("#address", "autocomplete") == "off"
+        assert page.locator("#lat").is_hidden()  # coordinates only behind "Koordinaten eingeben"
+
+        with page.expect_file_chooser() as chooser:
+            page.get_by_text("Foto aufnehmen").tap()
+            taps += 1
+        assert chooser.value.element.get_attribute("capture") == "environment"
+        chooser.value.set_files(files=[{"name": "loch.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}])
+        page.wait_for_selector("#photo-previews img")
+
+        page.locator("#address").tap()
+        taps += 1
+        page.locator("#address").press_sequentially("Kirchplatz 3", delay=20)
+        entries += 1
+        suggestion = page.locator("#address-results button", has_text="Kirchplatz 3").first
+        suggestion.wait_for()
+        assert page.evaluate("document.activeElement.id") == "address"  # typing kept the focus
+        suggestion.tap()
+        taps += 1
+        page.wait_for_function("() => document.getElementById('lat').value !== ''")
+        assert coordinate(page, "#lat") == pytest.approx(51.962319, abs=1e-6)
+
+        page.get_by_text("Schlagloch / Straßenschaden").tap()
+        taps += 1
+        assert page.is_checked("#category-schlagloch")
+
+        page.locator("#description").tap()
+        taps += 1
+        page.locator("#description").fill("Tiefes Loch vor der Kirche.")
+        entries += 1
+        page.locator("#email").tap()
+        taps += 1
+        page.locator("#email").fill("melderin@example.org")
+        entries += 1
+
+        summary = page.locator("#summary").inner_text()
+        for shown in ("1 Foto", "Kirchplatz 3", "Schlagloch / Straßenschaden", "Tiefes Loch vor der Kirche.",
+                      "melderin@example.org"):
+            assert shown in summary, summary
+        page.get_by_role("button", name="Meldung senden").tap()
+        taps += 1
+        page.wait_for_url(re.compile(r"/meldung/eingegangen/"))
+        reference = page.locator("#reference").inner_text()
+    finally:
+        context.close()
+    [report] = committed_reports()
+    assert report.reference == reference and report.category.code == "schlagloch"
+    assert report.reporter_email == "melderin@example.org" and len(report.photos) == 1
+    assert "Kirchplatz 3" in (report.address or "")
+    assert (taps, entries) == (7, 3)
+
+
+def test_photos_add_up_and_can_be_taken_out_again(live_server, phone):
+    app = live_server.server.app
+    open_intake(phone, live_server, app)
+    phone.set_input_files("#photos", files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}])
+    phone.wait_for_selector("#photo-previews li:nth-child(1) img")
+    phone.set_input_files("#photos-gallery", files=[{"name": "b.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()},
+                                                    {"name": "c.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}])
+    phone.wait_for_selector("#photo-previews li:nth-child(3) img")
+    phone.get_by_role("button", name="Foto 2 entfernen").click()
+    assert phone.locator("#photo-previews li").count() == 2
+    assert phone.locator("#summary-photos").inner_text() == "2 Fotos"
+
+
+def test_category_search_narrows_the_tiles(live_server, phone):
+    app = live_server.server.app
+    open_intake(phone, live_server, app)
+    assert phone.locator(".tile:visible").count() == 10
+    phone.get_by_label("Kategorie suchen").fill("laterne")
+    phone.wait_for_function("() => document.querySelectorAll('.tile:not([hidden])').length === 1")
+    assert "Straßenlaterne defekt" in phone.locator(".tile:visible").inner_text()
+    assert "1 passende" in phone.locator("#category-search-result").inner_text()
+    # The catch-all comes last, after every other group.
+    assert phone.locator(".tile__input").evaluate_all("els => els.map(e => e.value)")[-1] == "sonstiges"
+
+
+def test_confirmation_page_copies_the_private_tracking_link(live_server, chromium):
+    report = make_report(point=HARSEWINKEL, category_code="gully")
+    db.session.commit()
+    context = chromium.new_context(viewport={"width": 320, "height": 700}, is_mobile=True, has_touch=True,
+                                   locale="de-DE")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + f"/meldung/eingegangen/{report.tracking_token}")
+        assert page.locator("#reference").inner_text() == report.reference
+        assert float(page.locator("#reference").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 28
+        link = page.locator("#tracking-url")
+        assert report.tracking_token in link.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320  # the long link wraps
+        page.get_by_role("button", name="Link kopieren").click()
+        page.get_by_text("Der Link ist kopiert.").wait_for()
+        assert page.evaluate("navigator.clipboard.readText()") == link.inner_text()
+    finally:
+        context.close()

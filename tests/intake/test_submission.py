@@ -111,7 +111,7 @@ def test_empty_form_names_every_missing_field_tied_to_its_control(client, db_ses
     assert "Bitte geben Sie den Ort an" in page
     # Each message is tied to its field and the summary links to the field.
     assert re.search(r'<textarea id="description"[^>]*aria-describedby="description-hint description-error"', page)
-    assert re.search(r'id="lat"[^>]*aria-describedby="location-hint location-error" aria-invalid="true"', page)
+    assert re.search(r'id="lat"[^>]*aria-describedby="location-hint coordinates-hint location-error" aria-invalid="true"', page)
     assert 'href="#category-' in page and 'href="#lat"' in page and 'href="#description"' in page
     assert 'id="error-summary"' in page
     assert report_count() == 0

@@ -86,7 +86,7 @@ def test_bad_subscriptions_get_400_naming_each_field(client, db_session):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     for message in ("Diese E-Mail-Adresse ist ungültig.", "Bitte wählen Sie einen Umkreis aus der Liste.",
-                    "Bitte geben Sie eine Adresse in Stadt Harsewinkel an.", "Bitte wählen Sie mindestens"):
+                    "Bitte geben Sie eine Adresse in Harsewinkel an.", "Bitte wählen Sie mindestens"):
         assert message in page
     assert _subscribe(client, where="umkreis", address="0; 0").status_code == 400  # outside the town
     assert _subscribe(client, ortsteil="mond").status_code == 400

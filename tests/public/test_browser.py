@@ -244,3 +244,33 @@ def test_public_pages_pass_axe(public_live, desktop, phone):
     assert desktop.url == public_live.url + confirmations[1]
     assert "Benachrichtigungen bestätigt" in desktop.content()
     assert run_axe(desktop) == []
+
+
+def test_popup_on_a_phone_fits_the_screen_and_is_panned_into_view(public_live, phone, tile_server):
+    """At 360 px a tapped pin near the top edge: once the popup's text has arrived, the whole popup
+    lies inside the map (the map panned to it) and nothing is wider than the screen."""
+    made = [make_report(point=(8.2293, 51.9624), category_code="gully", description="Wasser steht " * 30,
+                        address="Teststraße 1")]
+    # Two reports together elsewhere: at zoom 12 the map shows a cluster there and a single pin here.
+    make_report(point=MARIENFELD, category_code="gully")
+    make_report(point=MARIENFELD, category_code="graffiti")
+    db.session.commit()
+    page = phone
+    page.goto(public_live.url + "/karte?lat=51.9618&lon=8.2293&z=18")  # the report near the top of the map
+    _wait_loaded(page)
+    page.locator(f'.leaflet-marker-icon[title*="{made[0].reference}"]').click()
+    page.locator(".map-popup a").wait_for()
+    page.wait_for_function("""() => {
+        const p = document.querySelector('.leaflet-popup').getBoundingClientRect();
+        const m = document.getElementById('map_reports').getBoundingClientRect();
+        return p.top >= m.top && p.bottom <= m.bottom && p.left >= m.left && p.right <= m.right;
+    }""", timeout=5000)
+    popup = page.locator(".leaflet-popup").bounding_box()
+    assert popup["width"] <= 360 - 16
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # Single pins are coloured by status at every zoom, also where the map still clusters.
+    page.evaluate("() => map_reports.setView([51.95, 8.256], 12)")
+    page.wait_for_function("() => document.getElementById('map_reports').dataset.state === 'loaded' && "
+                           "map_reports.getZoom() === 12")
+    assert page.locator("#map_reports").get_attribute("data-mode") == "clusters"
+    assert page.locator(".leaflet-marker-icon.marker-single.single-open").count() == 1

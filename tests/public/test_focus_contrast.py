@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from app.db import db
-from tests.browser import contrast
+from tests.browser import contrast, parse_css_colour
 from tests.factories import make_report
 
 pytestmark = pytest.mark.browser
@@ -76,10 +76,7 @@ _BACKGROUND_AT = """([x, y]) => {
 # --- colour arithmetic (WCAG 2.x relative luminance) -------------------------------------------
 
 def parse_colour(text: str) -> tuple[float, float, float, float]:
-    match = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", text.strip())
-    assert match, f"unexpected colour {text!r}"
-    r, g, b, a = match.groups()
-    return float(r), float(g), float(b), float(a) if a is not None else 1.0
+    return parse_css_colour(text)  # rgb() and KERN's oklch()
 
 
 def over(top: tuple[float, float, float, float], below: tuple[float, float, float]) -> tuple[float, float, float]:
@@ -92,6 +89,10 @@ def test_contrast_arithmetic_matches_known_values():
     assert contrast((255, 191, 71), (255, 255, 255)) == pytest.approx(1.64, abs=0.01)  # the old yellow ring
     assert contrast((27, 27, 27), (255, 255, 255)) == pytest.approx(17.2, abs=0.1)
     assert contrast((255, 191, 71), (0, 62, 107)) == pytest.approx(6.7, abs=0.1)  # yellow on the header
+    # KERN writes its colours in OKLCH: white, black and KERN's dark blue 700 (about #2044aa).
+    assert parse_colour("oklch(1 0 0)")[:3] == pytest.approx((255, 255, 255), abs=0.5)
+    assert parse_colour("oklch(0 0 0 / 0.5)") == pytest.approx((0, 0, 0, 0.5), abs=0.5)
+    assert parse_colour("oklch(0.4284 .1689 265.02)")[:3] == pytest.approx((0x20, 0x44, 0xaa), abs=3)
 
 
 # --- rings -----------------------------------------------------------------------------------

@@ -242,9 +242,15 @@ def test_the_same_alert_asked_for_twice_is_one_subscription_and_one_mail_per_rep
     # The first opt-in mail was still waiting when the second request came: one mail.
     assert len(smtp_server.wait_for(1)) == 1
 
-    # Not confirmed yet and asked again: the opt-in mail is sent again, the events follow the
-    # latest request.
+    # Not confirmed yet and asked again within the hour: the link just sent is offered again,
+    # nothing is mailed (issue 16: no mail-bombing through re-asking).
     smtp_server.clear()
+    assert _subscribe(client, events=["neu", "erledigt"]).status_code == 303
+    run_worker(app)
+    assert smtp_server.wait_for(1, timeout=0.5) == []
+    # Later on the opt-in mail is sent again; the events follow the latest request.
+    db.session.execute(text("UPDATE outbox_messages SET created_at = created_at - interval '2 hours'"))
+    db.session.commit()
     assert _subscribe(client, events=["neu"]).status_code == 303
     run_worker(app)
     [optin] = smtp_server.wait_for(1)

@@ -110,6 +110,9 @@ def test_password_reset_by_mail(app, staff_committing, smtp_server, redis_server
     page = client.get(link)
     assert page.status_code == 200
     token = csrf_token(client, link)
+    mismatch = client.post(link, data={"csrf_token": token, "password": "ein-neues-passwort-123",
+                                       "password_repeat": "ein-anderes-passwort-123"})
+    assert mismatch.status_code == 400 and "stimmen nicht überein" in mismatch.get_data(as_text=True)
     too_short = client.post(link, data={"csrf_token": token, "password": "kurz", "password_repeat": "kurz"})
     assert too_short.status_code == 400 and "mindestens 10 Zeichen" in too_short.get_data(as_text=True)
     new = "ein-neues-passwort-123"

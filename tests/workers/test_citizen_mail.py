@@ -126,3 +126,24 @@ def test_follow_refuses_bad_address(committing):
         assert exc.field == "email"
     else:
         raise AssertionError("an invalid address was accepted")
+
+
+def test_citizen_mail_carries_the_towns_sender_signature_short_links_and_the_sites_look(committing, smtp_server):
+    """Issue 17: the sender names the town, both parts end with the town's signature, the HTML part
+    has the site's colour bar and links that say where they lead (the plain text keeps the addresses)."""
+    from email.utils import parseaddr
+
+    app = committing
+    [report] = confirmed_reports(1)
+    _change(report.id, "in_bearbeitung", "Wir sind dran.")
+    drain(app)
+    [mail] = smtp_server.wait_for(1)
+    assert parseaddr(mail["From"])[0] == parseaddr(app.config["MAIL_FROM"])[0] and "Harsewinkel" in mail["From"]
+    text = body_text(mail)
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert "Ihr Mängelmelder der Stadt Harsewinkel" in text and "Ihr Mängelmelder der Stadt Harsewinkel" in html
+    assert _link(text, "/verfolgen/")  # the plain text has the full address
+    assert f">Stand der Meldung {report.reference}</a>" in html
+    assert f">Öffentliche Seite der Meldung {report.reference}</a>" in html
+    assert re.search(r">https?://[^<]*/verfolgen/", html) is None  # no raw long address as link text
+    assert f"background:{app.extensions['town'].colour_dark}" in html and "Stadt Harsewinkel" in html

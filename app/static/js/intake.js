@@ -40,6 +40,9 @@
     var timer = null;
     return function () { clearTimeout(timer); timer = setTimeout(fn, ms); };
   }
+  // Numbers as the reader writes them: "51,96525" on German pages (the server reads both).
+  var decimal = (1.5).toLocaleString(cfg.lang).indexOf(",") >= 0 ? "," : ".";
+  function formatNumber(value, digits) { return value.toFixed(digits).replace(".", decimal); }
   function parseCoordinate(value, limit) {
     var number = parseFloat(String(value || "").trim().replace(",", "."));
     return isFinite(number) && Math.abs(number) <= limit ? number : null;
@@ -58,12 +61,19 @@
   var addressEdited = addressInput.value.trim() !== "";
   addressInput.addEventListener("input", function () { addressEdited = addressInput.value.trim() !== ""; });
 
+  // The pin: a 44 px target (thumb-sized) drawn like the public map's pins.
+  function pinIcon() {
+    return L.divIcon({ className: "marker-report marker-open intake-pin", iconSize: [44, 44], iconAnchor: [22, 40],
+                       html: "<span class=\"visually-hidden\"></span>" });
+  }
+
   function setPin(lat, lon, source) {
-    latInput.value = lat.toFixed(6);
-    lonInput.value = lon.toFixed(6);
+    latInput.value = formatNumber(lat, 6);
+    lonInput.value = formatNumber(lon, 6);
     if (map) {
       if (!marker) {
-        marker = L.marker([lat, lon], { draggable: true, title: msg.pinTitle, alt: msg.pinTitle, autoPan: true });
+        marker = L.marker([lat, lon], { draggable: true, title: msg.pinTitle, alt: msg.pinTitle, autoPan: true,
+                                        icon: pinIcon(), keyboard: true });
         marker.on("dragend", function () {
           var p = marker.getLatLng();
           setPin(p.lat, p.lng, "drag");
@@ -76,11 +86,13 @@
     }
     if (source !== "typed") { addressEdited = false; }
     pinChanged();
+    updateSummary();
   }
 
   function initMap() {
     if (!window.L || !$("map")) { return; }
     $("map-tools").hidden = false;
+    $("map-box").hidden = false;
     map = L.map("map", { scrollWheelZoom: false, tap: true });
     L.tileLayer(cfg.tileUrl, { attribution: cfg.tileAttribution, maxZoom: 19 }).addTo(map);
     if (cfg.bounds) { map.fitBounds(cfg.bounds); } else { map.setView([51.96, 8.23], 13); }
@@ -106,7 +118,7 @@
     var lat = parseCoordinate(latInput.value, 90), lon = parseCoordinate(lonInput.value, 180);
     if (lat === null || lon === null) { return; }
     var run = ++lastCheck;
-    var parts = [format(msg.pinSet, { lat: lat.toFixed(5), lon: lon.toFixed(5) })];
+    var parts = [format(msg.pinSet, { lat: formatNumber(lat, 5), lon: formatNumber(lon, 5) })];
     apiGet(cfg.locationUrl, { lat: lat, lon: lon, category: selectedCategory() }).then(function (body) {
       if (run !== lastCheck) { return; }
       if (!body.inside) {
@@ -126,7 +138,7 @@
     apiGet(cfg.reverseUrl, { lat: lat, lon: lon }).then(function (body) {
       if (run !== lastCheck || !body || !body.result) { return; }
       feedback.textContent = parts.concat([msg.addressAtPin + " " + body.result.label + "."]).join(" ");
-      if (!addressEdited) { addressInput.value = body.result.label; }
+      if (!addressEdited) { addressInput.value = body.result.label; updateSummary(); }
     }).catch(function () { /* the reverse lookup is a comfort, not a requirement */ });
   }
 
@@ -212,14 +224,23 @@
   // ------------------------------------------------------------------ address search
   var searchButton = $("address-search"), results = $("address-results");
   searchButton.hidden = false;
-  function searchAddress() {
+  var lastSearch = 0;
+  // typing: suggestions appear while the focus stays in the field; Enter or the button: the
+  // focus moves to the first suggestion.
+  function searchAddress(typing) {
     var query = addressInput.value.trim();
-    if (query.length < 3) { return; }
-    feedback.textContent = msg.searching;
+    if (query.length < 3) { results.hidden = true; return; }
+    var run = ++lastSearch;
+    if (!typing) { feedback.textContent = msg.searching; }
     apiGet(cfg.geocodeUrl, { q: query, limit: 5 }).then(function (body) {
+      if (run !== lastSearch) { return; }
       var found = (body && body.results) || [];
       results.textContent = "";
-      if (!found.length) { feedback.textContent = msg.noAddress; results.hidden = true; return; }
+      if (!found.length) {
+        results.hidden = true;
+        if (!typing) { feedback.textContent = msg.noAddress; }
+        return;
+      }
       feedback.textContent = msg.chooseAddress;
       found.forEach(function (hit) {
         var item = el("li");
@@ -235,12 +256,15 @@
         results.appendChild(item);
       });
       results.hidden = false;
-      results.querySelector("button").focus();
-    }).catch(function () { feedback.textContent = msg.searchUnavailable; });
+      if (!typing) { results.querySelector("button").focus(); }
+    }).catch(function () { if (!typing) { feedback.textContent = msg.searchUnavailable; } });
   }
-  searchButton.addEventListener("click", searchAddress);
+  var suggest = debounce(function () { searchAddress(true); }, 300);
+  addressInput.addEventListener("input", function () { if (addressEdited) { suggest(); } });
+  searchButton.addEventListener("click", function () { searchAddress(false); });
   addressInput.addEventListener("keydown", function (e) {
-    if (e.key === "Enter") { e.preventDefault(); searchAddress(); }
+    if (e.key === "Enter") { e.preventDefault(); searchAddress(false); }
+    if (e.key === "Escape") { results.hidden = true; }
   });
 
   // ------------------------------------------------------------------ photos
@@ -270,35 +294,51 @@
     }).catch(function () { return { blob: file, name: file.name }; });
   }
 
-  photoInput.addEventListener("change", function () {
-    var files = Array.prototype.slice.call(photoInput.files || []);
+  // Photos from the camera button and from the gallery add up (one camera shot per tap on a
+  // phone); each preview has a button that takes its photo out again.
+  var galleryInput = $("photos-gallery");
+  function renderPreviews() {
     var previews = $("photo-previews");
     previews.textContent = "";
-    $("photo-gps").hidden = true;
-    photoGps = null;
-    var first = files[0];
+    prepared.forEach(function (item, index) {
+      var li = el("li");
+      if (/^image\/(jpeg|png|webp)$/.test(item.blob.type)) {
+        var img = el("img", { alt: format(msg.photoPreview, { n: index + 1 }) });
+        img.src = item.url || (item.url = URL.createObjectURL(item.blob));
+        li.appendChild(img);
+      } else {
+        li.appendChild(el("span", { "class": "photo-name" }, item.name));
+      }
+      var remove = el("button", { type: "button", "class": "photo-remove" }, format(msg.photoRemove, { n: index + 1 }));
+      remove.addEventListener("click", function () {
+        prepared.splice(index, 1);
+        renderPreviews();
+        (prepared.length ? previews.querySelector(".photo-remove") : photoInput).focus();
+      });
+      li.appendChild(remove);
+      previews.appendChild(li);
+    });
+    updateSummary();
+  }
+  function addPhotos(input) {
+    var files = Array.prototype.slice.call(input.files || []);
+    if (!files.length) { return; }
+    var first = prepared.length === 0 ? files[0] : null;
     var gpsRead = first ? first.slice(0, 1024 * 1024).arrayBuffer().then(function (buf) { return MMExif.readGps(buf); })
-      .catch(function () { return null; }) : Promise.resolve(null);
+      .catch(function () { return null; }) : Promise.resolve(photoGps);
     // GPS first, then shrink: the shrunk copy no longer carries the position.
-    photosReady = gpsRead.then(function (gps) {
+    photosReady = photosReady.then(function () { return gpsRead; }).then(function (gps) {
       photoGps = gps;
       $("photo-gps").hidden = !gps;
       return Promise.all(files.map(shrink));
     }).then(function (items) {
-      prepared = items;
-      items.forEach(function (item, index) {
-        var li = el("li");
-        if (/^image\/(jpeg|png|webp)$/.test(item.blob.type)) {
-          var img = el("img", { alt: format(msg.photoPreview, { n: index + 1 }) });
-          img.src = URL.createObjectURL(item.blob);
-          li.appendChild(img);
-        } else {
-          li.textContent = item.name;
-        }
-        previews.appendChild(li);
-      });
+      prepared = prepared.concat(items);
+      input.value = "";  // the same photo may be chosen again after removing it
+      renderPreviews();
     });
-  });
+  }
+  photoInput.addEventListener("change", function () { addPhotos(photoInput); });
+  galleryInput.addEventListener("change", function () { addPhotos(galleryInput); });
   $("use-photo-gps").addEventListener("click", function () {
     if (!photoGps) { return; }
     setPin(photoGps.lat, photoGps.lon, "photo");
@@ -322,7 +362,7 @@
     description: function () { return [$("description")]; },
     location: function () { return [latInput, lonInput]; },
     address: function () { return [addressInput]; },
-    photos: function () { return [photoInput]; },
+    photos: function () { return [photoInput, galleryInput]; },
     email: function () { return [$("email")]; },
     name: function () { return []; }
   };
@@ -359,6 +399,7 @@
       if (field === "category") {
         target = form.querySelector("input[name=category]:checked") || target;
       }
+      if (field === "location") { form.querySelector("details.coordinates").open = true; }
       if (field && !$(field + "-error")) {
         var p = el("p", { "class": "field-error", id: field + "-error", "data-field": field }, error.message);
         var anchor = field === "category" ? $("category-group").querySelector("legend").nextSibling
@@ -385,7 +426,7 @@
     if ($("description").value.trim().length < 3) { errors.push({ field: "description", message: msg.description }); }
     var hasPin = parseCoordinate(latInput.value, 90) !== null && parseCoordinate(lonInput.value, 180) !== null;
     if (!hasPin && !addressInput.value.trim()) { errors.push({ field: "location", message: msg.location }); }
-    if ((photoInput.files || []).length > cfg.maxPhotos) { errors.push({ field: "photos", message: msg.tooManyPhotos }); }
+    if (prepared.length > cfg.maxPhotos) { errors.push({ field: "photos", message: msg.tooManyPhotos }); }
     return errors;
   }
 
@@ -410,7 +451,7 @@
   function resetForm() {
     form.reset();
     prepared = [];
-    $("photo-previews").textContent = "";
+    renderPreviews();
     $("duplicates").hidden = true;
     feedback.textContent = "";
     if (marker) { map.removeLayer(marker); marker = null; }
@@ -492,6 +533,42 @@
     });
     navigator.serviceWorker.register(cfg.serviceWorker, { scope: "/" }).catch(function () { /* page works without */ });
   }
+
+  // ------------------------------------------------------------------ category search
+  var searchBox = $("category-search"), searchResult = $("category-search-result");
+  $("category-search-box").hidden = false;
+  searchBox.addEventListener("input", function () {
+    var words = searchBox.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    Array.prototype.forEach.call(form.querySelectorAll(".tile"), function (tile) {
+      var text = tile.getAttribute("data-search");
+      var match = words.every(function (w) { return text.indexOf(w) >= 0; });
+      tile.hidden = !match && !tile.querySelector("input").checked;
+      if (!tile.hidden) { shown += 1; }
+    });
+    Array.prototype.forEach.call(form.querySelectorAll(".category-block"), function (block) {
+      block.hidden = !block.querySelector(".tile:not([hidden])");
+    });
+    searchResult.textContent = words.length ? format(msg.categoriesFound, { n: shown }) : "";
+  });
+
+  // ------------------------------------------------------------------ summary before sending
+  function updateSummary() {
+    var category = form.querySelector("input[name=category]:checked");
+    var email = $("email").value.trim(), description = $("description").value.trim();
+    var place = addressInput.value.trim() ||
+      (latInput.value && lonInput.value ? latInput.value + "; " + lonInput.value : "");
+    $("summary-photos").textContent = !prepared.length ? msg.none
+      : prepared.length === 1 ? msg.photoOne : format(msg.photoCount, { n: prepared.length });
+    $("summary-place").textContent = place || msg.missing;
+    $("summary-category").textContent = category ? form.querySelector("label[for=" + category.id + "] .tile__name").textContent : msg.missing;
+    $("summary-description").textContent = description || msg.missing;
+    $("summary-email").textContent = email || msg.noEmail;
+    $("summary").hidden = false;
+  }
+  form.addEventListener("input", updateSummary);
+  form.addEventListener("change", updateSummary);
+  updateSummary();
 
   initMap();
   MMQueue.waiting().then(function (waiting) {

@@ -80,7 +80,7 @@
     return node;
   }
 
-  function popupFor(reference) {
+  function popupFor(reference, marker) {
     var box = document.createElement("div");
     box.className = "map-popup";
     box.appendChild(text("p", t("Loading")));
@@ -95,8 +95,22 @@
       var link = text("a", t("OpenReport") + " " + info.reference);
       link.href = info.url;
       box.appendChild(link);
-    }).catch(function () { box.textContent = t("Error"); });
+      refit(marker);
+    }).catch(function () { box.textContent = t("Error"); refit(marker); });
     return box;
+  }
+
+  // The popup's text arrives after it opened (and after Leaflet panned the map for the small
+  // "loading" box): lay it out again so that Leaflet pans the whole popup into view.
+  function refit(marker) {
+    var popup = marker && marker.getPopup();
+    if (popup && popup.isOpen()) { popup.update(); }
+  }
+
+  // Popups fit a 320-360 px phone: never wider than the map minus room for the pan.
+  function popupOptions() {
+    return { maxWidth: Math.max(160, Math.min(260, map.getSize().x - 80)), maxHeight: Math.round(map.getSize().y * 0.6),
+             autoPanPadding: [12, 12] };
   }
 
   function latLngOf(feature) {
@@ -123,12 +137,16 @@
   function reportMarker(latlng, reference, kind, title) {
     var hidden = text("span", title, "visually-hidden");
     var marker = L.marker(latlng, {
-      icon: L.divIcon({ html: hidden, className: "marker-report marker-" + kind, iconSize: [22, 22] }),
+      icon: L.divIcon({ html: hidden, className: "marker-report marker-" + kind, iconSize: [44, 44],
+                        iconAnchor: [22, 40], popupAnchor: [0, -36] }),
       title: title, keyboard: true
     });
-    marker.bindPopup(function () { return popupFor(reference); }, { maxWidth: 260 });
+    // One content box per opening: Leaflet asks for the content again when the popup is laid
+    // out anew (refit), and must get the same box back, not a new request.
+    var box = null;
+    marker.bindPopup(function () { return box || (box = popupFor(reference, marker)); }, popupOptions());
     marker.on("popupopen", function () { openMarker = marker; });
-    marker.on("popupclose", function () { if (openMarker === marker) { openMarker = null; } });
+    marker.on("popupclose", function () { box = null; if (openMarker === marker) { openMarker = null; } });
     return marker;
   }
 
@@ -143,7 +161,9 @@
         layer.addLayer(clusterMarker(f));
         shown += p.count;
       } else if (p.reference) {
-        var kind = mode === "reports" ? (p.status_closed || ["erledigt", "nicht_zustaendig", "abgelehnt", "duplikat"].indexOf(p.status) >= 0 ? "closed" : "open") : "single";
+        var closed = p.status_closed || ["erledigt", "nicht_zustaendig", "abgelehnt", "duplikat"].indexOf(p.status) >= 0;
+        // A single pin of a cluster view is coloured by its status too ("single-open"/"single-closed").
+        var kind = mode === "reports" ? (closed ? "closed" : "open") : "single" + (p.status ? " single-" + (closed ? "closed" : "open") : "");
         var title = mode === "reports" ? p.category_label + " – " + p.status_label + " (" + p.reference + ")" : t("Report") + " " + p.reference;
         shown += 1;
         if (kept && kept.options.title === title && kept.getLatLng().equals(latLngOf(f))) {
