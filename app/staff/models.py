@@ -194,3 +194,13 @@ class ReportAssignment(db.Model):
 
     staff_user: Mapped[StaffUser | None] = relationship()
     team: Mapped[StaffTeam | None] = relationship()
+
+
+class ReportEscalation(db.Model):
+    """A report overdue by more than the grace period was passed to the dispatchers, once."""
+
+    __tablename__ = "report_escalations"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    escalated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime]

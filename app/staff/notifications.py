@@ -56,8 +56,26 @@ def staff_assigned(message: OutboxMessage) -> EmailMessage | None:
                              staff_url=absolute_url("staff.report_detail", report_id=report.id))
 
 
+def staff_escalated(message: OutboxMessage) -> EmailMessage | None:
+    """To a dispatcher: a report is overdue beyond the grace period (unless it was closed since)."""
+    from app.reports.status import OPEN_STATUSES
+    from app.staff.models import ReportEscalation
+
+    report = db.session.get(Report, message.payload.get("report_id"))
+    user = db.session.get(StaffUser, message.payload.get("staff_user_id"))
+    escalation = db.session.get(ReportEscalation, report.id) if report is not None else None
+    if report is None or escalation is None or report.status not in OPEN_STATUSES or user is None \
+            or not user.active or not user.email:
+        return None
+    with force_locale("de"):
+        subject = f"Überfällig: Meldung {report.reference} ({report.category.name}, {report.department.name})"
+        return compose_email(user.email, subject, "staff_escalated", message, locale="de", report=report, user=user,
+                             due=escalation.due_at, staff_url=absolute_url("staff.report_detail", report_id=report.id))
+
+
 MESSAGES = (
     Message("staff_password_reset", staff_password_reset),
     Message("staff_reassigned", staff_reassigned),
     Message("staff_assigned", staff_assigned),
+    Message("staff_escalated", staff_escalated),
 )

@@ -24,6 +24,7 @@ from app.reports.models import Report
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from app.staff.access import sees_all_departments
 from app.staff.assignments import assigned_to_me, unassigned
+from app.staff.deadlines import escalated
 from app.staff.models import AuditEntry, ReportStatusCount, StaffUser
 
 PAGE_SIZE = 50
@@ -45,6 +46,7 @@ class QueueFilters:
     text: str = ""
     overdue: bool = False
     assignment: str | None = None  # "meine" (me and my teams) or "niemand" (nobody in the department)
+    escalated: bool = False
     sort: str = "neueste"
     lon: float | None = None
     lat: float | None = None
@@ -56,6 +58,7 @@ class QueueFilters:
         args = {"status": self.status_param, "kategorie": self.category_id, "abteilung": self.department_id,
                 "gebiet": self.area_id, "alter_min": self.min_age_days, "alter_max": self.max_age_days,
                 "q": self.text or None, "ueberfaellig": "1" if self.overdue else None, "zuweisung": self.assignment,
+                "eskaliert": "1" if self.escalated else None,
                 "sort": self.sort if self.sort != "neueste" else None, "lon": self.lon, "lat": self.lat}
         args.update(override)
         return {k: v for k, v in args.items() if v not in (None, "", [])}
@@ -113,6 +116,7 @@ def parse_filters(args, user: StaffUser) -> QueueFilters:
     f.text = (args.get("q") or "").strip()[:MAX_QUERY]
     f.overdue = args.get("ueberfaellig") in ("1", "on", "true")
     f.assignment = args.get("zuweisung") or None
+    f.escalated = args.get("eskaliert") in ("1", "on", "true")
     if f.assignment not in (None, "meine", "niemand"):
         errors.append(DomainError(_l("Diesen Zuweisungsfilter gibt es nicht."), "zuweisung"))
         f.assignment = None
@@ -157,6 +161,8 @@ def scoped_conditions(f: QueueFilters, user: StaffUser, with_status: bool = True
         like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append(or_(Report.reference == f.text.upper(), Report.description.ilike(like),
                          Report.address.ilike(like)))
+    if f.escalated:
+        conds.append(escalated())
     if f.assignment == "meine":
         conds.append(assigned_to_me(user))
     elif f.assignment == "niemand":
@@ -265,7 +271,7 @@ def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
     10,000". A value above the cap means "more than COUNT_CAP".
     """
     if (f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text and not f.overdue
-            and f.assignment is None):
+            and f.assignment is None and not f.escalated):
         return _kept_status_counts(f, user)
     conds = scoped_conditions(f, user, with_status=False)
     parts = [select(literal(code).label("status"),

@@ -11,7 +11,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, format_number, get_locale, get_timezone, gettext as _
 from sqlalchemy import select
 
-from app.db import db
+from app.db import db, utcnow
 from app.errors import DomainError
 from app.reports.operations import ReportInput, parse_coordinate
 from app.forms import validated
@@ -19,7 +19,7 @@ from app.jurisdictions.models import Category, Department
 from app.reports.models import Photo
 from app.reports.photos import storage
 from app.reports.status import STATUSES
-from app.staff import additions, assignments, corrections, intake as staff_intake, operations as ops
+from app.staff import additions, assignments, corrections, deadlines, intake as staff_intake, operations as ops
 from app.staff.intake import CHANNEL_LABELS, ONLINE_LABEL
 from app.staff.additions import TimelineEntry
 from app.staff.access import can_export_contacts, can_see_contact, can_view_report, report_for
@@ -107,6 +107,8 @@ def _report_page(report, status=200):
                            routing_words=routing_in_words(report), categories=categories, timeline=timeline,
                            channel_label=CHANNEL_LABELS.get(report.channel, ONLINE_LABEL),
                            assignment=assignments.current(report), candidates=assignments.candidates(report),
+                           due=deadlines.expected_completion(report), escalation=deadlines.escalation_of(report),
+                           now=utcnow(),
                            departments=departments, templates=templates, priorities=ops.PRIORITIES,
                            show_contact=can_see_contact(user, report), lat=point.y, lon=point.x,
                            additions=added,
