@@ -289,3 +289,27 @@ def test_assign_to_a_colleague_in_the_browser(app, live_server, staff_committing
     mails = smtp_server.to("kollegin@harsewinkel.example")
     assert len(mails) == 1 and report.reference in mails[0]["Subject"]
     assert "übergeben" in mails[0].get_body(("plain",)).get_content()
+
+
+def test_printing_the_report_page_gives_a_short_work_order(app, live_server, staff_committing, chromium):
+    """With the print stylesheet the page prints without navigation and forms: the facts, the
+    description and the history on at most two pages (it was five pages of forms)."""
+    import re as _re
+
+    from tests.factories import jpeg_bytes
+
+    user = make_staff("staff", "tiefbau")
+    report = make_report(category_code="schlagloch", description="Loch vor der Schule", photos=[jpeg_bytes()])
+    db.session.commit()
+    context, page = _signed_in_page(chromium, live_server, user)
+    try:
+        page.goto(live_server.url + f"/intern/meldungen/{report.id}")
+        page.emulate_media(media="print")
+        assert not page.locator("#status-form").is_visible() and not page.locator("header").is_visible()
+        assert page.locator("dl.facts").first.is_visible() and page.locator("ol.history").is_visible()
+        assert "Loch vor der Schule" in page.inner_text("main")
+        pdf = page.pdf(format="A4")
+        pages = len(_re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert 1 <= pages <= 2, pages
+    finally:
+        context.close()
