@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 redis-server chromium
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 redis-server chromium nginx systemd
 PYTEST_ARGS ?=
 
 .PHONY: demo test system-packages venv translations assets services-up services-down clean bench

@@ -1,16 +1,15 @@
 """Mängelmelder: the Flask application factory."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from app import (
-    admin, alerts, areas, branding, catalog, cli, demo, errors, extensions, feeds, followers, i18n, logs, mapapi,
-    open311, openapi, ops, outbox, public, reports, retention, staff, tasks, transparency, web,
+    admin, alerts, areas, backup, branding, catalog, cli, demo, errors, extensions, feeds, followers, i18n, logs,
+    mapapi, open311, openapi, ops, outbox, public, reports, retention, staff, tasks, transparency, web,
 )
 from app.config import PROJECT_ROOT, load_config
-from app.db import db, install_session_hooks
+from app.db import close_session_quietly, db, install_session_hooks
+from app.ops import logformat, metrics
 from media import storage_from_url
 from workers import queue
 
@@ -32,6 +31,7 @@ FEATURES = (
     catalog,       # service catalog
     ops,           # queue page, /metrics
     retention,     # data retention (daily)
+    backup,        # flask backup create|restore
     demo,          # the demo's mail catcher page (only when configured)
 )
 
@@ -46,11 +46,14 @@ def create_app(config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logformat.configure(app.config)  # text or JSON lines, each with the request id
 
     # Infrastructure: database, photo storage, extensions, language, queue, outbox, errors, headers.
     db.init_app(app)
     install_session_hooks()
+    app.teardown_appcontext(close_session_quietly)  # registered after Flask-SQLAlchemy's: runs first
+    logformat.init_app(app)  # request id and request metrics first: they see every answer, 429s too
+    metrics.init_app(app)
     app.extensions["storage"] = storage_from_url(app.config["MEDIA_STORAGE_URL"])
     extensions.init_app(app)
     i18n.init_app(app)

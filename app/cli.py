@@ -11,23 +11,88 @@ from flask import Flask, current_app
 from app.config import PROJECT_ROOT
 
 
-def run_migrations(url: str, revision: str = "heads") -> None:
-    """Upgrade the database at ``url`` with Alembic (used by the CLI and the tests)."""
+# One key for every deployment of this app: a second `flask db-upgrade` (another node, a
+# deploy started twice) waits for the first instead of running the same DDL next to it.
+MIGRATION_LOCK = "maengelmelder:db-upgrade"
+
+
+def run_migrations(url: str, revision: str = "heads", waiting=None) -> None:
+    """Upgrade the database at ``url`` with Alembic (used by the CLI and the tests).
+
+    Holds a PostgreSQL advisory lock meanwhile (on a connection of its own, released when
+    done or when the process dies); ``waiting()`` is called if another upgrade holds it.
+    """
+    import time
+
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy import create_engine, pool, text
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.attributes["url"] = url
     config.attributes["configure_logging"] = False
-    command.upgrade(config, revision)
+    engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as lock:
+            key = {"key": MIGRATION_LOCK}
+            told = False
+            # Asked again every second rather than waited for in one statement: a waiting
+            # statement would hold back the other upgrade's CREATE INDEX CONCURRENTLY, which
+            # waits for every running transaction (a deadlock PostgreSQL does not see).
+            while not lock.execute(text("SELECT pg_try_advisory_lock(hashtext(:key))"), key).scalar():
+                if waiting and not told:
+                    waiting()
+                    told = True
+                time.sleep(1.0)
+            try:
+                command.upgrade(config, revision)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), key)
+    finally:
+        engine.dispose()
 
 
 def init_app(app: Flask) -> None:
     @app.cli.command("db-upgrade")
     def db_upgrade():
-        """Apply every pending migration."""
-        run_migrations(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        """Apply every pending migration (one at a time across all nodes: an advisory lock)."""
+        run_migrations(current_app.config["SQLALCHEMY_DATABASE_URI"],
+                       waiting=lambda: click.echo("another db-upgrade is running; waiting for it", err=True))
         click.echo("database is up to date")
+
+    @app.cli.group("media")
+    def media_group():
+        """Stored photos: move them between a directory and S3."""
+
+    @media_group.command("migrate")
+    @click.option("--from", "source_url", default=None, metavar="URL",
+                  help="Where the photos are now; default: MEDIA_STORAGE_URL.")
+    @click.option("--to", "target_url", required=True, metavar="URL",
+                  help="A directory or s3://bucket/prefix?endpoint_url=...&region=...")
+    @click.option("--delete-source", is_flag=True,
+                  help="Delete each file from the source once every file is in the target.")
+    def media_migrate(source_url: str | None, target_url: str, delete_source: bool):
+        """Copy every stored photo file to another storage; run it again to resume.
+
+        Files already in the target are skipped (both storages write a file whole or not
+        at all). Afterwards every photo the database names is checked in the target.
+        Then set MEDIA_STORAGE_URL to the target and restart the services.
+        """
+        from media import storage_from_url
+        from media.transfer import copy_all
+
+        source = storage_from_url(source_url or current_app.config["MEDIA_STORAGE_URL"])
+        target = storage_from_url(target_url)
+        result = copy_all(source, target)
+        missing = [key for key in _photo_keys() if not target.exists(key)]
+        click.echo(f"copied {result.copied}, already there {result.skipped}")
+        if missing:
+            raise click.ClickException(f"{len(missing)} photo file(s) named in the database are in neither "
+                                       f"storage, e.g. {missing[0]}; the source was left as it is")
+        if delete_source:
+            for key in source.keys():
+                source.delete(key)
+            click.echo("source emptied")
 
     @app.cli.command("demo-load")
     def demo_load():
@@ -97,6 +162,18 @@ def init_app(app: Flask) -> None:
         missing = info.missing_fields()
         if missing:
             click.echo("still to fill in for complete statements: " + ", ".join(missing))
+
+
+def _photo_keys() -> list[str]:
+    """Every storage key the database refers to (report and reporter photos)."""
+    from sqlalchemy import select
+
+    from app.db import db
+    from app.reports.models import Photo
+
+    keys = [key for variants in db.session.scalars(select(Photo.variants)) for key in variants.values()]
+    db.session.rollback()
+    return keys
 
 
 def _read_legal_file(path: str) -> dict[str, object]:

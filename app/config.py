@@ -41,6 +41,9 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "TOWN_COLOR_DARK": ("#003e6b", str),
     "TOWN_WEBSITE": ("", str),
     "MEDIA_STORAGE_URL": (str(PROJECT_ROOT / "var/media"), str),
+    # Behind nginx with photos in a directory: published photos are sent by nginx from
+    # this internal location (deploy/nginx: "/_fotos/"); empty: the app sends them.
+    "MEDIA_ACCEL_PREFIX": ("", str),
     "MAX_PHOTOS_PER_REPORT": (5, int),
     "MAX_PHOTO_BYTES": (15 * 1024 * 1024, int),
     "DEFAULT_JURISDICTION": ("harsewinkel.de", str),
@@ -49,6 +52,8 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "MAILCATCHER_DIR": ("", str),
     "RATELIMIT_STORAGE_URI": ("", str),
     "LOG_LEVEL": ("INFO", str),
+    # "text" or "json" (one object per line with the request id, for a log collector).
+    "LOG_FORMAT": ("text", str),
     "PROXY_FIX_X_FOR": (0, int),
     # Abuse limits (Flask-Limiter syntax), per client address or per API key.
     "INTAKE_RATE_LIMIT": ("30/minute;300/day", str),
@@ -171,6 +176,12 @@ def load_config(overrides: dict | None = None) -> dict:
     if not config["RATELIMIT_STORAGE_URI"]:
         redis_url = str(config["REDIS_URL"])
         config["RATELIMIT_STORAGE_URI"] = "redis+" + redis_url if redis_url.startswith("unix://") else redis_url
+    # Redis down must not refuse citizens: each process then counts limits in its own memory
+    # (per process, so a client may get up to workers x the limit) and goes back to Redis
+    # once it answers again. Short timeouts so a hung Redis does not hold requests.
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith(("redis", "rediss")):
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     config.setdefault("BABEL_DEFAULT_LOCALE", "de")
     config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     config.setdefault("LANGUAGES", ("de", "en"))

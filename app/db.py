@@ -1,6 +1,7 @@
 """The SQLAlchemy handle, created unbound and bound in ``create_app``."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
@@ -25,6 +26,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -52,3 +54,22 @@ def install_session_hooks() -> None:
     if not event.contains(FlaskSession, "after_rollback", _run_rollback_callbacks):
         event.listen(FlaskSession, "after_rollback", _run_rollback_callbacks)
         event.listen(FlaskSession, "after_commit", _forget_rollback_callbacks)
+
+
+def close_session_quietly(_exc: BaseException | None = None) -> None:
+    """End the request's session even if its connection died after the last statement.
+
+    Flask-SQLAlchemy's own teardown rolls back on a connection the database may just have
+    cut (restart, failover); the error would escape the request after its answer was made
+    and turn it into a 500. The first try invalidates the dead connection, the second
+    closes the session cleanly. Registered after Flask-SQLAlchemy, so it runs first.
+    """
+    try:
+        db.session.remove()
+    except Exception as exc:  # noqa: BLE001 - a failed cleanup must not fail the answer
+        log.warning("closing the database session failed (%s); connection dropped", type(exc).__name__)
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001
+            db.session.registry.clear()
+

@@ -10,7 +10,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+def logged_route() -> str:
+    """The URL rule of the request (``/verfolgen/<token>``), not its path: paths carry
+    tracking and confirmation tokens, which never go into a log line."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"
+
+
 def wants_json() -> bool:
     if request.path.startswith(("/api/", "/open311/")):
         return True
@@ -71,6 +77,36 @@ _HTTP_MESSAGES = {
 }
 
 
+DATABASE_UNAVAILABLE = _l("Die Datenbank war kurz nicht erreichbar. Ihre Eingaben wurden nicht gespeichert. "
+                          "Bitte versuchen Sie es gleich noch einmal.")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database could not be reached, not that a statement was wrong.
+
+    A connection that died under the request (restart, network cut), a server that refuses
+    new connections (down, shutting down, starting up) or a pool with no connection left:
+    all pass by themselves, so the answer is a 503 with Retry-After rather than a 500.
+    """
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    import psycopg
+
+    return bool(exc.connection_invalidated) or isinstance(exc.orig, psycopg.OperationalError)
+
+
+def forget_failed_transaction() -> None:
+    """Roll the request's session back; with the database gone that may fail too."""
+    from app.db import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is already invalidated or was never made
+        log.debug("rollback after a database error failed as well", exc_info=True)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
@@ -89,17 +125,15 @@ def init_app(app: Flask) -> None:
         return error_response(status, [{"code": exc.name.lower().replace(" ", "_"), "field": None, "message": message}], message)
 
     @app.errorhandler(DBAPIError)
-    def _database_error(exc: DBAPIError):
-        if not exc.connection_invalidated:
+    @app.errorhandler(PoolTimeout)
+    def _database_error(exc: Exception):
+        if not database_unavailable(exc):
             return _unexpected(exc)
-        # The connection died under the request (database restarted, network cut);
-        # SQLAlchemy has dropped it from the pool and the next request gets a fresh one.
-        log.warning("database connection lost on %s %s", request.method, request.path)
-        from app.db import db
-
-        db.session.rollback()
-        message = gettext("Die Datenbank war kurz nicht erreichbar. Ihre Eingaben wurden nicht gespeichert. "
-                          "Bitte versuchen Sie es gleich noch einmal.")
+        # SQLAlchemy has dropped a dead connection from the pool; the next request gets a
+        # fresh one (pool_pre_ping), or the same answer while the server is still away.
+        log.warning("database unavailable on %s %s (%s)", request.method, logged_route(), type(exc).__name__)
+        forget_failed_transaction()
+        message = str(DATABASE_UNAVAILABLE)
         response, status = error_response(503, [{"code": "unavailable", "field": None, "message": message}],
                                           message)
         response = app.make_response((response, status))
@@ -108,9 +142,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        from app.db import db
-
-        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, logged_route())
+        forget_failed_transaction()
         message = gettext("Ein interner Fehler ist aufgetreten. Ihre Eingaben wurden nicht gespeichert.")
         return error_response(500, [{"code": "internal", "field": None, "message": message}], message)

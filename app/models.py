@@ -9,3 +9,4 @@ from app.public.models import ReporterComment  # noqa: F401
 from app.followers.models import Follower, MailUnsubscribe  # noqa: F401
 from app.staff.models import AuditEntry, DashboardSnapshot, InternalNote, ReportStatusCount, StaffUser, TextTemplate  # noqa: F401
 from app.areas.models import MapBlockChange, MapCell, MapVersion, ReroutingMove, ReroutingRun, StreetAddress  # noqa: F401
+from app.tasks.models import ScheduledRun  # noqa: F401

@@ -12,7 +12,7 @@ from app import create_app
 from app.cli import run_migrations
 from app.db import db
 from flask_sqlalchemy.session import Session as FlaskSession
-from tests.services import RedisServer, SMTPServer, scratch_database
+from tests.services import RedisServer, S3Server, SMTPServer, scratch_database
 
 TEST_SECRET = "test-secret-key"
 
@@ -44,6 +44,28 @@ def smtp_server():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3 API server (moto's standalone server); its dummy credentials in the environment,
+    where boto3's default chain finds them as it does in production."""
+    server = S3Server()
+    server.start()
+    patch = pytest.MonkeyPatch()
+    for name, value in server.environment().items():
+        patch.setenv(name, value)
+    yield server
+    patch.undo()
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server):
+    """An S3Storage on a fresh bucket (under a prefix, as a shared bucket would be used)."""
+    from media import storage_from_url
+
+    return storage_from_url(s3_server.url(s3_server.new_bucket(), "harsewinkel"))
 
 
 @pytest.fixture(scope="session")
@@ -121,9 +143,10 @@ def client(app, db_session):
     return app.test_client()
 
 
-# alert_subscriptions hang on the town, not on a report, so the CASCADE does not reach them.
+# alert_subscriptions hang on the town, not on a report, so the CASCADE does not reach them;
+# scheduled_runs are the scheduler's claims of time slots.
 _TABLES_WRITTEN_BY_TESTS = ("outbox_messages", "status_changes", "photos", "reports", "reference_counters",
-                            "alert_subscriptions")
+                            "alert_subscriptions", "scheduled_runs")
 
 
 @pytest.fixture

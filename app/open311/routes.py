@@ -14,11 +14,14 @@ from datetime import datetime, timedelta
 from flask import Blueprint, current_app, g, request
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 
 from app.db import db, utcnow
-from app.errors import DomainError, NotFound
+from app.errors import (
+    DATABASE_UNAVAILABLE, DomainError, NotFound, database_unavailable, forget_failed_transaction, logged_route,
+)
 from app.extensions import csrf, limiter
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import jurisdiction_by_slug
@@ -85,8 +88,14 @@ def _http_error(exc: HTTPException):
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):
-    log.exception("unhandled error on %s %s", request.method, request.path)
-    db.session.rollback()
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s %s (%s)", request.method, logged_route(), type(exc).__name__)
+        forget_failed_transaction()
+        response = _errors(503, [str(DATABASE_UNAVAILABLE)])
+        response.headers["Retry-After"] = "1"
+        return response
+    log.exception("unhandled error on %s %s", request.method, logged_route())
+    forget_failed_transaction()
     return _errors(500, [gettext("Ein interner Fehler ist aufgetreten. Es wurde nichts gespeichert.")])
 
 
@@ -147,7 +156,13 @@ def _client_limit() -> str:
     raw = _api_key()
     if raw:
         if "open311_client_limit" not in g:
-            client = client_for_key(raw)
+            try:
+                client = client_for_key(raw)
+            except SQLAlchemyError:
+                # Database away: answer the anonymous limit here and let the view's own
+                # lookup give the 503 (Flask-Limiter would take this error for Redis down).
+                forget_failed_transaction()
+                return current_app.config.get("OPEN311_ANONYMOUS_WRITE_LIMIT", "30/minute")
             g.open311_client_limit = client.rate_limit if client is not None else current_app.config.get(
                 "OPEN311_ANONYMOUS_WRITE_LIMIT", "30/minute")
         return g.open311_client_limit

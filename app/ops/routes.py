@@ -6,7 +6,8 @@ import secrets
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from app.db import db
-from app.extensions import csrf
+from app.extensions import csrf, limiter
+from app.ops import metrics as request_metrics
 from app.ops.queries import parked_messages, prometheus_text, queue_stats, retrying_messages
 from app.outbox.operations import retry_failed
 from app.staff.auth import role_required
@@ -47,6 +48,43 @@ def metrics():
     one the answer is 403 unless METRICS_OPEN opens it explicitly."""
     if not _metrics_allowed():
         abort(401 if current_app.config.get("METRICS_TOKEN") else 403)
-    body = prometheus_text(queue_stats())
+    body = prometheus_text(queue_stats()) + request_metrics.exposition().decode()
     db.session.rollback()
     return Response(body, mimetype="text/plain; version=0.0.4", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    """The process lives and answers (for systemd and a load balancer's liveness check).
+    Asks nothing of the database or Redis: their outage must not get the process restarted."""
+    return Response("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz():
+    """Ready for traffic: the database and Redis answer. 503 names what does not."""
+    from sqlalchemy import text
+
+    from app.errors import forget_failed_transaction
+    from workers.queue import redis
+
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        forget_failed_transaction()
+        checks["database"] = f"unavailable ({type(exc).__name__})"
+    try:
+        redis().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"unavailable ({type(exc).__name__})"
+    ready = all(value == "ok" for value in checks.values())
+    headers = {"Cache-Control": "no-store"}
+    if not ready:
+        headers["Retry-After"] = "5"
+    return {"ready": ready, "checks": checks}, 200 if ready else 503, headers

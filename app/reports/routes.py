@@ -19,6 +19,7 @@ from app.reports.intake import intake_limit, report_input, submit
 from app.reports.operations import clean_idempotency_key, confirm_reporter_email, report_to_confirm
 from app.reports.photos import storage
 from geo.areas import town_bounds
+from media import LocalStorage
 
 # Mails of this feature keep their templates in the package (app/reports/templates/mail/);
 # Flask looks there after the app's templates/ folder.
@@ -202,8 +203,13 @@ def photo(photo_id: int, variant: str):
     if (item is None or variant not in item.variants or not item.published or item.report.hidden
             or not item.report.status_info.public):
         abort(404)
-    data = storage().get(item.variants[variant])
-    response = Response(data, mimetype="image/jpeg")
+    accel = current_app.config.get("MEDIA_ACCEL_PREFIX")
+    if accel and isinstance(storage(), LocalStorage):
+        # nginx sends the file (X-Accel-Redirect to its internal location); the checks above stay here.
+        response = Response(b"", mimetype="image/jpeg")
+        response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + item.variants[variant]
+    else:
+        response = Response(storage().get(item.variants[variant]), mimetype="image/jpeg")
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,24 +1,30 @@
 """`flask scheduler`: the one loop process that starts periodic work.
 
 It runs the relay sweep itself (cheap, and it must work while the queue is the
-problem) and puts the other periodic jobs on RQ, once per time slot: a Redis
-``SET NX`` per task and slot means two scheduler processes (a deploy overlap) do
-not double the work, and the jobs are idempotent anyway (outbox dedup keys).
-No thread in the web process is involved.
+problem) and puts the other periodic jobs on RQ, once per time slot: a row per task
+and slot in PostgreSQL (``scheduled_runs``), committed only after the job was
+enqueued, means two scheduler processes (a deploy overlap, a second node) never
+enqueue a slot twice, also when Redis restarted in between; the jobs are idempotent
+anyway (outbox dedup keys). No thread in the web process is involved.
 """
 from __future__ import annotations
 
 import logging
 import signal
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
 
 from app.db import db, utcnow
 from app.outbox.relay import sweep
+from app.tasks.models import ScheduledRun
 from app.tasks.registry import Task, scheduled_tasks
-from workers.queue import QUEUE_DEFAULT, get_queue, redis
+from workers.queue import QUEUE_DEFAULT, get_queue
+
+KEEP_CLAIMS = timedelta(days=7)  # longer than any task's period
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +47,34 @@ def tick(now: datetime | None = None) -> dict:
     now = now or utcnow()
     for task, slot in due_tasks(now):
         try:
-            if redis().set(f"scheduler:{task.name}:{slot}", "1", nx=True, ex=task.period * 2):
+            if _claim(task.name, slot, now):
                 get_queue(QUEUE_DEFAULT).enqueue(task.job, job_id=f"scheduled-{task.name}-{slot}",
                                                  result_ttl=86400, failure_ttl=7 * 86400)
+                db.session.commit()  # the claim counts only once the job is queued
                 done[task.name] = slot
-        except Exception as exc:
+            else:
+                db.session.rollback()
+        except Exception as exc:  # Redis or the database away: the claim rolls back, next round tries again
+            db.session.rollback()
             log.warning("could not enqueue %s: %s: %s", task.name, type(exc).__name__, exc)
+        finally:
+            db.session.remove()
     return done
+
+
+def _claim(task: str, slot: int, now: datetime) -> bool:
+    """Insert the (task, slot) row unless it exists (flushes, does not commit).
+
+    A second scheduler inserting the same row waits here until the first commits (then
+    finds it) or rolls back (then takes the slot itself).
+    """
+    claimed = db.session.execute(
+        insert(ScheduledRun).values(task=task, slot=slot, enqueued_at=now)
+        .on_conflict_do_nothing().returning(ScheduledRun.slot)).first()
+    if claimed:
+        db.session.execute(delete(ScheduledRun).where(ScheduledRun.task == task,
+                                                      ScheduledRun.enqueued_at < now - KEEP_CLAIMS))
+    return claimed is not None
 
 
 def run_forever(interval: float | None = None) -> None:
