@@ -6,14 +6,14 @@ through the web form, the app API or Open311 (their own channels are told apart 
 The dashboard counts open reports per channel.
 
 Revision ID: 1900
-Revises: 1700
+Revises: 2200
 Create Date: 2026-12-06 05:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "1900"
-down_revision = "1700"
+down_revision = "2200"
 branch_labels = None
 depends_on = None
 
