@@ -10,6 +10,7 @@ from app.jurisdictions.models import Category
 from app.open311.formats import w3c
 from app.open311.models import ServiceAttribute
 from app.reports.models import Report, StatusChange
+from app.reports.photos import photo_version
 from app.reports.status import STATUSES
 from app.urls import absolute_url
 
@@ -47,7 +48,7 @@ def service_definition(category: Category, attributes: list[ServiceAttribute], l
 
 
 def _photo_urls(report: Report) -> list[str]:
-    return [absolute_url("reports.photo", photo_id=p.id, variant="display")
+    return [absolute_url("reports.photo", photo_id=p.id, variant="display", v=photo_version(p.variants["display"]))
             for p in report.photos if p.published and "display" in p.variants]
 
 

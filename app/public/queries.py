@@ -17,6 +17,7 @@ from app.db import db, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.reports.models import Photo, Report
+from app.reports.photos import public_photo_url
 from app.validation import length_errors
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES
 
@@ -176,14 +177,17 @@ def report_page(jurisdiction: Jurisdiction, flt: ReportFilter) -> tuple[list[Rep
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
-def public_thumbnails(reports: list[Report]) -> dict[int, int]:
-    """Report id -> id of its first published photo, for the reports that have one (one query)."""
+def public_thumbnails(reports: list[Report]) -> dict[int, str]:
+    """Report id -> address of the thumbnail of its first published photo, for the reports that
+    have one (one query)."""
     ids = [r.id for r in reports if not r.hidden]
     if not ids:
         return {}
-    rows = db.session.execute(select(Photo.report_id, func.min(Photo.id)).where(
-        Photo.report_id.in_(ids), Photo.published.is_(True)).group_by(Photo.report_id))
-    return {report_id: photo_id for report_id, photo_id in rows}
+    rows = db.session.execute(
+        select(Photo.report_id, Photo.id, Photo.variants).distinct(Photo.report_id)
+        .where(Photo.report_id.in_(ids), Photo.published.is_(True)).order_by(Photo.report_id, Photo.id))
+    return {report_id: public_photo_url(photo_id, variants, "thumb") for report_id, photo_id, variants in rows
+            if "thumb" in variants}
 
 
 def public_report_by_reference(reference: str) -> Report | None:

@@ -1,15 +1,29 @@
 """Report photos: process through ``media`` and keep the variants in storage."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import get_locale
 
 from app.db import db, on_rollback
 from app.errors import DomainError, ValidationFailed
 from app.reports.models import Photo, Report
 from media import PhotoLimits, PhotoRejected, ProcessedPhoto, process_photo, store_processed
+
+
+def photo_version(key: str) -> str:
+    """A short tag of a stored variant's key. Redaction stores new keys, so a photo's public
+    address changes with its pixels: a browser or proxy that cached the old picture is never
+    pointed at it again (the old address redirects to the new one)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def public_photo_url(photo_id: int, variants: dict, variant: str, external: bool = False) -> str:
+    """The public address of a published photo's variant, versioned by its stored key."""
+    return url_for("reports.photo", photo_id=photo_id, variant=variant, v=photo_version(variants[variant]),
+                   _external=external)
 
 
 def storage():

@@ -17,13 +17,14 @@ from app.public.mapview import tile_attribution
 from app.reports.models import Photo, Report
 from app.reports.intake import intake_limit, report_input, submit
 from app.reports.operations import clean_idempotency_key, confirm_reporter_email, report_to_confirm
-from app.reports.photos import storage
+from app.reports.photos import photo_version, public_photo_url, storage
 from geo.areas import town_bounds
 from media import LocalStorage
 
 # Mails of this feature keep their templates in the package (app/reports/templates/mail/);
 # Flask looks there after the app's templates/ folder.
 bp = Blueprint("reports", __name__, template_folder="templates")
+bp.add_app_template_global(public_photo_url, "public_photo_url")
 
 
 def intake_config(jurisdiction: Jurisdiction) -> dict:
@@ -203,6 +204,15 @@ def photo(photo_id: int, variant: str):
     if (item is None or variant not in item.variants or not item.published or item.report.hidden
             or not item.report.status_info.public):
         abort(404)
+    version = photo_version(item.variants[variant])
+    asked = request.args.get("v")
+    if asked is not None and asked != version:
+        # Redacted (or otherwise replaced) since that address was handed out: send the browser to
+        # the current picture; the old address is never answered with the new pixels under a
+        # long cache, nor the new address with the old ones.
+        response = redirect(public_photo_url(item.id, item.variants, variant), 302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     accel = current_app.config.get("MEDIA_ACCEL_PREFIX")
     if accel and isinstance(storage(), LocalStorage):
         # nginx sends the file (X-Accel-Redirect to its internal location); the checks above stay here.
@@ -210,7 +220,8 @@ def photo(photo_id: int, variant: str):
         response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + item.variants[variant]
     else:
         response = Response(storage().get(item.variants[variant]), mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    # A versioned address never changes its content; an unversioned one (old links) is checked each time.
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if asked else "public, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

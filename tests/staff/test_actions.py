@@ -256,6 +256,35 @@ def test_redaction_changes_the_served_pixels(app, client, media_dir):
     assert "photo_redact" in _actions(report)
 
 
+def test_redaction_gives_the_public_photo_a_new_address(app, client, media_dir):
+    """A cached picture can never show the unredacted pixels: pages link a versioned address
+    that is cached for good, redaction changes the version, and the old address redirects
+    (uncached) to the new one."""
+    import re
+
+    _signed_in(client)
+    report = make_report(photos=[jpeg_bytes(size=(800, 600), colour=(250, 250, 250))])
+    photo = report.photos[0]
+    _post(client, report, f"/intern/meldungen/{report.id}/fotos/{photo.id}/freigabe", published="1")
+    report.status = "in_pruefung"
+    db.session.flush()
+    page = client.get(f"/meldungen/{report.reference}").get_data(as_text=True)
+    old_url = re.search(rf'href="(/fotos/{photo.id}/display\.jpg\?v=\w+)"', page).group(1)
+    before = client.get(old_url)
+    assert before.status_code == 200 and "immutable" in before.headers["Cache-Control"]
+    _post(client, report, f"/intern/meldungen/{report.id}/fotos/{photo.id}/schwaerzen", x="20", y="20", w="10", h="10")
+    db.session.refresh(photo)
+    page = client.get(f"/meldungen/{report.reference}").get_data(as_text=True)
+    new_url = re.search(rf'href="(/fotos/{photo.id}/display\.jpg\?v=\w+)"', page).group(1)
+    assert new_url != old_url
+    stale = client.get(old_url)
+    assert stale.status_code == 302 and stale.headers["Location"].endswith(new_url)
+    assert stale.headers["Cache-Control"] == "no-store"
+    after = client.get(new_url)
+    assert after.status_code == 200 and after.data != before.data and sum(_pixel(after.data, (200, 150))) < 30
+    assert client.get(f"/fotos/{photo.id}/display.jpg").headers["Cache-Control"] == "public, no-cache"
+
+
 def test_redaction_rectangle_outside_the_photo_is_refused(client):
     _signed_in(client)
     report = make_report(photos=[jpeg_bytes()])
