@@ -15,6 +15,7 @@ from app.reports.status import STATUSES
 from app.staff import oidc
 from app.staff.auth import current_staff, role_required
 from app.staff.models import ROLES
+from app.staff.wording import ACTIONS, AuditWording
 
 bp = Blueprint("admin", __name__, url_prefix="/intern/admin")
 
@@ -205,5 +206,7 @@ def audit_log():
     filters = validated(AuditFilterForm(request.args))
     page = queries.audit_page(admin.jurisdiction_id, int(filters.vor.data) if filters.vor.data else None,
                               filters.wer.data, filters.aktion.data)
-    return render_template("admin/audit.html", entries=page.entries, refs=page.references, actor=filters.wer.data,
+    wording = AuditWording(admin.jurisdiction_id, page.entries)
+    return render_template("admin/audit.html", entries=[wording.describe(e) for e in page.entries], rows=page.entries,
+                           actions=ACTIONS, refs=page.references, actor=filters.wer.data,
                            action=filters.aktion.data, next_before=page.next_before)

@@ -25,10 +25,16 @@ class ReferenceCounter(db.Model):
     last_number: Mapped[int] = mapped_column(default=0)
 
 
+# Channels of a report taken by staff (migration 1900 checks the same list).
+CHANNELS = ("telefon", "schalter", "brief", "email")
+
+
 class Report(db.Model):
     __tablename__ = "reports"
     __table_args__ = (
         CheckConstraint(_STATUS_CHECK, name="status"),
+        CheckConstraint("channel IS NULL OR channel IN (" + ", ".join(f"'{c}'" for c in CHANNELS) + ")",
+                        name="channel"),
         UniqueConstraint("jurisdiction_id", "idempotency_key"),
         Index("ix_reports_location", "location", postgresql_using="gist"),
         Index("ix_reports_jurisdiction_status_created", "jurisdiction_id", "status", "created_at"),
@@ -74,6 +80,9 @@ class Report(db.Model):
     # Given through Open311 (``phone``); contact data, shown to staff only.
     reporter_phone: Mapped[str | None] = mapped_column(String(50))
     reporter_email_confirmed: Mapped[bool] = mapped_column(default=False)
+    # How a report taken by staff came in ("telefon", "schalter", "brief", "email"); None: the
+    # citizen's own report (web form, app, Open311). Migration 1900.
+    channel: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(5), default="de")
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

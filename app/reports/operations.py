@@ -43,6 +43,8 @@ class ReportInput:
     address: str | None = None
     email: str | None = None
     name: str | None = None
+    phone: str | None = None  # only staff intake asks for it
+    channel: str | None = None  # staff intake: see Report.channel
     locale: str = "de"
     idempotency_key: str | None = None
     photos: list[bytes] = field(default_factory=list)
@@ -213,6 +215,8 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
         description_published=category.publish_immediately,
         reporter_email=(data.email or "").strip().lower() or None,
         reporter_name=(data.name or "").strip() or None,
+        reporter_phone=(data.phone or "").strip() or None,
+        channel=data.channel,
         locale=data.locale if data.locale in ("de", "en") else "de",
         status="eingegangen",
         created_at=now,

@@ -5,15 +5,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the staff blueprints, the staff mails and the ``demo-accounts`` command."""
+    """Register the staff blueprints, the staff mails, the escalation job and the ``demo-accounts`` command."""
     from app.outbox.messages import register_messages
-    from app.staff import cli, notifications
+    from app.staff import cli, jobs, notifications
+    from app.tasks import Task, register_tasks
     from app.staff.auth import bp as auth_bp
     from app.staff.routes import bp as staff_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     register_messages(app, *notifications.MESSAGES)
+    # Hourly at :10: reports overdue beyond the grace period go to the dispatchers, once.
+    register_tasks(app, Task("escalations", jobs.escalate_overdue, 60 * 60, 10 * 60))
     cli.init_app(app)
 
     @app.before_request

@@ -25,7 +25,7 @@ from app.staff.models import StaffUser
 class TimelineEntry:
     """One line of the staff history: a status change, a remark or a later photo."""
 
-    kind: str  # "status" | "reporter_comment" | "reporter_photo"
+    kind: str  # "status" | "reporter_comment" | "reporter_photo" | "correction"
     created_at: datetime
     change: StatusChange | None = None
     comment: ReporterComment | None = None
@@ -33,6 +33,7 @@ class TimelineEntry:
     # Photo number as the detail page counts them (1-based position in report.photos).
     photo_number: int | None = None
     new: bool = False
+    text: object = None  # "correction": the audit row in words (app/staff/wording.py)
 
 
 @dataclass

@@ -44,7 +44,12 @@ def compute_dashboard(session, jurisdiction_id: int) -> dict:
         WHERE r.jurisdiction_id = :j AND r.status = ANY(:closed) AND r.status <> 'duplikat'
           AND r.status_changed_at >= now() - interval '365 days'
         GROUP BY c.id ORDER BY days DESC NULLS LAST"""), params).all()
+    # Reports taken by staff per channel ("telefon", ...); "" for the citizens' own.
+    open_by_channel = session.execute(text("""
+        SELECT coalesce(channel, '') AS channel, count(*) AS n FROM reports
+        WHERE jurisdiction_id = :j AND status = ANY(:open) GROUP BY 1 ORDER BY n DESC, 1"""), params).all()
     return {
+        "open_by_channel": [{"channel": r.channel, "n": r.n} for r in open_by_channel],
         "open_by_department": [{"code": r.code, "label": r.name, "n": r.n, "overdue": r.overdue}
                                for r in open_by_department],
         "open_by_category": [{"code": r.code, "label": r.name, "n": r.n, "overdue": r.overdue}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -146,3 +146,61 @@ class ReportStatusCount(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True)
     status: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffTeam(db.Model):
+    """A crew or group inside a department ("Kolonne Nord") that reports can be given to."""
+
+    __tablename__ = "staff_teams"
+    __table_args__ = (UniqueConstraint("department_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+
+    department: Mapped[Department] = relationship()
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    members: Mapped[list[StaffUser]] = relationship(secondary="staff_team_members", order_by="StaffUser.username")
+
+
+class StaffTeamMember(db.Model):
+    __tablename__ = "staff_team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("staff_teams.id", ondelete="CASCADE"), primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True,
+                                               index=True)
+
+
+class ReportAssignment(db.Model):
+    """Who inside the responsible department works on a report: one person or one team.
+
+    A table of its own rather than columns of ``reports``: assigning touches neither the map
+    triggers nor the kept status counts. Forwarding to another department ends the assignment."""
+
+    __tablename__ = "report_assignments"
+    __table_args__ = (
+        CheckConstraint("(staff_user_id IS NULL) <> (team_id IS NULL)", name="one_assignee"),
+    )
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("staff_teams.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    staff_user: Mapped[StaffUser | None] = relationship()
+    team: Mapped[StaffTeam | None] = relationship()
+
+
+class ReportEscalation(db.Model):
+    """A report overdue by more than the grace period was passed to the dispatchers, once."""
+
+    __tablename__ = "report_escalations"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    escalated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime]

@@ -9,7 +9,7 @@ from app.db import db
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report
-from app.staff.models import StaffUser
+from app.staff.models import ReportAssignment, StaffTeamMember, StaffUser
 from app.urls import absolute_url
 
 
@@ -38,7 +38,44 @@ def staff_reassigned(message: OutboxMessage) -> EmailMessage | None:
                              staff_url=absolute_url("staff.report_detail", report_id=report.id))
 
 
+def staff_assigned(message: OutboxMessage) -> EmailMessage | None:
+    """To a person a report was given to (directly or through their team), if it still is."""
+    report = db.session.get(Report, message.payload.get("report_id"))
+    user = db.session.get(StaffUser, message.payload.get("staff_user_id"))
+    assignment = db.session.get(ReportAssignment, report.id) if report is not None else None
+    if report is None or user is None or not user.active or not user.email or assignment is None:
+        return None
+    mine = assignment.staff_user_id == user.id or (assignment.team_id is not None and db.session.get(
+        StaffTeamMember, (assignment.team_id, user.id)) is not None)
+    if not mine:
+        return None  # given to someone else since
+    with force_locale("de"):
+        subject = f"Meldung {report.reference} an Sie übergeben: {report.category.name}"
+        return compose_email(user.email, subject, "staff_assigned", message, locale="de", report=report, user=user,
+                             team=assignment.team, by=message.payload.get("by", ""),
+                             staff_url=absolute_url("staff.report_detail", report_id=report.id))
+
+
+def staff_escalated(message: OutboxMessage) -> EmailMessage | None:
+    """To a dispatcher: a report is overdue beyond the grace period (unless it was closed since)."""
+    from app.reports.status import OPEN_STATUSES
+    from app.staff.models import ReportEscalation
+
+    report = db.session.get(Report, message.payload.get("report_id"))
+    user = db.session.get(StaffUser, message.payload.get("staff_user_id"))
+    escalation = db.session.get(ReportEscalation, report.id) if report is not None else None
+    if report is None or escalation is None or report.status not in OPEN_STATUSES or user is None \
+            or not user.active or not user.email:
+        return None
+    with force_locale("de"):
+        subject = f"Überfällig: Meldung {report.reference} ({report.category.name}, {report.department.name})"
+        return compose_email(user.email, subject, "staff_escalated", message, locale="de", report=report, user=user,
+                             due=escalation.due_at, staff_url=absolute_url("staff.report_detail", report_id=report.id))
+
+
 MESSAGES = (
     Message("staff_password_reset", staff_password_reset),
     Message("staff_reassigned", staff_reassigned),
+    Message("staff_assigned", staff_assigned),
+    Message("staff_escalated", staff_escalated),
 )

@@ -22,6 +22,7 @@ from app.validation import check_length, clean_text
 from app.reports.photos import storage
 from app.reports.status import STATUSES
 from app.staff import audit
+from app.staff.assignments import assign, end_assignment
 from app.staff.access import can_edit_report
 from app.staff.models import InternalNote, StaffUser, TextTemplate
 
@@ -95,24 +96,51 @@ def set_priority(user: StaffUser, report: Report, priority: int) -> None:
     db.session.flush()
 
 
-def reassign(user: StaffUser, report: Report, department_id: int, reason: str) -> None:
-    """Pass the report to another department of the town; that department gets a mail."""
-    _require_edit(user, report)
+def forward_target(user: StaffUser, department_id: int | str | None, *, field: str = "department") -> Department:
+    """The department of the user's town a report may be forwarded to (an id, or its text from a
+    form); raises ``DomainError`` when none was chosen or it is not one of the town's."""
+    if department_id is None or department_id == "":
+        raise DomainError(_l("Bitte wählen Sie eine Abteilung."), field)
+    if isinstance(department_id, str):
+        if not _SMALL_INT.fullmatch(department_id):
+            raise DomainError(_l("Diese Abteilung gibt es nicht."), field)
+        department_id = int(department_id)
+    department = db.session.get(Department, department_id)
+    if department is None or department.jurisdiction_id != user.jurisdiction_id:
+        raise DomainError(_l("Diese Abteilung gibt es nicht."), field)
+    return department
+
+
+def forward_reason(reason: str) -> str:
+    """The cleaned reason of a forwarding; raises ``DomainError`` when it is empty or too long."""
     reason = clean_text(reason).strip()
     if not reason:
         raise DomainError(_l("Bitte geben Sie einen Grund für die Weiterleitung an."), "reason")
     check_length(reason, MAX_REASON, _l("Der Grund"), "reason")
-    department = db.session.get(Department, department_id)
-    if department is None or department.jurisdiction_id != report.jurisdiction_id:
-        raise DomainError(_l("Diese Abteilung gibt es nicht."), "department")
+    return reason
+
+
+def check_reassign(user: StaffUser, report: Report, department_id: int | None, reason: str) -> Department:
+    """Everything ``reassign`` would refuse, checked without changing anything (the confirmation
+    step asks only about a forwarding that would go through). Returns the receiving department."""
+    _require_edit(user, report)
+    forward_reason(reason)
+    department = forward_target(user, department_id)
     if department.id == report.department_id:
         raise DomainError(_l("Die Meldung liegt bereits bei dieser Abteilung."), "department")
+    return department
+
+
+def reassign(user: StaffUser, report: Report, department_id: int, reason: str) -> None:
+    """Pass the report to another department of the town; that department gets a mail."""
+    department = check_reassign(user, report, department_id, reason)
+    reason = forward_reason(reason)
     old = report.department
     entry = audit.record("reassign", staff=user, report=report,
                          changes={"department": [old.code, department.code], "reason": reason})
     report.department_id = department.id
     report.department = department
-    db.session.flush()
+    end_assignment(report)
     record_message("staff_reassigned", f"staff_reassigned:{report.id}:{entry.id}",
                    {"report_id": report.id, "department_id": department.id, "reason": reason,
                     "from_department": old.name})
@@ -260,7 +288,7 @@ def template_text(report: Report, raw_id: str) -> str:
     return template.body
 
 
-BULK_ACTIONS = ("status", "abteilung", "prioritaet")
+BULK_ACTIONS = ("status", "abteilung", "prioritaet", "zuweisen")
 
 
 # ASCII digits only, and few of them: str.isdigit() takes "²", which int() refuses, and a
@@ -268,13 +296,18 @@ BULK_ACTIONS = ("status", "abteilung", "prioritaet")
 _SMALL_INT = re.compile(r"-?[0-9]{1,9}")
 
 
-def bulk_apply(user: StaffUser, report_ids: list[int], action: str, value: str, *, public_note: str = "",
-               reason: str = "") -> int:
-    """Apply one action to every selected report, all or nothing (raises on the first refusal)."""
+def bulk_selection(user: StaffUser, report_ids: list[int], action: str, value: str) -> list[Report]:
+    """The selected reports, if the user may change every one and chose an action and a value;
+    raises ``DomainError`` otherwise. Nothing is preselected on the page, so an empty choice is
+    the usual mistake and gets its own answer."""
     if not report_ids:
         raise DomainError(_l("Bitte wählen Sie mindestens eine Meldung aus."), "ids")
+    if not action:
+        raise DomainError(_l("Bitte wählen Sie eine Aktion."), "action")
     if action not in BULK_ACTIONS:
         raise DomainError(_l("Diese Sammelaktion gibt es nicht."), "action")
+    if not value:
+        raise DomainError(_l("Bitte wählen Sie den neuen Wert."), "value")
     reports = [report for report in db.session.scalars(
         select(Report).where(Report.id.in_(report_ids), Report.jurisdiction_id == user.jurisdiction_id)
         .order_by(Report.id)) if can_edit_report(user, report)]
@@ -283,6 +316,13 @@ def bulk_apply(user: StaffUser, report_ids: list[int], action: str, value: str, 
         # staff which report ids exist elsewhere (and name their references).
         raise DomainError(_l("Einige ausgewählte Meldungen gibt es nicht oder Sie dürfen sie nicht ändern."), "ids",
                           status=404)
+    return reports
+
+
+def bulk_apply(user: StaffUser, report_ids: list[int], action: str, value: str, *, public_note: str = "",
+               reason: str = "") -> int:
+    """Apply one action to every selected report, all or nothing (raises on the first refusal)."""
+    reports = bulk_selection(user, report_ids, action, value)
     for report in reports:
         try:
             if action == "status":
@@ -297,6 +337,8 @@ def bulk_apply(user: StaffUser, report_ids: list[int], action: str, value: str, 
                 if int(value) == report.department_id:
                     continue
                 reassign(user, report, int(value), reason)
+            elif action == "zuweisen":
+                assign(user, report, value)
             else:
                 if not _SMALL_INT.fullmatch(value):
                     raise DomainError(_l("Diese Priorität gibt es nicht."), "value")

@@ -23,7 +23,9 @@ from app.jurisdictions.models import Area, Category, Department
 from app.reports.models import Report
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from app.staff.access import sees_all_departments
-from app.staff.models import ReportStatusCount, StaffUser
+from app.staff.assignments import assigned_to_me, unassigned
+from app.staff.deadlines import escalated
+from app.staff.models import AuditEntry, ReportStatusCount, StaffUser
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -43,6 +45,8 @@ class QueueFilters:
     max_age_days: int | None = None
     text: str = ""
     overdue: bool = False
+    assignment: str | None = None  # "meine" (me and my teams) or "niemand" (nobody in the department)
+    escalated: bool = False
     sort: str = "neueste"
     lon: float | None = None
     lat: float | None = None
@@ -53,7 +57,8 @@ class QueueFilters:
         """The filters as URL parameters (for links to the next page, export, map data)."""
         args = {"status": self.status_param, "kategorie": self.category_id, "abteilung": self.department_id,
                 "gebiet": self.area_id, "alter_min": self.min_age_days, "alter_max": self.max_age_days,
-                "q": self.text or None, "ueberfaellig": "1" if self.overdue else None,
+                "q": self.text or None, "ueberfaellig": "1" if self.overdue else None, "zuweisung": self.assignment,
+                "eskaliert": "1" if self.escalated else None,
                 "sort": self.sort if self.sort != "neueste" else None, "lon": self.lon, "lat": self.lat}
         args.update(override)
         return {k: v for k, v in args.items() if v not in (None, "", [])}
@@ -110,6 +115,11 @@ def parse_filters(args, user: StaffUser) -> QueueFilters:
     f.max_age_days = _int(args, "alter_max", errors, 0, 36500)
     f.text = (args.get("q") or "").strip()[:MAX_QUERY]
     f.overdue = args.get("ueberfaellig") in ("1", "on", "true")
+    f.assignment = args.get("zuweisung") or None
+    f.escalated = args.get("eskaliert") in ("1", "on", "true")
+    if f.assignment not in (None, "meine", "niemand"):
+        errors.append(DomainError(_l("Diesen Zuweisungsfilter gibt es nicht."), "zuweisung"))
+        f.assignment = None
     f.sort = args.get("sort") or "neueste"
     if f.sort not in SORTS:
         errors.append(DomainError(_l("Diese Sortierung gibt es nicht."), "sort"))
@@ -151,6 +161,12 @@ def scoped_conditions(f: QueueFilters, user: StaffUser, with_status: bool = True
         like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append(or_(Report.reference == f.text.upper(), Report.description.ilike(like),
                          Report.address.ilike(like)))
+    if f.escalated:
+        conds.append(escalated())
+    if f.assignment == "meine":
+        conds.append(assigned_to_me(user))
+    elif f.assignment == "niemand":
+        conds.append(unassigned())
     if f.overdue:
         conds.append(Report.status.in_(OPEN_STATUSES))
         target = select(Category.target_days).where(Category.id == Report.category_id).scalar_subquery()
@@ -254,7 +270,8 @@ def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
     costs most of a second at 1M rows and says no more to a person than "more than
     10,000". A value above the cap means "more than COUNT_CAP".
     """
-    if f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text and not f.overdue:
+    if (f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text and not f.overdue
+            and f.assignment is None and not f.escalated):
         return _kept_status_counts(f, user)
     conds = scoped_conditions(f, user, with_status=False)
     parts = [select(literal(code).label("status"),
@@ -293,3 +310,30 @@ def lookups(user: StaffUser) -> dict:
                                .order_by(Area.name)).all()
     return {"categories": categories, "departments": departments, "areas": areas,
             "category_by_id": {c.id: c for c in categories}, "department_by_id": {d.id: d for d in departments}}
+
+
+@dataclass
+class Forwarding:
+    reference: str
+    department: Department | None
+    reason: str
+    at: datetime
+
+
+def last_forwarding(user: StaffUser, report_id: int) -> Forwarding | None:
+    """The latest forwarding of the report by ``user`` (from the audit log), or None.
+
+    It names only what the clerk chose and typed, so it may be shown after the report
+    left their department."""
+    row = db.session.execute(
+        select(AuditEntry.changes, AuditEntry.created_at, Report.reference)
+        .join(Report, Report.id == AuditEntry.report_id)
+        .where(AuditEntry.report_id == report_id, AuditEntry.staff_user_id == user.id,
+               AuditEntry.action == "reassign", AuditEntry.jurisdiction_id == user.jurisdiction_id)
+        .order_by(AuditEntry.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    code = (row.changes.get("department") or [None, None])[1]
+    department = db.session.scalar(select(Department).where(Department.jurisdiction_id == user.jurisdiction_id,
+                                                            Department.code == code))
+    return Forwarding(row.reference, department, row.changes.get("reason", ""), row.created_at)

@@ -8,24 +8,30 @@ import json
 from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context,
                    url_for)
 from babel.dates import format_datetime as babel_format_datetime
-from flask_babel import format_number, get_locale, get_timezone, gettext as _
+from flask_babel import format_decimal, format_number, get_locale, get_timezone, gettext as _
 from sqlalchemy import select
 
-from app.db import db
+from app.db import db, utcnow
+from app.errors import DomainError
+from app.reports.operations import ReportInput, parse_coordinate
 from app.forms import validated
-from app.jurisdictions.models import Department
+from app.jurisdictions.models import Category, Department
 from app.reports.models import Photo
 from app.reports.photos import storage
 from app.reports.questions import report_answers
 from app.reports.status import STATUSES
-from app.staff import additions, operations as ops
-from app.staff.access import can_see_contact, can_export_contacts, report_for
+from app.staff import additions, assignments, corrections, deadlines, intake as staff_intake, operations as ops
+from app.staff.intake import CHANNEL_LABELS, ONLINE_LABEL
+from app.staff.additions import TimelineEntry
+from app.staff.access import can_export_contacts, can_see_contact, can_view_report, report_for
 from app.staff.auth import current_staff, role_required
 from app.staff.forms import (
-    BulkForm, DescriptionForm, NoteForm, PhotoPublishForm, PriorityForm, ReassignForm, StatusForm, VisibilityForm,
+    AssignForm, BulkForm, CorrectionForm, DescriptionForm, IntakeForm, NoteForm, PhotoPublishForm, PriorityForm,
+    ReassignForm, StatusForm, TeamForm, TeamMemberForm, VisibilityForm,
 )
 from app.staff.models import AuditEntry, InternalNote
-from app.staff.queries import COUNT_CAP, lookups, parse_filters, queue_page, status_counts
+from app.staff.wording import AuditWording, history_actor, people_by_username, routing_in_words
+from app.staff.queries import COUNT_CAP, last_forwarding, lookups, parse_filters, queue_page, status_counts
 
 bp = Blueprint("staff", __name__, url_prefix="/intern")
 ANY_ROLE = ("admin", "dispatcher", "staff")
@@ -58,6 +64,7 @@ def queue():
     return render_template("staff/queue.html", filters=filters, page=page, names=names, counts=counts,
                            row_text=row_text, markers_json=json.dumps(markers).replace("<", "\\u003c"),
                            priorities=ops.PRIORITIES, bulk_departments=names["departments"], count_cap=COUNT_CAP,
+                           assign_options=assignments.options_for(user),
                            count_cap_label=format_number(COUNT_CAP))
 
 
@@ -88,10 +95,24 @@ def _report_page(report, status=200):
     from geoalchemy2.shape import to_shape
 
     point = to_shape(report.location)
-    return render_template("staff/report.html", report=report, notes=notes, audit_entries=entries,
+    wording = AuditWording(report.jurisdiction_id, entries)
+    categories = list(db.session.scalars(select(Category).where(Category.jurisdiction_id == report.jurisdiction_id,
+                                                                Category.active | (Category.id == report.category_id))
+                                         .order_by(Category.name)))
+    added = additions.report_additions(report)
+    timeline = sorted(added.timeline + [TimelineEntry("correction", e.created_at, text=wording.describe(e))
+                                            for e in entries if e.action == "correct"], key=lambda t: t.created_at)
+    return render_template("staff/report.html", report=report, notes=notes,
+                           audit_lines=[wording.describe(e) for e in entries], history_actor=history_actor,
+                           people=people_by_username(report.jurisdiction_id, [c.actor for c in report.history]),
+                           routing_words=routing_in_words(report), categories=categories, timeline=timeline,
+                           channel_label=CHANNEL_LABELS.get(report.channel, ONLINE_LABEL),
+                           assignment=assignments.current(report), candidates=assignments.candidates(report),
+                           due=deadlines.expected_completion(report), escalation=deadlines.escalation_of(report),
+                           now=utcnow(),
                            departments=departments, templates=templates, priorities=ops.PRIORITIES,
                            show_contact=can_see_contact(user, report), lat=point.y, lon=point.x,
-                           additions=additions.report_additions(report),
+                           additions=added,
                            answers=report_answers(report.id, g.get("locale", "de")),
                            templates_json=json.dumps([{"id": t.id, "status": t.status, "title": t.title,
                                                        "body": t.body} for t in templates]).replace("<", "\\u003c")), status
@@ -116,6 +137,8 @@ def additions_seen(report_id: int):
 # The queue rows' "new additions" badge (templates/staff/queue.html): one aggregated
 # statement for the page's rows, asked for by the template.
 bp.add_app_template_global(additions.new_addition_counts, "new_addition_counts")
+# Numbers as the reader writes them ("2,5 Tage", "1.234"): the staff pages format every figure with it.
+bp.add_app_template_filter(format_decimal, "decimal")
 
 
 @bp.get("/meldungen/<int:report_id>/fotos/<int:photo_id>/<variant>.jpg")
@@ -161,18 +184,140 @@ def change_priority(report_id: int):
 @bp.post("/meldungen/<int:report_id>/abteilung")
 @role_required(*ANY_ROLE)
 def reassign(report_id: int):
+    """Forward in two steps: the first post asks, naming the receiving department; the
+    confirmation's post forwards. Afterwards the clerk sees where the report went."""
     user = current_staff()
     report = report_for(user, report_id)
     form = validated(ReassignForm(request.form))
-    ops.reassign(user, report, int(form.department.data), form.reason.data)
+    department = ops.check_reassign(user, report, int(form.department.data), form.reason.data)
+    if not form.confirmed.data:
+        return render_template("staff/forward_confirm.html", reports=[report], department=department,
+                               reason=form.reason.data, action=url_for("staff.reassign", report_id=report.id),
+                               back=url_for("staff.report_detail", report_id=report.id),
+                               fields={"department": department.id, "reason": form.reason.data})
+    ops.reassign(user, report, department.id, form.reason.data)
     db.session.commit()
-    flash(_("Die Meldung wurde weitergeleitet."))
-    # Department staff no longer see a report they passed on.
-    from app.staff.access import can_view_report
+    if can_view_report(user, report):
+        flash(_("Die Meldung wurde an „%(name)s“ weitergeleitet.", name=department.name))
+        return redirect(url_for("staff.report_detail", report_id=report.id), 303)
+    # Department staff no longer see a report they passed on: a page says where it went.
+    return redirect(url_for("staff.forwarded", report_id=report.id), 303)
 
+
+@bp.get("/meldungen/<int:report_id>/weitergeleitet")
+@role_required(*ANY_ROLE)
+def forwarded(report_id: int):
+    """Where the signed-in clerk's last forwarding of this report went (also after they lost access)."""
+    forwarding = last_forwarding(current_staff(), report_id)
+    if forwarding is None:
+        abort(404)
+    return render_template("staff/forwarded.html", forwarding=forwarding)
+
+
+@bp.post("/meldungen/<int:report_id>/korrektur")
+@role_required(*ANY_ROLE)
+def correct(report_id: int):
+    """Correct category, pin or place text. When the rules now name another department, a
+    question page offers the re-routing (or keeping the report) before anything is written."""
+    user = current_staff()
+    report = report_for(user, report_id)
+    form = validated(CorrectionForm(request.form))
+    plan = corrections.plan_correction(
+        user, report, category_id=int(form.category.data) if form.category.data else None, lat=form.lat.data,
+        lon=form.lon.data, address_query=form.address.data, place_text=form.place_text.data)
+    if plan.reroutes and not form.routing.data:
+        return render_template("staff/correct_confirm.html", report=report, plan=plan,
+                               routing_words=routing_in_words(report),
+                               fields={"category": plan.category.id, "lat": repr(plan.lat), "lon": repr(plan.lon),
+                                       "place_text": plan.place_text or "", "notify": "1" if form.notify.data else "0",
+                                       "public_note": form.public_note.data})
+    corrections.apply_correction(user, report, plan, reroute=form.routing.data == "neu", notify=form.notify.data,
+                                 public_note=form.public_note.data)
+    db.session.commit()
+    if can_view_report(user, report):
+        return _done(report, _("Die Meldung wurde berichtigt."))
+    flash(_("Die Meldung wurde berichtigt und liegt jetzt bei „%(name)s“.", name=report.department.name))
+    return redirect(url_for("staff.queue"), 303)
+
+
+@bp.get("/aufnehmen")
+@role_required(*ANY_ROLE)
+def intake_form():
+    return render_template("staff/intake.html", categories=_intake_categories(), channels=CHANNEL_LABELS)
+
+
+def _intake_categories():
+    user = current_staff()
+    return list(db.session.scalars(select(Category).where(Category.jurisdiction_id == user.jurisdiction_id,
+                                                          Category.active).order_by(Category.name)))
+
+
+@bp.post("/aufnehmen")
+@role_required(*ANY_ROLE)
+def intake_submit():
+    """Take a report for a caller; it is routed like the citizen's, whatever the clerk's department."""
+    user = current_staff()
+    form = validated(IntakeForm(request.form))
+    photos = [upload.read() for upload in request.files.getlist("photos") if upload.filename]
+    data = ReportInput(category_code=form.category.data, description=form.description.data,
+                       lat=parse_coordinate(form.lat.data, -90, 90), lon=parse_coordinate(form.lon.data, -180, 180),
+                       address=form.address.data or None, email=form.email.data or None, name=form.name.data or None,
+                       phone=form.phone.data or None, channel=form.channel.data, locale="de", photos=photos)
+    try:
+        report = staff_intake.take_report(user, data)
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()  # also removes photo files stored before the refusal
+        raise
+    message = _("Meldung %(ref)s aufgenommen; zuständig ist „%(name)s“.", ref=report.reference,
+                name=report.department.name)
+    flash(message)
     if can_view_report(user, report):
         return redirect(url_for("staff.report_detail", report_id=report.id), 303)
-    return redirect(url_for("staff.queue"), 303)
+    return redirect(url_for("staff.intake_form"), 303)
+
+
+@bp.post("/meldungen/<int:report_id>/zuweisung")
+@role_required(*ANY_ROLE)
+def assign(report_id: int):
+    user = current_staff()
+    report = report_for(user, report_id)
+    changed = assignments.assign(user, report, validated(AssignForm(request.form)).assignee.data)
+    if not changed:
+        return _done(report, _("Die Zuweisung ist unverändert."))
+    label = assignments.assignee_label(assignments.current(report))
+    return _done(report, _("Die Meldung ist jetzt „%(name)s“ zugewiesen.", name=label) if label
+                 else _("Die Meldung ist niemandem mehr zugewiesen."))
+
+
+@bp.get("/teams")
+@role_required("admin")
+def teams():
+    user = current_staff()
+    departments = list(db.session.scalars(select(Department).where(Department.jurisdiction_id == user.jurisdiction_id)
+                                          .order_by(Department.name)))
+    return render_template("staff/teams.html", teams=assignments.teams_of_town(user.jurisdiction_id),
+                           departments=departments)
+
+
+@bp.post("/teams")
+@role_required("admin")
+def team_create():
+    form = validated(TeamForm(request.form))
+    team = assignments.create_team(current_staff(), form.name.data, int(form.department.data))
+    db.session.commit()
+    flash(_("Das Team „%(name)s“ wurde angelegt.", name=team.name))
+    return redirect(url_for("staff.teams"), 303)
+
+
+@bp.post("/teams/<int:team_id>/mitglieder")
+@role_required("admin")
+def team_member(team_id: int):
+    form = validated(TeamMemberForm(request.form))
+    assignments.set_member(current_staff(), team_id, form.username.data, not form.remove.data)
+    db.session.commit()
+    flash(_("Das Team wurde geändert."))
+    return redirect(url_for("staff.teams"), 303)
 
 
 @bp.post("/meldungen/<int:report_id>/notiz")
@@ -236,10 +381,23 @@ def bulk():
     back = form.back.data or ""
     if not back.startswith("/intern/eingang"):
         back = url_for("staff.queue")
+    reason = form.reason.data or form.public_note.data
+    if form.action.data == "abteilung" and not form.confirmed.data:
+        reports = ops.bulk_selection(user, form.ids.data, form.action.data, form.value.data)
+        department = ops.forward_target(user, form.value.data, field="value")
+        ops.forward_reason(reason)
+        return render_template("staff/forward_confirm.html", reports=reports, department=department, reason=reason,
+                               action=url_for("staff.bulk"), back=back,
+                               fields={"ids": [r.id for r in reports], "action": "abteilung", "value": department.id,
+                                       "reason": reason, "back": back})
     count = ops.bulk_apply(user, form.ids.data, form.action.data, form.value.data,
-                           public_note=form.public_note.data, reason=form.reason.data or form.public_note.data)
+                           public_note=form.public_note.data, reason=reason)
     db.session.commit()
-    flash(_("%(n)s Meldungen wurden geändert.", n=count))
+    if form.action.data == "abteilung":
+        flash(_("%(n)s Meldungen wurden an „%(name)s“ weitergeleitet.", n=count,
+                name=ops.forward_target(user, form.value.data).name))
+    else:
+        flash(_("%(n)s Meldungen wurden geändert.", n=count))
     return redirect(back, 303)
 
 
@@ -356,4 +514,6 @@ def dashboard():
 
     user = current_staff()
     data, computed_at = dashboard_data(user.jurisdiction_id)
-    return render_template("staff/dashboard.html", data=data, computed_at=computed_at)
+    channels = [{"label": str(CHANNEL_LABELS.get(r["channel"], ONLINE_LABEL)), "n": r["n"]}
+                for r in data.get("open_by_channel", [])]  # absent from a snapshot of the previous release
+    return render_template("staff/dashboard.html", data=data, computed_at=computed_at, channels=channels)

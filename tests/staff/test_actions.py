@@ -75,9 +75,22 @@ def test_reassignment_notifies_the_new_department(app, staff_committing, smtp_se
     report = make_report(email="geheim@example.org")
     db.session.commit()
     login(client, user.username, PASSWORD)
-    response = _post(client, report, f"/intern/meldungen/{report.id}/abteilung",
+    # The first post only asks, naming the receiving department; nothing changes yet.
+    question = _post(client, report, f"/intern/meldungen/{report.id}/abteilung",
                      department=str(department("gruen").id), reason="Baumwurzel, nicht Straße")
+    assert question.status_code == 200
+    page = question.get_data(as_text=True)
+    assert f"Meldung {report.reference} an „{department('gruen').name}“ weiterleiten?" in page
+    assert 'name="confirmed" value="1"' in page
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).department.code == "tiefbau"
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "staff_reassigned")) is None
+    response = _post(client, report, f"/intern/meldungen/{report.id}/abteilung",
+                     department=str(department("gruen").id), reason="Baumwurzel, nicht Straße", confirmed="1")
     assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/intern/meldungen/{report.id}")  # the dispatcher still sees it
+    assert f"an „{department('gruen').name}“ weitergeleitet" in client.get(response.headers["Location"]).get_data(
+        as_text=True)
     run_worker(app)
     # (The "new report" mail, sent after the commit, also reaches the department it now belongs to.)
     mails = [m for m in smtp_server.to("gruen@harsewinkel.example") if "weitergeleitet" in m["Subject"]]
@@ -95,9 +108,70 @@ def test_department_staff_lose_a_report_they_pass_on(client):
     _signed_in(client, "staff", "tiefbau")
     report = make_report()
     response = _post(client, report, f"/intern/meldungen/{report.id}/abteilung",
-                     department=str(department("abfall").id), reason="Müll, keine Straße")
-    assert response.headers["Location"].endswith("/intern/eingang")
+                     department=str(department("abfall").id), reason="Müll, keine Straße", confirmed="1")
+    # Not the report page (a 403 now) but a page saying where it went.
+    assert response.headers["Location"].endswith(f"/intern/meldungen/{report.id}/weitergeleitet")
+    after = client.get(response.headers["Location"])
+    text = after.get_data(as_text=True)
+    assert after.status_code == 200
+    assert f"Die Meldung {report.reference} ist jetzt bei „{department('abfall').name}“." in text
+    assert "Müll, keine Straße" in text
     assert client.get(f"/intern/meldungen/{report.id}").status_code == 403
+    db.session.refresh(report)
+    assert report.department.code == "abfall"
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "staff_reassigned")) is not None
+
+
+def test_forwarding_refusals_name_the_problem(client):
+    _signed_in(client, "staff", "tiefbau")
+    report = make_report()
+    path = f"/intern/meldungen/{report.id}/abteilung"
+    page = client.get(f"/intern/meldungen/{report.id}").get_data(as_text=True)
+    # Nothing preselected: the first option is the empty "please choose".
+    select_html = page[page.index('<select id="department"'):page.index("</select>", page.index('<select id="department"'))]
+    assert '<option value="" selected>' in select_html and select_html.count("selected") == 1
+    for data, text in (({"department": "", "reason": "x"}, "Bitte wählen Sie eine Abteilung."),
+                       ({"department": str(department("abfall").id), "reason": ""}, "Grund"),
+                       ({"department": str(department("tiefbau").id), "reason": "x"}, "bereits bei dieser Abteilung"),
+                       ({"department": "999999", "reason": "x", "confirmed": "1"}, "Diese Abteilung gibt es nicht.")):
+        response = _post(client, report, path, **data)
+        assert response.status_code == 400 and text in response.get_data(as_text=True), data
+    # Nobody else's forwarding page: a report this account never forwarded.
+    assert client.get(f"/intern/meldungen/{report.id}/weitergeleitet").status_code == 404
+    db.session.refresh(report)
+    assert report.department.code == "tiefbau" and _actions(report) == []
+
+
+def test_bulk_forwarding_asks_first_and_preselects_nothing(client):
+    _signed_in(client, "dispatcher", None)
+    reports = [make_report(category_code="schlagloch") for _ in range(2)]
+    page = client.get("/intern/eingang").get_data(as_text=True)
+    for name in ("bulk-action", "bulk-value"):
+        start = page.index(f'<select id="{name}"')
+        select_html = page[start:page.index("</select>", start)]
+        assert '<option value="" selected>' in select_html and select_html.count("selected") == 1, name
+    token = csrf_token(client, "/intern/eingang")
+    ids = [str(r.id) for r in reports]
+    gruen = department("gruen")
+    unchosen = client.post("/intern/sammelaktion", data={"csrf_token": token, "ids": ids, "action": "abteilung",
+                                                         "value": "", "public_note": "Bäume"})
+    assert unchosen.status_code == 400 and "Bitte wählen Sie den neuen Wert." in unchosen.get_data(as_text=True)
+    question = client.post("/intern/sammelaktion", data={"csrf_token": token, "ids": ids, "action": "abteilung",
+                                                         "value": str(gruen.id), "public_note": "Bäume"})
+    text = question.get_data(as_text=True)
+    assert question.status_code == 200 and f"2 Meldungen an „{gruen.name}“ weiterleiten?" in text
+    assert all(r.reference in text for r in reports)
+    for report in reports:
+        db.session.refresh(report)
+        assert report.department.code == "tiefbau"
+    done = client.post("/intern/sammelaktion", data={"csrf_token": token, "ids": ids, "action": "abteilung",
+                                                     "value": str(gruen.id), "reason": "Bäume", "confirmed": "1",
+                                                     "back": "/intern/eingang"})
+    assert done.status_code == 303
+    assert f"2 Meldungen wurden an „{gruen.name}“ weitergeleitet." in client.get("/intern/eingang").get_data(as_text=True)
+    for report in reports:
+        db.session.refresh(report)
+        assert report.department.code == "gruen" and _actions(report) == ["reassign"]
 
 
 def test_mark_duplicate(client):
@@ -266,8 +340,8 @@ def test_admin_audit_list_shows_every_action(client):
     report = make_report()
     _post(client, report, f"/intern/meldungen/{report.id}/prioritaet", priority="1")
     page = client.get("/intern/admin/protokoll").get_data(as_text=True)
-    assert report.reference in page and "priority" in page and admin.username in page
-    assert "login" in page
+    assert report.reference in page and "Priorität geändert" in page and admin.username in page
+    assert "Angemeldet" in page and "priority" not in page[page.index("<tbody>"):]
 
 
 def test_dashboard_draws_svg_charts(client):

@@ -13,7 +13,7 @@ import pytest
 
 from app.db import db
 from tests.conftest import csrf_token
-from tests.factories import department, jpeg_bytes, make_report
+from tests.factories import HARSEWINKEL, department, jpeg_bytes, make_report
 from tests.staff.helpers import PASSWORD, login, make_staff
 
 REPORTER = "melderin.geheim@example.org"
@@ -60,7 +60,11 @@ ACTIONS = {
     "photo_redact": lambda c, r: _post(c, r, f"/intern/meldungen/{r.id}/fotos/{r.photos[0].id}/schwaerzen",
                                        {"x": "10", "y": "10", "w": "20", "h": "20"}),
     "reassign": lambda c, r: _post(c, r, f"/intern/meldungen/{r.id}/abteilung",
-                                   {"department": str(department("gruen").id), "reason": "Baumwurzel"}),
+                                   {"department": str(department("gruen").id), "reason": "Baumwurzel",
+                                    "confirmed": "1"}),
+    "correct": lambda c, r: _post(c, r, f"/intern/meldungen/{r.id}/korrektur",
+                                  {"category": str(r.category_id), "lat": str(HARSEWINKEL[1]), "lon": str(HARSEWINKEL[0]),
+                                   "place_text": "am Zaun"}),
     "bulk_status": lambda c, r: _post(c, r, "/intern/sammelaktion",
                                       {"ids": str(r.id), "action": "status", "value": "in_pruefung"}),
     "later_photo": lambda c, r: c.get(f"/intern/meldungen/{r.id}/fotos/{r.photos[-1].id}/display.jpg"),

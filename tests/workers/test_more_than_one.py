@@ -82,8 +82,8 @@ def test_ticks_at_the_same_moment_enqueue_once(committing, redis_server):
     for thread in threads:
         thread.join(60)
     enqueued = Counter(task for done in results for task in done if task != "swept")
-    assert enqueued == Counter({"digests": 1, "reminders": 1, "retention": 1})
-    assert sum(_queued_ids(redis_server).values()) == 3
+    assert enqueued == Counter({"digests": 1, "reminders": 1, "retention": 1, "escalations": 1})
+    assert sum(_queued_ids(redis_server).values()) == 4
 
 
 def test_two_workers_share_the_outbox_every_mail_once(committing, smtp_server, worker_process):

@@ -6,7 +6,16 @@
     var pos = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)];
     var map = L.map(el).setView(pos, 17);
     L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution, maxZoom: 19 }).addTo(map);
-    L.marker(pos, { keyboard: false }).addTo(map);
+    var marker = L.marker(pos, { keyboard: false, draggable: true }).addTo(map);
+    // Dragging the pin fills the correction form's coordinates (German decimal comma, as typed).
+    marker.on("dragend", function () {
+      var p = marker.getLatLng();
+      var lat = document.getElementById("corr-lat"), lon = document.getElementById("corr-lon");
+      if (lat && lon) {
+        lat.value = p.lat.toFixed(6).replace(".", ",");
+        lon.value = p.lng.toFixed(6).replace(".", ",");
+      }
+    });
   }
   var templates = JSON.parse((document.getElementById("text-templates") || {}).textContent || "[]");
   var pick = document.getElementById("template");

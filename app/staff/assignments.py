@@ -1,0 +1,182 @@
+"""Giving a report to a person or a team of its department ("Meine Aufgaben").
+
+The assignee gets a mail through the outbox (message kind ``staff_assigned``; a team: each
+member). Forwarding the report to another department ends the assignment (``end_assignment``).
+"""
+from __future__ import annotations
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+
+from app.db import db
+from app.errors import DomainError
+from app.outbox.operations import record_message
+from app.reports.models import Report
+from app.staff import audit
+from app.staff.access import can_edit_report
+from app.staff.models import ReportAssignment, StaffTeam, StaffTeamMember, StaffUser
+
+NOBODY = "niemand"
+
+
+def candidates(report: Report) -> tuple[list[StaffUser], list[StaffTeam]]:
+    """The active people and the teams of the report's department, by name."""
+    people = list(db.session.scalars(select(StaffUser).where(
+        StaffUser.department_id == report.department_id, StaffUser.active).order_by(StaffUser.display_name,
+                                                                                    StaffUser.username)))
+    teams = list(db.session.scalars(select(StaffTeam).where(StaffTeam.department_id == report.department_id)
+                                    .order_by(StaffTeam.name)))
+    return people, teams
+
+
+def current(report: Report) -> ReportAssignment | None:
+    return db.session.get(ReportAssignment, report.id)
+
+
+def assignee_label(assignment: ReportAssignment | None) -> str:
+    if assignment is None:
+        return ""
+    if assignment.team is not None:
+        return assignment.team.name
+    return assignment.staff_user.label
+
+
+def _resolve(report: Report, value: str) -> StaffUser | StaffTeam | None:
+    """``person:<id>`` or ``team:<id>`` of the report's department, or None for ``niemand``."""
+    if value == NOBODY:
+        return None
+    kind, _sep, raw = (value or "").partition(":")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or kind not in ("person", "team"):
+        raise DomainError(_l("Bitte wählen Sie eine Person oder ein Team der Abteilung."), "assignee")
+    target = db.session.get(StaffUser if kind == "person" else StaffTeam, int(raw))
+    if target is None or target.department_id != report.department_id or (kind == "person" and not target.active):
+        raise DomainError(_l("Diese Person oder dieses Team gehört nicht zur zuständigen Abteilung."), "assignee")
+    return target
+
+
+def assign(user: StaffUser, report: Report, value: str) -> bool:
+    """Give the report to a person or team of its department (``niemand``: take it back).
+
+    Audits and queues the assignee's mail; returns False when nothing changed. Raises
+    ``DomainError`` for an unknown choice or one outside the report's department.
+    """
+    if not can_edit_report(user, report):
+        abort(403)
+    target = _resolve(report, value)
+    existing = current(report)
+    old_label = assignee_label(existing)
+    if target is None:
+        if existing is None:
+            return False
+        db.session.delete(existing)
+        db.session.flush()
+        audit.record("unassign", staff=user, report=report, changes={"assignee": [old_label, None]})
+        return True
+    person = target if isinstance(target, StaffUser) else None
+    team = target if isinstance(target, StaffTeam) else None
+    if existing is not None and existing.staff_user_id == (person.id if person else None) \
+            and existing.team_id == (team.id if team else None):
+        return False
+    if existing is None:
+        existing = ReportAssignment(report_id=report.id)
+        db.session.add(existing)
+    existing.staff_user_id, existing.team_id = (person.id if person else None), (team.id if team else None)
+    existing.staff_user, existing.team = person, team
+    db.session.flush()
+    entry = audit.record("assign", staff=user, report=report, changes={"assignee": [old_label or None, target.label]})
+    recipients = [person.id] if person else list(db.session.scalars(
+        select(StaffTeamMember.staff_user_id).where(StaffTeamMember.team_id == team.id)))
+    for staff_user_id in recipients:
+        if staff_user_id == user.id:
+            continue  # nobody is mailed about what they did themselves
+        record_message("staff_assigned", f"staff_assigned:{report.id}:{entry.id}:{staff_user_id}",
+                       {"report_id": report.id, "staff_user_id": staff_user_id, "by": user.label})
+    return True
+
+
+def end_assignment(report: Report) -> None:
+    """The report left its department: nobody there works on it any more (flushes)."""
+    db.session.execute(delete(ReportAssignment).where(ReportAssignment.report_id == report.id))
+    db.session.flush()
+
+
+def assigned_to_me(user: StaffUser):
+    """A condition for report queries: given to the user or one of the user's teams."""
+    teams = select(StaffTeamMember.team_id).where(StaffTeamMember.staff_user_id == user.id)
+    return Report.id.in_(select(ReportAssignment.report_id).where(
+        (ReportAssignment.staff_user_id == user.id) | ReportAssignment.team_id.in_(teams)))
+
+
+def unassigned():
+    return ~select(ReportAssignment.report_id).where(ReportAssignment.report_id == Report.id).exists()
+
+
+def teams_of_town(jurisdiction_id: int) -> list[StaffTeam]:
+    return list(db.session.scalars(select(StaffTeam).where(StaffTeam.jurisdiction_id == jurisdiction_id)
+                                   .order_by(StaffTeam.name)))
+
+
+def create_team(admin: StaffUser, name: str, department_id: int) -> StaffTeam:
+    """A team of a department of the admin's town (flushes); raises ``DomainError`` for an unknown
+    department or a name the department already has."""
+    from app.jurisdictions.models import Department
+
+    department = db.session.get(Department, department_id)
+    if department is None or department.jurisdiction_id != admin.jurisdiction_id:
+        raise DomainError(_l("Diese Abteilung gibt es nicht."), "department")
+    if db.session.scalar(select(StaffTeam.id).where(StaffTeam.department_id == department.id,
+                                                    StaffTeam.name == name)) is not None:
+        raise DomainError(_l("Diese Abteilung hat schon ein Team „%(name)s“.", name=name), "name", status=409)
+    team = StaffTeam(jurisdiction_id=admin.jurisdiction_id, department_id=department.id, name=name)
+    db.session.add(team)
+    db.session.flush()
+    audit.record("team_create", staff=admin, target=f"team:{team.name}", changes={"department": department.code})
+    return team
+
+
+def set_member(admin: StaffUser, team_id: int, username: str, member: bool) -> StaffTeam:
+    """Add a person of the team's department to the team, or remove them (flushes)."""
+    team = db.session.get(StaffTeam, team_id)
+    if team is None or team.jurisdiction_id != admin.jurisdiction_id:
+        from app.errors import NotFound
+
+        raise NotFound(_l("Dieses Team gibt es nicht."))
+    person = db.session.scalar(select(StaffUser).where(StaffUser.username == username,
+                                                       StaffUser.jurisdiction_id == admin.jurisdiction_id))
+    if person is None or person.department_id != team.department_id:
+        raise DomainError(_l("Im Team können nur Mitarbeitende der Abteilung „%(name)s“ sein.",
+                             name=team.department.name), "username")
+    row = db.session.get(StaffTeamMember, (team.id, person.id))
+    if member and row is None:
+        db.session.add(StaffTeamMember(team_id=team.id, staff_user_id=person.id))
+    elif not member and row is not None:
+        db.session.delete(row)
+    else:
+        return team
+    db.session.flush()
+    audit.record("team_member_add" if member else "team_member_remove", staff=admin, target=f"team:{team.name}",
+                 changes={"member": person.label})
+    db.session.expire(team, ["members"])
+    return team
+
+
+def options_for(user: StaffUser) -> list[tuple[str, str]]:
+    """(value, label) of the people and teams the user may give reports to: their department's,
+    or for dispatchers and admins every department's (named with it)."""
+    from app.jurisdictions.models import Department
+    from app.staff.access import sees_all_departments
+
+    people = select(StaffUser, Department.name).join(Department, Department.id == StaffUser.department_id).where(
+        StaffUser.jurisdiction_id == user.jurisdiction_id, StaffUser.active)
+    teams = select(StaffTeam, Department.name).join(Department, Department.id == StaffTeam.department_id).where(
+        StaffTeam.jurisdiction_id == user.jurisdiction_id)
+    if not sees_all_departments(user):
+        people = people.where(StaffUser.department_id == user.department_id)
+        teams = teams.where(StaffTeam.department_id == user.department_id)
+    everyone = sees_all_departments(user)
+    options = [(f"team:{t.id}", f"{t.name} ({d})" if everyone else t.name)
+               for t, d in db.session.execute(teams.order_by(Department.name, StaffTeam.name))]
+    options += [(f"person:{p.id}", f"{p.label} ({d})" if everyone else p.label)
+                for p, d in db.session.execute(people.order_by(Department.name, StaffUser.username))]
+    return options
