@@ -6,7 +6,7 @@ through the web form, the app API or Open311 (their own channels are told apart 
 The dashboard counts open reports per channel.
 
 Revision ID: 1900
-Revises: 2200
+Revises: 2300
 Create Date: 2026-12-06 05:00:00
 """
 import sqlalchemy as sa
