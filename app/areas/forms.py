@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FileField, Form, StringField, TextAreaField
+from wtforms import Form, StringField, TextAreaField
 from wtforms.validators import AnyOf, Optional
 
 from app.forms import Flag, MaxLength, cleaned
@@ -11,7 +11,6 @@ from geo.areas import AREA_KIND_RANK
 
 
 class AreaImportForm(Form):
-    datei = FileField()
     kind = StringField(default="ortsteil", filters=[lambda v: v or "ortsteil"],
                        validators=[AnyOf(list(AREA_KIND_RANK), message=_l("Diese Gebietsart gibt es nicht."))])
     # Empty: the CRS the file declares (or WGS 84); otherwise one of the supported EPSG codes.

@@ -111,11 +111,6 @@ def register_unsubscribes(app: Flask, handler: Unsubscribes) -> None:
     _registry(app).unsubscribes = handler
 
 
-def registered_kinds() -> dict[str, Message]:
-    """Every registered message kind of the current app (the admin page lists them)."""
-    return dict(_registry().messages)
-
-
 def prefetch(messages: list[OutboxMessage]) -> dict:
     """Run every feature's prefetch hook for a delivery batch; returns what they loaded."""
     prefetched: dict = {}
