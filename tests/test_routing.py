@@ -17,13 +17,13 @@ def route(point, code):
 def test_spielplatz_in_marienfeld_goes_to_bauhof_marienfeld(db_session):
     decision = route(MARIENFELD, "spielplatz")
     assert decision.department_code == "bauhof-marienfeld"
-    assert "Ortsteil Marienfeld × spielplatz" in decision.explanation
+    assert decision.explanation == "Ortsteil Marienfeld · Spielplatz → Bauhof Marienfeld"
 
 
 def test_spielplatz_in_greffen_goes_to_gruen(db_session):
     decision = route(GREFFEN, "spielplatz")
     assert decision.department_code == "gruen"
-    assert "gesamte Kommune × spielplatz" in decision.explanation
+    assert decision.explanation == "ganze Stadt · Spielplatz → Grünflächen"
 
 
 @pytest.mark.parametrize("point", [HARSEWINKEL, GREFFEN, MARIENFELD])
@@ -47,7 +47,8 @@ def test_report_keeps_the_rule_that_routed_it(db_session):
     report = make_report(point=MARIENFELD, category_code="spielplatz")
     assert report.department.code == "bauhof-marienfeld"
     assert report.routing_rule.area.code == "ortsteil-marienfeld"
-    assert report.routing_explanation.startswith(f"Regel {report.routing_rule_id}:")
+    # Stored in the words of the staff page, no rule number (issue 19 point 9).
+    assert report.routing_explanation == "Ortsteil Marienfeld · Spielplatz → Bauhof Marienfeld"
     assert report.area.code == "ortsteil-marienfeld"
 
 

@@ -29,6 +29,9 @@ class Jurisdiction(db.Model):
     # Impressum, privacy and accessibility pages: one object, read through ``legal_info`` (fields
     # and checks: app/jurisdictions/legal.py; set with `flask town-legal`, migration 1100).
     legal: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # Show the public when a report is expected to be done (report page, Open311
+    # ``expected_datetime``); off unless the town chooses it (migration 1903).
+    public_deadlines: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     areas: Mapped[list[Area]] = relationship(back_populates="jurisdiction")
     departments: Mapped[list[Department]] = relationship(back_populates="jurisdiction")

@@ -123,6 +123,8 @@ class Photo(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     source_type: Mapped[str] = mapped_column(String(10))
     published: Mapped[bool] = mapped_column(default=False)
+    # Taken by staff after the work ("Foto danach", field mode; migration 1903).
+    after_fix: Mapped[bool] = mapped_column(default=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="photos")

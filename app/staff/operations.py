@@ -44,8 +44,9 @@ def report_by_reference(user: StaffUser, reference: str) -> Report | None:
 
 
 def set_status(user: StaffUser, report: Report, new_status: str, *, public_note: str = "", detail: str = "",
-               duplicate_of_reference: str = "") -> None:
-    """Change the status through ``change_status`` (history + reporter mail) and audit it.
+               duplicate_of_reference: str = "", extra_changes: dict | None = None) -> None:
+    """Change the status through ``change_status`` (history + reporter mail) and audit it
+    (``extra_changes`` go into the same audit row, e.g. the photos taken in the field).
 
     Raises ``DomainError`` for an unknown status, a missing detail, an unknown original.
     """
@@ -65,7 +66,7 @@ def set_status(user: StaffUser, report: Report, new_status: str, *, public_note:
     if duplicate_of is not None:
         changes["duplicate_of"] = duplicate_of.reference
         changes["followers_moved"] = move_followers(report, duplicate_of)
-    audit.record("status", staff=user, report=report, changes=changes)
+    audit.record("status", staff=user, report=report, changes={**changes, **(extra_changes or {})})
 
 
 def move_followers(duplicate: Report, original: Report) -> int:

@@ -158,6 +158,10 @@ class AuditWording:
                 out.append(_("Duplikat von %(ref)s", ref=c["duplicate_of"]))
             if c.get("followers_moved"):
                 out.append(_("%(n)s Abonnements übertragen", n=format_decimal(c["followers_moved"])))
+            if c.get("after_photos"):
+                out.append(_("%(n)s Foto(s) nach der Erledigung", n=format_decimal(c["after_photos"])))
+            if c.get("field"):
+                out.append(_("unterwegs mit dem Telefon gemeldet"))
         elif action == "priority":
             from app.staff.operations import PRIORITIES
 
