@@ -1,7 +1,7 @@
 """Reports, their photos and their status history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -101,6 +101,20 @@ class Report(db.Model):
     @property
     def status_info(self):
         return STATUSES[self.status]
+
+    @property
+    def expected_completion(self) -> datetime:
+        """When the report is expected to be done: its creation plus the category's target days
+        (the rule of the queue's "überfällig" badge and of the escalation)."""
+        return self.created_at + timedelta(days=self.category.target_days)
+
+    @property
+    def public_expected_completion(self) -> datetime | None:
+        """The expected completion the public may see: only while the report is open, and only
+        in a town that chose to show it (``Jurisdiction.public_deadlines``)."""
+        if not (self.status_info.is_open and self.jurisdiction.public_deadlines):
+            return None
+        return self.expected_completion
 
     @property
     def shown_description(self) -> str | None:

@@ -50,6 +50,7 @@ ACTIONS = {
     "user_update": _l("Konto geändert"),
     "template_create": _l("Textbaustein angelegt"),
     "category_update": _l("Kategorie geändert"),
+    "town_update": _l("Einstellung der Stadt geändert"),
     "catalog_entry_created": _l("Leistung angelegt"),
     "catalog_entry_saved": _l("Leistung gespeichert"),
     "catalog_entry_reviewed": _l("Leistung als geprüft vermerkt"),
@@ -69,6 +70,7 @@ FIELDS = {
     "display_name": _l("Name"), "name": _l("Name"), "name_en": _l("englischer Name"), "title": _l("Titel"),
     "target_days": _l("Zieltage"), "publish_immediately": _l("sofort veröffentlichen"),
     "oidc_subject": _l("Dienstkonto-Kennung"), "department_id": _l("Abteilung"), "password": _l("Passwort"),
+    "public_deadlines": _l("Erledigungsdatum öffentlich"),
 }
 
 # The ``target`` column: "kind:key".
@@ -217,7 +219,7 @@ class AuditWording:
             out.append(_("Rolle: %(role)s", role=ROLES.get(c.get("role"), _value(c.get("role")))))
             if c.get("department"):
                 out.append(_("Abteilung: %(name)s", name=self.department(c["department"])))
-        elif action in ("user_update", "category_update", "template_create"):
+        elif action in ("user_update", "category_update", "template_create", "town_update"):
             for field, value in c.items():
                 if field not in FIELDS:
                     continue

@@ -74,7 +74,8 @@ def apply_town(session: Session, spec: dict) -> list[str]:
     if jurisdiction is None:
         jurisdiction = Jurisdiction(slug=wanted["slug"], name=wanted["name"],
                                     reference_prefix=wanted["reference_prefix"],
-                                    contact_email=wanted["contact_email"] or None, legal=wanted["legal"] or {})
+                                    contact_email=wanted["contact_email"] or None, legal=wanted["legal"] or {},
+                                    public_deadlines=wanted["public_deadlines"])
         session.add(jurisdiction)
         session.flush()
         changes.jurisdiction_id = jurisdiction.id
@@ -83,12 +84,14 @@ def apply_town(session: Session, spec: dict) -> list[str]:
         current = town_spec(session, jurisdiction) | {"town": wanted}
     else:
         current = town_spec(session, jurisdiction)
-        keys = ("name", "reference_prefix", "contact_email") + (("legal",) if wanted["legal"] is not None else ())
+        keys = ("name", "reference_prefix", "contact_email", "public_deadlines") + \
+            (("legal",) if wanted["legal"] is not None else ())
         diff = _diff(current["town"], wanted, keys)
         if diff:
             jurisdiction.name = wanted["name"]
             jurisdiction.reference_prefix = wanted["reference_prefix"]
             jurisdiction.contact_email = wanted["contact_email"] or None
+            jurisdiction.public_deadlines = wanted["public_deadlines"]
             if wanted["legal"] is not None:
                 jurisdiction.legal = dict(wanted["legal"])
             changes.add("update_town", wanted["slug"], f"~ town: {_describe(diff)}", diff)

@@ -7,7 +7,7 @@ town exported, applied and exported again gives the same bytes. No database, no 
 
 The form (every key of the file; those marked * are required)::
 
-    town        {slug*, name*, reference_prefix*, contact_email, legal: {field: text}}
+    town        {slug*, name*, reference_prefix*, contact_email, public_deadlines, legal: {field: text}}
                 (without a ``legal`` table the statement details stay as they are)
     departments [{code*, name*, emails, notification, digest_hour, webhook_url}]
     areas       [{code*, name*, kind*, file*}]      file: GeoJSON (WGS 84) beside the town file
@@ -47,7 +47,7 @@ class TownFileError(ValueError):
 
 # key, type, required, default (None: no default, the key is simply absent)
 _TOWN = (("slug", str, True, None), ("name", str, True, None), ("reference_prefix", str, True, None),
-         ("contact_email", str, False, ""))
+         ("contact_email", str, False, ""), ("public_deadlines", bool, False, False))
 _DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", list, False, []),
                ("notification", str, False, "immediate"), ("digest_hour", int, False, 7),
                ("webhook_url", str, False, ""))
