@@ -48,6 +48,18 @@ def _checked(page, name: str) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
 
 
+def _signed_in_phone(chromium, live_server, user, **options):
+    """A 390 px phone context signed in as ``user``; returns (context, page)."""
+    context = chromium.new_context(**PHONE_390, **options)
+    page = context.new_page()
+    page.goto(live_server.url + "/intern/anmelden")
+    page.fill("#username", user.username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/intern/eingang**")
+    return context, page
+
+
 def _small_targets(page) -> list[str]:
     """Links and buttons inside the field page lower than 44 px (WCAG 2.5.5 / our rule)."""
     return page.evaluate("""() => Array.from(document.querySelectorAll(
@@ -69,17 +81,9 @@ def test_task_closed_offline_with_an_after_photo_arrives_once(app, live_server, 
     run_worker(app)  # the departments' mails about the new reports
     smtp_server.clear()
 
-    context = chromium.new_context(**PHONE_390, geolocation={"latitude": MARIENFELD[1] + 0.0005,
-                                                              "longitude": MARIENFELD[0]},
-                                   permissions=["geolocation"])
-    page = context.new_page()
+    context, page = _signed_in_phone(chromium, live_server, me, permissions=["geolocation"],
+                                     geolocation={"latitude": MARIENFELD[1] + 0.0005, "longitude": MARIENFELD[0]})
     try:
-        page.goto(live_server.url + "/intern/anmelden")
-        page.fill("#username", me.username)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url("**/intern/eingang**")
-
         page.goto(live_server.url + "/intern/unterwegs/")
         # Without a position: the order by urgency, and "In meiner Nähe" is offered.
         page.tap("#near-me")
@@ -159,14 +163,8 @@ def test_field_task_page_fits_a_phone_and_passes_axe(app, live_server, staff_com
     report = make_report(point=HARSEWINKEL, description="Gehwegplatte lose")
     db.session.add(ReportAssignment(report_id=report.id, staff_user_id=me.id))
     db.session.commit()
-    context = chromium.new_context(**PHONE_390)
-    page = context.new_page()
+    context, page = _signed_in_phone(chromium, live_server, me)
     try:
-        page.goto(live_server.url + "/intern/anmelden")
-        page.fill("#username", me.username)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url("**/intern/eingang**")
         page.goto(live_server.url + f"/intern/unterwegs/{report.id}")
         assert page.get_attribute("#navigate", "href").startswith("geo:")
         assert not _small_targets(page)
