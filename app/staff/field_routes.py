@@ -49,6 +49,7 @@ def _page_config() -> dict:
     return {
         "serviceWorker": url_for("field.service_worker"), "scope": url_for("field.tasks"),
         "listUrl": url_for("field.tasks"), "tokenUrl": url_for("field.token"), "photoLongSide": 2000,
+        "user": current_staff().username,
         "msg": {
             "waiting": _("Änderungen, die auf Verbindung warten: %(n)s"),
             "sent": _("%(ref)s ist als erledigt gemeldet."),
@@ -59,6 +60,8 @@ def _page_config() -> dict:
             "photoPreview": _("Foto danach %(n)s"),
             "photoRemove": _("Foto %(n)s entfernen"),
             "back": _("Zurück zu meinen Aufgaben"),
+            "otherUser": _("Auf diesem Telefon warten Änderungen einer anderen Anmeldung; sie werden gesendet, "
+                           "wenn sich diese Person wieder anmeldet."),
         },
     }
 
@@ -132,7 +135,7 @@ def done(report_id: int):
 @role_required(*ANY_ROLE)
 def token():
     """A fresh CSRF token for changes sent from the phone's queue (the page's may have expired)."""
-    return jsonify({"csrf_token": generate_csrf()})
+    return jsonify({"csrf_token": generate_csrf(), "user": current_staff().username})
 
 
 @bp.get("/sw.js")

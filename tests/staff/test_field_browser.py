@@ -169,6 +169,15 @@ def test_field_task_page_fits_a_phone_and_passes_axe(app, live_server, staff_com
         assert page.get_attribute("#navigate", "href").startswith("geo:")
         assert not _small_targets(page)
         _checked(page, "field-task")
+        # A phone shared by a crew: a change queued under another sign-in is not sent under this one.
+        page.evaluate("""([url, id, ref]) => MMQueueFor('maengelmelder-field').add({key: 'field-other-user-0001',
+            url: url, reportId: id, user: 'jemand-anderes', fields: [['note', 'Erledigt.'], ['reference', ref]],
+            photos: [], attempts: 0})""", [f"/intern/unterwegs/{report.id}/erledigt", str(report.id), report.reference])
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_function("() => document.getElementById('field-queue').textContent.includes('anderen Anmeldung')")
+        assert "Änderungen, die auf Verbindung warten: 1" in page.inner_text("#field-queue")
+        assert _count(FieldUpdate) == 0  # (also starts a fresh session for the next line)
+        assert db.session.get(Report, report.id).status == "eingegangen"
         # Without a position the list says how it is sorted and offers to type a place.
         page.goto(live_server.url + "/intern/unterwegs/?ort=Nirgendwo+1")
         assert "kennen wir in der Stadt nicht" in page.inner_text("#ort-error")

@@ -79,6 +79,7 @@
         }
       });
       if (waiting.length) { lines.push(format(msg.waiting, { n: waiting.length })); }
+      if (waiting.some(function (entry) { return entry.user !== cfg.user; })) { lines.push(msg.otherUser); }
       say(lines);
       var waitingIds = waiting.map(function (entry) { return String(entry.reportId); });
       Array.prototype.forEach.call(document.querySelectorAll(".task-card"), function (card) {
@@ -105,7 +106,11 @@
           return response.json();
         })
         .then(function (body) {
-          if (body && body.csrf_token) { return queue.flush({ "X-CSRFToken": body.csrf_token }); }
+          if (!body || !body.csrf_token) { return; }
+          // A phone shared by a crew: a change goes out only under the account that made it
+          // (the server takes the signed-in clerk as the one who acted); others keep waiting.
+          var mine = function (entry) { return entry.user === body.user; };
+          return queue.flush({ "X-CSRFToken": body.csrf_token }, mine);
         }, function () { /* still no connection */ });
     }).then(showQueue, showQueue);
     var done = function () { flushing = null; };
@@ -177,7 +182,7 @@
       button.disabled = true;
       photosReady.then(function () {
         var entry = {
-          key: newKey(), url: form.action, reportId: page.getAttribute("data-report-id"),
+          key: newKey(), url: form.action, reportId: page.getAttribute("data-report-id"), user: cfg.user,
           fields: [["note", $("note").value], ["publish_photos", $("publish_photos").checked ? "1" : ""],
                    ["reference", page.getAttribute("data-reference")]],
           photos: prepared.slice(), attempts: 0

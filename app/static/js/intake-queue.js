@@ -78,12 +78,14 @@
 
     var flushing = null;
 
-    // Send everything waiting, one after the other. Resolves with the outcomes
-    // recorded in this run; stops at the first network failure.
-    function flush(extraHeaders) {
+    // Send everything waiting (``only``, if given, picks the entries to send now; the others
+    // keep waiting), one after the other. Resolves with the outcomes recorded in this run;
+    // stops at the first network failure.
+    function flush(extraHeaders, only) {
       if (flushing) { return flushing; }
       var outcomes = [];
       flushing = all(OUTBOX).then(function (entries) {
+        entries = entries.filter(only || function () { return true; });
         entries.sort(function (a, b) { return a.createdAt - b.createdAt; });
         return entries.reduce(function (chain, entry) {
           return chain.then(function (stop) {
