@@ -66,3 +66,21 @@ def test_ortsteile_contain_their_village_centres(db_session):
         from app.jurisdictions.models import Area
 
         assert db.session.get(Area, decision.area_id).code == code
+
+
+def test_the_department_mail_gives_the_routing_in_words(db_session):
+    """Issue 19 point 9: no "Regel 12: Ortsteil Marienfeld × spielplatz" in a mail any more."""
+    from sqlalchemy import select
+
+    from app.db import db
+    from app.outbox.models import OutboxMessage
+    from app.reports.notifications import new_report
+
+    report = make_report(point=MARIENFELD, category_code="spielplatz")
+    message = next(m for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "new_report"))
+                   if m.payload["report_id"] == report.id)
+    mail = new_report(message)
+    for part in ("plain", "html"):
+        body = mail.get_body((part,)).get_content()
+        assert "Zuordnung: Ortsteil Marienfeld · Spielplatz → Bauhof Marienfeld" in body
+        assert "Regel" not in body and "×" not in body
