@@ -132,6 +132,7 @@ def test_closing_a_task_with_an_after_photo_counts_once_per_key(app, client):
     # The staff report page says it in words.
     page = client.get(f"/intern/meldungen/{report.id}").get_data(as_text=True)
     assert "1 Foto(s) nach der Erledigung" in page and "unterwegs mit dem Telefon gemeldet" in page
+    assert "(nach der Erledigung, unterwegs aufgenommen)" in page
 
     # Another change of the closed task is refused in words, and stores nothing.
     refused = _close(client, report, "field-fedcba9876543210")

@@ -158,7 +158,7 @@ def test_task_closed_offline_with_an_after_photo_arrives_once(app, live_server, 
         context.close()
 
 
-def test_field_task_page_fits_a_phone_and_passes_axe(app, live_server, staff_committing, chromium):
+def test_task_page_fits_a_phone_and_a_shared_phone_sends_only_my_changes(app, live_server, staff_committing, chromium):
     me = make_staff("staff", "tiefbau")
     report = make_report(point=HARSEWINKEL, description="Gehwegplatte lose")
     db.session.add(ReportAssignment(report_id=report.id, staff_user_id=me.id))

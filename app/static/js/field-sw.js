@@ -42,8 +42,11 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
   if (request.mode === "navigate") {
     if (url.pathname.indexOf(SCOPE) !== 0) { return; }
-    event.respondWith(fetch(request).then(function (response) { return keep(request, response); },
-      function () { return kept(request).then(function (hit) { return hit || Response.error(); }); }));
+    event.respondWith(fetch(request).then(function (response) {
+      // Sent to the sign-in page: whoever used this phone is signed out, so their kept pages go.
+      if (response.redirected) { caches.delete(CACHE); }
+      return keep(request, response);
+    }, function () { return kept(request).then(function (hit) { return hit || Response.error(); }); }));
     return;
   }
   if (["style", "script", "font", "image"].indexOf(request.destination) >= 0) {
