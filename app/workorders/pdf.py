@@ -11,6 +11,9 @@ import logging
 
 from PIL import ImageFile
 
+# WeasyPrint logs every rendering step (and its own stylesheets at import) at INFO: noise in
+# the app's log; its warnings (a refused or broken resource) stay.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 _truncated_before = ImageFile.LOAD_TRUNCATED_IMAGES
 from weasyprint import HTML  # noqa: E402 (the flag must be read before this import)
 from weasyprint.urls import URLFetcher  # noqa: E402
