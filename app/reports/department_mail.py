@@ -25,6 +25,7 @@ from app.outbox.models import OutboxMessage
 from app.outbox.operations import record_message
 from app.outbox.relay import note_new_messages
 from app.reports.models import Report, StatusChange
+from app.reports.questions import answers_for_reports
 from app.reports.status import OPEN_STATUSES, STATUSES
 from app.urls import absolute_url
 
@@ -95,7 +96,9 @@ def department_digest(message: OutboxMessage) -> EmailMessage | None:
     with force_locale("de"):
         local_day = until.astimezone(_tz()).strftime("%d.%m.%Y")
         subject = f"Tagesübersicht {local_day}: {len(reports)} neue Meldung{'en' if len(reports) != 1 else ''}"
-        items = [{"report": r, "url": absolute_url("public.report", reference=r.reference)} for r in reports]
+        answers = answers_for_reports([r.id for r in reports], "de")
+        items = [{"report": r, "url": absolute_url("public.report", reference=r.reference),
+                  "answers": answers.get(r.id, [])} for r in reports]
         return compose_email(department.email, subject, "department_digest", message, locale="de",
                              department=department, items=items, day=local_day)
 

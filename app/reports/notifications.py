@@ -11,6 +11,7 @@ from app.db import db
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report, StatusChange
+from app.reports.questions import report_answers
 from app.reports.status import STATUSES
 from app.reports.tokens import confirm_email_token
 from app.urls import absolute_url
@@ -59,7 +60,8 @@ def new_report(message: OutboxMessage) -> EmailMessage | None:
     with force_locale("de"):
         subject = f"Neue Meldung {report.reference}: {report.category.name}"
         return compose_email(report.department.email, subject, "new_report", message, locale="de",
-                             category_label=report.category.name, **_report_context(report))
+                             category_label=report.category.name, answers=report_answers(report.id, "de"),
+                             **_report_context(report))
 
 
 MESSAGES = (
