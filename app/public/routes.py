@@ -136,6 +136,12 @@ def report(reference: str):
     return _render_report(_public_report(reference), followed=request.args.get("folgen") == "angefragt")
 
 
+@bp.get("/m/<reference>")
+def short_report(reference: str):
+    """The short link mails carry ("…/m/HW-2026-00042"): the report's public page."""
+    return redirect(url_for("public.report", reference=reference.strip().upper()[:40]), 301)
+
+
 @bp.get("/meldungen/<reference>/popup.json")
 def report_popup(reference: str):
     """What a map popup shows: public fields only, published description only."""

@@ -171,6 +171,13 @@ def track(token: str):
     return _private(Response(render_template("reports/track.html", report=report)))
 
 
+@bp.get("/t/<token>")
+def short_track(token: str):
+    """The short tracking link mails carry ("…/t/<token>"). The token is a secret: this rule's
+    ``<token>`` puts the path under the log redaction (app/logs.py) like /verfolgen/."""
+    return _private(redirect(url_for("reports.track", token=token), 302))
+
+
 @bp.get("/verfolgen/<token>/fotos/<int:photo_id>/<variant>.jpg")
 def tracked_photo(token: str, photo_id: int, variant: str):
     """The reporter's own photo (published or not), behind the private tracking link."""
