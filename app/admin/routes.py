@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from app.admin import operations, queries
 from app.admin.forms import (
-    QUESTION_KINDS, AccountForm, AccountUpdateForm, AuditFilterForm, CategoryCreateForm, CategoryEditForm,
+    QUESTION_KINDS, RetireForm, AccountForm, AccountUpdateForm, AuditFilterForm, CategoryCreateForm, CategoryEditForm,
     CategorySettingsForm, DepartmentCreateForm, DepartmentForm, QuestionForm, RuleForm, TextTemplateForm,
 )
 from app.db import db
@@ -31,6 +31,55 @@ def _private(response):
 def index():
     lists = queries.town_settings(current_staff().jurisdiction_id)
     return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(), **lists)
+
+
+@bp.get("/stadtprofil")
+@role_required("admin")
+def town_profile():
+    from app.admin import town_profile as page
+    from app.jurisdictions.models import Jurisdiction
+    from app.staff.wording import PROFILE_FIELDS
+
+    jurisdiction = db.session.get(Jurisdiction, current_staff().jurisdiction_id)
+    return render_template("admin/town_profile.html", jurisdiction=jurisdiction, profile=jurisdiction.profile or {},
+                           legal=jurisdiction.legal or {}, sections=page.SECTIONS, contact_heading=page.SECTIONS[3][0],
+                           labels=PROFILE_FIELDS, kinds=page.KIND, legal_labels=page.LEGAL_LABELS,
+                           legal_kinds=page.LEGAL_KIND, input_types=page.INPUT_TYPES,
+                           has_own_crest=jurisdiction.crest_type is not None)
+
+
+@bp.post("/stadtprofil")
+@role_required("admin")
+def save_town_profile():
+    from app.admin import town_profile as page
+
+    changes = page.update_profile(current_staff(), page.TownProfileForm(request.form))
+    db.session.commit()
+    flash(_("Das Stadtprofil wurde gespeichert.") if changes else _("Es gab nichts zu ändern."))
+    return redirect(url_for("admin.town_profile"), 303)
+
+
+@bp.post("/stadtprofil/wappen")
+@role_required("admin")
+def upload_crest():
+    from app.admin import town_profile as page
+
+    upload = request.files.get("wappen")
+    page.set_crest(current_staff(), upload.read(page.MAX_UPLOAD + 1) if upload else b"")
+    db.session.commit()
+    flash(_("Das Wappen wurde gespeichert."))
+    return redirect(url_for("admin.town_profile"), 303)
+
+
+@bp.post("/stadtprofil/wappen/entfernen")
+@role_required("admin")
+def remove_crest():
+    from app.admin import town_profile as page
+
+    page.set_crest(current_staff(), None)
+    db.session.commit()
+    flash(_("Das Wappen wurde entfernt."))
+    return redirect(url_for("admin.town_profile"), 303)
 
 
 @bp.post("/konten")
@@ -149,6 +198,67 @@ def update_department(department_id: int):
     operations.update_department(current_staff(), department_id, validated(DepartmentForm(request.form)))
     db.session.commit()
     flash(_("Die Abteilung wurde gespeichert."))
+    return redirect(url_for("admin.index"), 303)
+
+
+def _retire_page(kind: str, row, choices, plan=None, status: int = 200):
+    return render_template("admin/retire.html", kind=kind, row=row, choices=choices, plan=plan), status
+
+
+@bp.get("/abteilungen/<int:department_id>/aufloesen")
+@role_required("admin")
+def retire_department_page(department_id: int):
+    from app.admin import retire
+
+    admin = current_staff()
+    department = retire.row_in_town(admin, retire.Department, department_id, _("Diese Abteilung gibt es nicht."))
+    return _retire_page("department", department, queries.live_departments(admin.jurisdiction_id, but=department.id))
+
+
+@bp.post("/abteilungen/<int:department_id>/aufloesen")
+@role_required("admin")
+def retire_department(department_id: int):
+    """First the confirmation page naming where the open reports go; only a confirmed form retires."""
+    from app.admin import retire
+
+    admin = current_staff()
+    form = validated(RetireForm(request.form))
+    if not form.confirmed.data:
+        plan = retire.plan_department_retirement(admin, department_id, form.successor.data)
+        return _retire_page("department", plan.retiring,
+                            queries.live_departments(admin.jurisdiction_id, but=department_id), plan)
+    plan = retire.retire_department(admin, department_id, form.successor.data)
+    db.session.commit()
+    flash(_("Die Abteilung %(name)s ist aufgelöst. %(n)s offene Meldungen und ihre Zuständigkeitsregeln gingen an "
+            "%(to)s.", name=plan.retiring.name, n=plan.open_reports, to=plan.successor.name))
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.get("/kategorien/<int:category_id>/aufloesen")
+@role_required("admin")
+def retire_category_page(category_id: int):
+    from app.admin import retire
+
+    admin = current_staff()
+    category = retire.row_in_town(admin, retire.Category, category_id, _("Diese Kategorie gibt es nicht."))
+    return _retire_page("category", category, queries.live_categories(admin.jurisdiction_id, but=category.id))
+
+
+@bp.post("/kategorien/<int:category_id>/aufloesen")
+@role_required("admin")
+def retire_category(category_id: int):
+    from app.admin import retire
+
+    admin = current_staff()
+    form = validated(RetireForm(request.form))
+    if not form.confirmed.data:
+        plan = retire.plan_category_retirement(admin, category_id, form.successor.data)
+        return _retire_page("category", plan.retiring,
+                            queries.live_categories(admin.jurisdiction_id, but=category_id), plan)
+    plan = retire.retire_category(admin, category_id, form.successor.data)
+    db.session.commit()
+    flash(_("Die Kategorie %(name)s ist aufgelöst. %(n)s offene Meldungen gehören jetzt zu %(to)s.",
+            name=plan.retiring.name, n=plan.open_reports, to=plan.successor.name))
     return redirect(url_for("admin.index"), 303)
 
 

@@ -24,9 +24,10 @@ from flask import current_app, url_for
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
+from app.branding import current_town
 from app.config import SETTINGS
 
-# Harsewinkel's centre; the town page could carry its own later.
+# Where a map opens when the town profile says nothing (Harsewinkel's centre).
 DEFAULT_CENTER = (51.962, 8.229)
 DEFAULT_ZOOM = 14
 MAP_ID = "reports"  # folium names the element "map_<id>" and the JS variable alike
@@ -40,6 +41,9 @@ def tile_attribution() -> str:
     it is built here from a translated message instead. Returned as plain text: templates put
     it into a data attribute, where it must be escaped.
     """
+    town = current_town()
+    if town.tile_attribution:  # the profile's credit is plain text
+        return str(escape(town.tile_attribution))
     configured = current_app.config["TILE_ATTRIBUTION"]
     if configured != SETTINGS["TILE_ATTRIBUTION"][0]:
         return configured
@@ -66,8 +70,16 @@ def asset_urls() -> tuple[list[str], list[str]]:
     return scripts, styles
 
 
-def build_map(center: tuple[float, float] = DEFAULT_CENTER, zoom: int = DEFAULT_ZOOM, map_id: str = MAP_ID,
+def tile_url() -> str:
+    """The town's tile source (its profile, else TILE_URL)."""
+    return current_town().tile_url or current_app.config["TILE_URL"]
+
+
+def build_map(center: tuple[float, float] | None = None, zoom: int | None = None, map_id: str = MAP_ID,
               min_zoom: int = 11) -> LocalAssetsMap:
+    town = current_town()
+    center = center or town.map_center
+    zoom = zoom or town.map_zoom
     scripts, styles = asset_urls()
     fmap = LocalAssetsMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
                           min_zoom=min_zoom, max_zoom=19)
@@ -75,7 +87,7 @@ def build_map(center: tuple[float, float] = DEFAULT_CENTER, zoom: int = DEFAULT_
     fmap.default_js = [(f"js{i}", url) for i, url in enumerate(scripts)]
     fmap.default_css = [(f"css{i}", url) for i, url in enumerate(styles)]
     fmap._id = map_id
-    tiles = folium.TileLayer(tiles=current_app.config["TILE_URL"], attr=tile_attribution(),
+    tiles = folium.TileLayer(tiles=tile_url(), attr=tile_attribution(),
                              name="Karte", max_zoom=19, min_zoom=min_zoom)
     tiles._id = "base"
     tiles.add_to(fmap)

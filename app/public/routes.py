@@ -94,6 +94,7 @@ def map_script():
 
 # For every template with a map (the staff pages too), not only the public ones.
 bp.add_app_template_global(mapview.tile_attribution)
+bp.add_app_template_global(mapview.tile_url)
 
 
 @bp.get("/meldungen")
