@@ -39,7 +39,9 @@ class Town:
     name: str
     short_name: str
     in_sentence: str
-    crest: Path | None  # a crest file from TOWN_CREST (a profile's crest is in the database)
+    # TOWN_CREST's file, shown only while there is no town row; a town's crest is in its row
+    # (migration 2410 copied TOWN_CREST there), so removing it on the profile page removes it.
+    crest: Path | None
     colour: str
     colour_dark: str
     website: str
@@ -162,8 +164,7 @@ def town_from_profile(defaults: Town, jurisdiction) -> Town:
     if "map_lat" in profile and "map_lon" in profile:
         values["map_center"] = (float(profile["map_lat"]), float(profile["map_lon"]))
     town = replace(defaults, name=name, short_name=short, in_sentence=in_sentence, jurisdiction_id=jurisdiction.id,
-                   version=jurisdiction.profile_version, crest_type=jurisdiction.crest_type,
-                   crest=defaults.crest if jurisdiction.crest_type is None and settings_town else None, **values)
+                   version=jurisdiction.profile_version, crest_type=jurisdiction.crest_type, crest=None, **values)
     return _with_css_version(town)
 
 
@@ -186,16 +187,21 @@ def forget_town(jurisdiction_id: int) -> None:
     processes see the raised ``profile_version`` on their next request)."""
     _cache().pop(jurisdiction_id, None)
     if has_request_context():
-        g.pop("town", None)
+        request.environ.pop("mm.town", None)
 
 
 def town_of(jurisdiction) -> Town:
-    """The face of ``jurisdiction`` (a town row), built once per profile version and process."""
+    """The face of ``jurisdiction`` (a town row), built once per profile version and process.
+
+    The version decides; the row's few profile values are compared as well (a dict of a dozen
+    keys), so a version number reused after a rolled-back change can never serve a stale face."""
+    key = (jurisdiction.profile_version, jurisdiction.name, jurisdiction.contact_email, jurisdiction.crest_type,
+           dict(jurisdiction.profile or {}))
     cached = _cache().get(jurisdiction.id)
-    if cached is None or cached.version != jurisdiction.profile_version:
-        cached = town_from_profile(current_app.extensions["town"], jurisdiction)
+    if cached is None or cached[0] != key:
+        cached = (key, town_from_profile(current_app.extensions["town"], jurisdiction))
         _cache()[jurisdiction.id] = cached
-    return cached
+    return cached[1]
 
 
 def current_town() -> Town:
@@ -205,8 +211,10 @@ def current_town() -> Town:
     place that decides the request's town. Without a town row (an empty installation) or with
     the database down, the settings' town (an error page must not fail on its own header).
     """
-    if has_request_context() and "town" in g:
-        return g.town
+    # Kept with the request itself, not in ``g``: an app context (and its ``g``) may outlive
+    # one request (tests, CLI), a request's town may not.
+    if has_request_context() and "mm.town" in request.environ:
+        return request.environ["mm.town"]
     from sqlalchemy.exc import SQLAlchemyError
 
     from app.errors import NotFound
@@ -217,7 +225,7 @@ def current_town() -> Town:
     except (NotFound, SQLAlchemyError):
         town = current_app.extensions["town"]
     if has_request_context():
-        g.town = town
+        request.environ["mm.town"] = town
     return town
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, g
+from flask import Flask, request
 
 from app.guards import refuse_nul_characters
 from app.reports.status import STATUSES
@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         # A page that showed the town (its face is in ``g``) allows the town profile's tile host.
-        town = g.get("town")
+        town = request.environ.get("mm.town")
         response.headers.setdefault("Content-Security-Policy",
                                     csp(town.tile_url) if town is not None and town.tile_url else default_csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

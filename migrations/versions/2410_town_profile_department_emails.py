@@ -73,6 +73,20 @@ def _initial_profile(town_name: str) -> dict:
     return profile
 
 
+def _settings_crest() -> tuple[bytes, str] | None:
+    """TOWN_CREST's file (default: the demo crest), sanitised as an upload would be."""
+    from pathlib import Path
+
+    from media.crest import CrestRejected, clean_crest
+
+    path = Path(os.environ.get("TOWN_CREST") or "app/static/img/crest-demo.svg")
+    path = path if path.is_absolute() else Path(__file__).resolve().parents[2] / path
+    try:
+        return clean_crest(path.read_bytes())
+    except (OSError, CrestRejected):
+        return None
+
+
 def upgrade() -> None:
     op.add_column("jurisdictions", sa.Column("profile", postgresql.JSONB(), nullable=False,
                                              server_default=sa.text("'{}'::jsonb")))
@@ -83,9 +97,13 @@ def upgrade() -> None:
     op.create_check_constraint(op.f("ck_jurisdictions_crest_type"), "jurisdictions",
                                "crest_type IS NULL OR crest_type IN ('image/svg+xml', 'image/png')")
     bind = op.get_bind()
+    crest = _settings_crest()
     for jid, name in bind.execute(sa.text("SELECT id, name FROM jurisdictions")).all():
         bind.execute(sa.text("UPDATE jurisdictions SET profile = CAST(:p AS jsonb) WHERE id = :id"),
                      {"p": json.dumps(_initial_profile(name)), "id": jid})
+        if crest and _setting("TOWN_NAME") == name:
+            bind.execute(sa.text("UPDATE jurisdictions SET crest = :c, crest_type = :t WHERE id = :id"),
+                         {"c": crest[0], "t": crest[1], "id": jid})
 
     op.add_column("departments", sa.Column("emails", postgresql.ARRAY(sa.String(320)), nullable=False,
                                            server_default=sa.text("'{}'::varchar[]")))
