@@ -10,6 +10,7 @@ from app.admin.forms import (
     CategorySettingsForm, DepartmentCreateForm, DepartmentForm, QuestionForm, RuleForm, TextTemplateForm,
 )
 from app.db import db
+from app.errors import DomainError
 from app.forms import validated
 from app.reports.status import STATUSES
 from app.staff import oidc
@@ -82,6 +83,36 @@ def remove_crest():
     return redirect(url_for("admin.town_profile"), 303)
 
 
+@bp.get("/meldungen-import")
+@role_required("admin")
+def report_import():
+    return render_template("admin/report_import.html", upload=None, result=None)
+
+
+@bp.post("/meldungen-import")
+@role_required("admin")
+def report_import_check():
+    """Keep the file and show its dry run: nothing is imported before the admin has seen it."""
+    from app.admin import report_import as page
+
+    upload = request.files.get("datei")
+    data = upload.read(page.MAX_UPLOAD + 1) if upload else b""
+    row = page.keep_upload(current_staff(), upload.filename if upload else "", data)
+    row, result = page.run(current_staff(), row.id, dry_run=True)
+    db.session.commit()  # the kept file, not the dry run's reports
+    return render_template("admin/report_import.html", upload=row, result=result, dry_run=True)
+
+
+@bp.post("/meldungen-import/<int:upload_id>")
+@role_required("admin")
+def report_import_run(upload_id: int):
+    from app.admin import report_import as page
+
+    row, result = page.run(current_staff(), upload_id, dry_run=False)
+    db.session.commit()
+    return render_template("admin/report_import.html", upload=row, result=result, dry_run=False)
+
+
 @bp.post("/konten")
 @role_required("admin")
 def create_user():
@@ -90,6 +121,23 @@ def create_user():
     db.session.commit()
     flash(_("Das Konto %(name)s wurde angelegt.", name=user.username))
     return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/konten/import")
+@role_required("admin")
+def import_users():
+    from app.admin.staff_import import import_staff
+
+    upload = request.files.get("datei")
+    data = upload.read(2 * 1024 * 1024 + 1) if upload and upload.filename else b""
+    if not data:
+        raise DomainError(_("Bitte wählen Sie eine CSV-Datei mit den Konten aus."), "datei")
+    result = import_staff(current_staff(), data)
+    if result.errors:
+        db.session.rollback()
+        return render_template("admin/staff_import.html", result=result), 400
+    db.session.commit()
+    return render_template("admin/staff_import.html", result=result)
 
 
 @bp.post("/konten/<int:user_id>")

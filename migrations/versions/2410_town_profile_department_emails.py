@@ -10,6 +10,8 @@
 * ``departments.emails`` (text[]) replaces ``departments.email``; ``retired_at`` and
   ``successor_id`` on departments and categories say that one was retired and where its open
   reports went.
+* ``admin_uploads``: files uploaded on the admin pages: address files (imported by a worker
+  with progress) and an earlier system's reports (kept between the dry run and the import).
 * The reference counter learns about imported references (nothing to migrate).
 
 Revision ID: 2410
@@ -115,7 +117,32 @@ def upgrade() -> None:
                                        sa.ForeignKey(f"{table}.id", ondelete="SET NULL"), nullable=True))
 
 
+    op.create_table(
+        "admin_uploads",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("jurisdiction_id", sa.Integer(), sa.ForeignKey("jurisdictions.id", ondelete="CASCADE",
+                                                                 name=op.f("fk_admin_uploads_jurisdiction_id_jurisdictions")),
+                  nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("staff_user_id", sa.Integer(), sa.ForeignKey("staff_users.id", ondelete="SET NULL",
+                                                               name=op.f("fk_admin_uploads_staff_user_id_staff_users")),
+                  nullable=True),
+        sa.Column("filename", sa.String(200), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("srid", sa.Integer(), nullable=True),
+        sa.Column("state", sa.String(10), nullable=False),
+        sa.Column("done", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_admin_uploads")),
+    )
+    op.create_index(op.f("ix_admin_uploads_jurisdiction_id"), "admin_uploads", ["jurisdiction_id"])
+
+
 def downgrade() -> None:
+    op.drop_table("admin_uploads")
     for table in ("departments", "categories"):
         op.drop_column(table, "successor_id")
         op.drop_column(table, "retired_at")
