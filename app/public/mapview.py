@@ -17,9 +17,9 @@ attribution (OpenStreetMap's) is given in the visitor's language, see ``tile_att
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 
-import folium
 from flask import current_app, url_for
 from flask_babel import gettext
 from markupsafe import Markup, escape
@@ -51,16 +51,24 @@ def tile_attribution() -> str:
     return str(Markup("&copy; ") + escape(gettext("%(osm)s-Mitwirkende")) % {"osm": link})
 
 
-class LocalAssetsMap(folium.Map):
-    """A folium map whose JavaScript and CSS come from this app, not from CDNs.
+@functools.cache
+def _local_assets_map_class():
+    """folium is imported when a map is built, not at app start (it costs a second of every
+    `flask` command's start-up, see docs/BENCHMARKS.md "Town file")."""
+    import folium
 
-    Only Leaflet is needed: markers and clusters are drawn by ``static/js/map.js``
-    from the map API, so jQuery, Bootstrap, awesome-markers and Font Awesome (folium's
-    other defaults) are left out altogether.
-    """
+    class LocalAssetsMap(folium.Map):
+        """A folium map whose JavaScript and CSS come from this app, not from CDNs.
 
-    default_js: list[tuple[str, str]] = []
-    default_css: list[tuple[str, str]] = []
+        Only Leaflet is needed: markers and clusters are drawn by ``static/js/map.js``
+        from the map API, so jQuery, Bootstrap, awesome-markers and Font Awesome (folium's
+        other defaults) are left out altogether.
+        """
+
+        default_js: list[tuple[str, str]] = []
+        default_css: list[tuple[str, str]] = []
+
+    return LocalAssetsMap
 
 
 def asset_urls() -> tuple[list[str], list[str]]:
@@ -76,12 +84,14 @@ def tile_url() -> str:
 
 
 def build_map(center: tuple[float, float] | None = None, zoom: int | None = None, map_id: str = MAP_ID,
-              min_zoom: int = 11) -> LocalAssetsMap:
+              min_zoom: int = 11):
     town = current_town()
     center = center or town.map_center
     zoom = zoom or town.map_zoom
     scripts, styles = asset_urls()
-    fmap = LocalAssetsMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
+    import folium
+
+    fmap = _local_assets_map_class()(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
                           min_zoom=min_zoom, max_zoom=19)
     # Read by folium when it renders the page header: the vendored files only.
     fmap.default_js = [(f"js{i}", url) for i, url in enumerate(scripts)]
@@ -98,7 +108,7 @@ def map_element_id(map_id: str = MAP_ID) -> str:
     return f"map_{map_id}"
 
 
-def map_script(fmap: LocalAssetsMap) -> str:
+def map_script(fmap) -> str:
     """folium's generated Leaflet set-up code, to be served as a file of its own."""
     figure = fmap.get_root()
     figure.render()
