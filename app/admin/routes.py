@@ -249,65 +249,68 @@ def update_department(department_id: int):
     return redirect(url_for("admin.index"), 303)
 
 
-def _retire_page(kind: str, row, choices, plan=None, status: int = 200):
-    return render_template("admin/retire.html", kind=kind, row=row, choices=choices, plan=plan), status
+def _retiring(kind: str):
+    """(plan, retire, choices) of the retirement ``kind``: "department" or "category"."""
+    from app.admin import retire
+
+    if kind == "department":
+        return retire.plan_department_retirement, retire.retire_department, queries.live_departments
+    return retire.plan_category_retirement, retire.retire_category, queries.live_categories
+
+
+def _retire_page(kind: str, row_id: int):
+    from app.admin import retire
+
+    admin = current_staff()
+    model, missing = ((retire.Department, _("Diese Abteilung gibt es nicht.")) if kind == "department"
+                      else (retire.Category, _("Diese Kategorie gibt es nicht.")))
+    row = retire.row_in_town(admin, model, row_id, missing)
+    choices = _retiring(kind)[2](admin.jurisdiction_id, but=row.id)
+    return render_template("admin/retire.html", kind=kind, row=row, choices=choices, plan=None)
+
+
+def _retire(kind: str, row_id: int):
+    """First the confirmation page naming where the open reports go; only a confirmed form retires."""
+    plan_it, do_it, choices = _retiring(kind)
+    admin = current_staff()
+    form = validated(RetireForm(request.form))
+    if not form.confirmed.data:
+        plan = plan_it(admin, row_id, form.successor.data)
+        return render_template("admin/retire.html", kind=kind, row=plan.retiring, plan=plan,
+                               choices=choices(admin.jurisdiction_id, but=row_id))
+    plan = do_it(admin, row_id, form.successor.data)
+    db.session.commit()
+    if kind == "department":
+        flash(_("Die Abteilung %(name)s ist aufgelöst. %(n)s offene Meldungen und ihre Zuständigkeitsregeln gingen "
+                "an %(to)s.", name=plan.retiring.name, n=plan.open_reports, to=plan.successor.name))
+    else:
+        flash(_("Die Kategorie %(name)s ist aufgelöst. %(n)s offene Meldungen gehören jetzt zu %(to)s.",
+                name=plan.retiring.name, n=plan.open_reports, to=plan.successor.name))
+    return redirect(url_for("admin.index"), 303)
 
 
 @bp.get("/abteilungen/<int:department_id>/aufloesen")
 @role_required("admin")
 def retire_department_page(department_id: int):
-    from app.admin import retire
-
-    admin = current_staff()
-    department = retire.row_in_town(admin, retire.Department, department_id, _("Diese Abteilung gibt es nicht."))
-    return _retire_page("department", department, queries.live_departments(admin.jurisdiction_id, but=department.id))
+    return _retire_page("department", department_id)
 
 
 @bp.post("/abteilungen/<int:department_id>/aufloesen")
 @role_required("admin")
 def retire_department(department_id: int):
-    """First the confirmation page naming where the open reports go; only a confirmed form retires."""
-    from app.admin import retire
-
-    admin = current_staff()
-    form = validated(RetireForm(request.form))
-    if not form.confirmed.data:
-        plan = retire.plan_department_retirement(admin, department_id, form.successor.data)
-        return _retire_page("department", plan.retiring,
-                            queries.live_departments(admin.jurisdiction_id, but=department_id), plan)
-    plan = retire.retire_department(admin, department_id, form.successor.data)
-    db.session.commit()
-    flash(_("Die Abteilung %(name)s ist aufgelöst. %(n)s offene Meldungen und ihre Zuständigkeitsregeln gingen an "
-            "%(to)s.", name=plan.retiring.name, n=plan.open_reports, to=plan.successor.name))
-    return redirect(url_for("admin.index"), 303)
+    return _retire("department", department_id)
 
 
 @bp.get("/kategorien/<int:category_id>/aufloesen")
 @role_required("admin")
 def retire_category_page(category_id: int):
-    from app.admin import retire
-
-    admin = current_staff()
-    category = retire.row_in_town(admin, retire.Category, category_id, _("Diese Kategorie gibt es nicht."))
-    return _retire_page("category", category, queries.live_categories(admin.jurisdiction_id, but=category.id))
+    return _retire_page("category", category_id)
 
 
 @bp.post("/kategorien/<int:category_id>/aufloesen")
 @role_required("admin")
 def retire_category(category_id: int):
-    from app.admin import retire
-
-    admin = current_staff()
-    form = validated(RetireForm(request.form))
-    if not form.confirmed.data:
-        plan = retire.plan_category_retirement(admin, category_id, form.successor.data)
-        return _retire_page("category", plan.retiring,
-                            queries.live_categories(admin.jurisdiction_id, but=category_id), plan)
-    plan = retire.retire_category(admin, category_id, form.successor.data)
-    db.session.commit()
-    flash(_("Die Kategorie %(name)s ist aufgelöst. %(n)s offene Meldungen gehören jetzt zu %(to)s.",
-            name=plan.retiring.name, n=plan.open_reports, to=plan.successor.name))
-    return redirect(url_for("admin.index"), 303)
+    return _retire("category", category_id)
 
 
 @bp.post("/regeln/vorschau")
