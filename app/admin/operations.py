@@ -169,6 +169,8 @@ def update_category_settings(admin: StaffUser, category_id: int, form: CategoryS
 
 def _change_category(admin: StaffUser, category: Category, values: dict) -> None:
     """Set the changed ``values`` and audit them with before and after (flushes)."""
+    if category.retired_at is not None and values.get("active"):
+        raise DomainError(_l("Diese Kategorie ist aufgelöst und kann nicht wieder eingeschaltet werden."), "active")
     changes = _set_changed(category, values)
     if changes:
         db.session.flush()
@@ -281,7 +283,7 @@ def delete_question(admin: StaffUser, category_id: int, question_id: int) -> Non
 
 
 def _department_values(form: DepartmentForm) -> dict:
-    return {"name": form.name.data, "email": form.email.data or None, "notification_mode": form.notification.data,
+    return {"name": form.name.data, "emails": list(form.emails.data or []), "notification_mode": form.notification.data,
             "digest_hour": form.digest_hour.data if form.digest_hour.data is not None else 7}
 
 

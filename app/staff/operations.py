@@ -109,6 +109,8 @@ def forward_target(user: StaffUser, department_id: int | str | None, *, field: s
     department = db.session.get(Department, department_id)
     if department is None or department.jurisdiction_id != user.jurisdiction_id:
         raise DomainError(_l("Diese Abteilung gibt es nicht."), field)
+    if department.retired_at is not None:
+        raise DomainError(_l("Diese Abteilung ist aufgelöst."), field)
     return department
 
 
