@@ -15,7 +15,7 @@
 * The reference counter learns about imported references (nothing to migrate).
 
 Revision ID: 2410
-Revises: 1904
+Revises: 1910
 Create Date: 2026-12-06 08:00:00
 """
 import json
@@ -28,7 +28,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "2410"
-down_revision = "1904"
+down_revision = "1910"
 branch_labels = None
 depends_on = None
 
