@@ -52,10 +52,6 @@ class TextTemplateForm(Form):
 _DEADLINE = _l("Die Bearbeitungsfrist muss zwischen 1 und 365 Tagen liegen.")
 
 
-class PublicDeadlinesForm(Form):
-    public_deadlines = Flag()
-
-
 class CategorySettingsForm(Form):
     target_days = WholeNumber(message=_DEADLINE, validators=[InputRequired(_DEADLINE),
                                                              NumberRange(1, 365, message=_DEADLINE)])

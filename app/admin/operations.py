@@ -146,20 +146,6 @@ def delete_text_template(admin: StaffUser, template_id: int) -> None:
     db.session.flush()
 
 
-def set_public_deadlines(admin: StaffUser, show: bool) -> bool:
-    """Whether the public sees a report's expected completion date (report page, Open311
-    ``expected_datetime``); audited, flushes. Returns False when nothing changed."""
-    from app.jurisdictions.models import Jurisdiction
-
-    town = db.session.get(Jurisdiction, admin.jurisdiction_id)
-    if town.public_deadlines == show:
-        return False
-    audit.record("town_update", staff=admin, changes={"public_deadlines": [town.public_deadlines, show]})
-    town.public_deadlines = show
-    db.session.flush()
-    return True
-
-
 def update_category_settings(admin: StaffUser, category_id: int, form: CategorySettingsForm) -> Category:
     """Change a category's deadline and whether citizens can choose it (flushes)."""
     category = _category_in_town(admin, category_id)

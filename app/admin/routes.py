@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from app.admin import operations, queries
 from app.admin.forms import (
     QUESTION_KINDS, AccountForm, AccountUpdateForm, AuditFilterForm, CategoryCreateForm, CategoryEditForm,
-    CategorySettingsForm, DepartmentCreateForm, DepartmentForm, PublicDeadlinesForm, QuestionForm, RetireForm,
+    CategorySettingsForm, DepartmentCreateForm, DepartmentForm, QuestionForm, RetireForm,
     RuleForm, TextTemplateForm,
 )
 from app.db import db
@@ -31,12 +31,8 @@ def _private(response):
 @bp.get("/")
 @role_required("admin")
 def index():
-    from app.jurisdictions.models import Jurisdiction
-
     lists = queries.town_settings(current_staff().jurisdiction_id)
-    town_row = db.session.get(Jurisdiction, current_staff().jurisdiction_id)
-    return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(),
-                           public_deadlines=town_row.public_deadlines, **lists)
+    return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(), **lists)
 
 
 @bp.get("/stadtprofil")
@@ -180,17 +176,6 @@ def delete_template(template_id: int):
     db.session.commit()
     flash(_("Der Textbaustein wurde gelöscht."))
     return redirect(url_for("admin.index"), 303)
-
-
-@bp.post("/fristen-oeffentlich")
-@role_required("admin")
-def public_deadlines():
-    show = validated(PublicDeadlinesForm(request.form)).public_deadlines.data
-    operations.set_public_deadlines(current_staff(), show)
-    db.session.commit()
-    flash(_("Das voraussichtliche Erledigungsdatum wird jetzt öffentlich gezeigt.") if show
-          else _("Das voraussichtliche Erledigungsdatum wird nicht mehr öffentlich gezeigt."))
-    return redirect(url_for("admin.index") + "#fristen", 303)
 
 
 @bp.post("/kategorien/<int:category_id>")

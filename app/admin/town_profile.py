@@ -15,7 +15,7 @@ from wtforms import Form, StringField
 from app.branding import forget_town
 from app.db import db
 from app.errors import DomainError, ValidationFailed
-from app.forms import cleaned
+from app.forms import Flag, cleaned
 from app.jurisdictions import legal, profile
 from app.jurisdictions.models import Jurisdiction
 from app.staff import audit
@@ -56,6 +56,8 @@ def _profile_form_class() -> type[Form]:
     fields.update({f"legal_{name}": StringField(filters=[cleaned]) for name in legal.FIELD_NAMES})
     fields["name"] = StringField(filters=[cleaned])
     fields["contact_email"] = StringField(filters=[cleaned])
+    # Whether the public sees a report's expected completion date (report page, Open311).
+    fields["public_deadlines"] = Flag()
     return type("TownProfileForm", (Form,), fields)
 
 
@@ -105,7 +107,8 @@ def _number(kind: str, raw: str):
 def read_form(form: Form) -> tuple[dict, dict, dict]:
     """(town columns, profile, legal) from the page's form; raises ValidationFailed naming each field."""
     errors: list[DomainError] = []
-    town = {"name": form.name.data or "", "contact_email": form.contact_email.data or None}
+    town = {"name": form.name.data or "", "contact_email": form.contact_email.data or None,
+            "public_deadlines": bool(form.public_deadlines.data)}
     if not town["name"] or len(town["name"]) > 200:
         errors.append(DomainError(_l("Bitte geben Sie den Namen der Stadt an (höchstens 200 Zeichen)."), "name"))
     if town["contact_email"] and not is_email(town["contact_email"]):
@@ -139,7 +142,8 @@ def update_profile(admin: StaffUser, form: Form) -> dict:
     """Save the profile page (flushes); returns the audited changes (empty: nothing changed)."""
     town, values, legal_values = read_form(form)
     jurisdiction = db.session.get(Jurisdiction, admin.jurisdiction_id)
-    changes = _changed_keys({"name": jurisdiction.name, "contact_email": jurisdiction.contact_email}, town)
+    changes = _changed_keys({"name": jurisdiction.name, "contact_email": jurisdiction.contact_email,
+                             "public_deadlines": jurisdiction.public_deadlines}, town)
     changes.update(_changed_keys(dict(jurisdiction.profile or {}), values))
     old_legal = dict(jurisdiction.legal or {})
     if old_legal != legal_values:
@@ -147,6 +151,7 @@ def update_profile(admin: StaffUser, form: Form) -> dict:
     if not changes:
         return {}
     jurisdiction.name, jurisdiction.contact_email = town["name"], town["contact_email"]
+    jurisdiction.public_deadlines = town["public_deadlines"]
     jurisdiction.profile, jurisdiction.legal = values, legal_values
     jurisdiction.profile_version = (jurisdiction.profile_version or 1) + 1
     db.session.flush()

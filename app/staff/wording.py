@@ -50,7 +50,6 @@ ACTIONS = {
     "user_update": _l("Konto geändert"),
     "template_create": _l("Textbaustein angelegt"),
     "category_update": _l("Kategorie geändert"),
-    "town_update": _l("Einstellung der Stadt geändert"),
     "catalog_entry_created": _l("Leistung angelegt"),
     "catalog_entry_saved": _l("Leistung gespeichert"),
     "catalog_entry_reviewed": _l("Leistung als geprüft vermerkt"),
@@ -278,7 +277,7 @@ class AuditWording:
             out.append(_("Rolle: %(role)s", role=ROLES.get(c.get("role"), _value(c.get("role")))))
             if c.get("department"):
                 out.append(_("Abteilung: %(name)s", name=self.department(c["department"])))
-        elif action in ("user_update", "category_update", "template_create", "town_update"):
+        elif action in ("user_update", "category_update", "template_create"):
             for field, value in c.items():
                 if field not in FIELDS:
                     continue

@@ -1,5 +1,5 @@
 """The expected completion date shown to the public (issue 19 point 7): a switch per town, off
-by default, on the admin page and in the town file's ``[town]`` table; when on, the public report
+by default, on the town profile page and in the town file's ``[town]`` table; when on, the public report
 page and Open311 ``expected_datetime`` show it while the report is open."""
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.conftest import csrf_token
 from tests.factories import category, make_report, town
 from tests.open311.conftest import both_formats
 from tests.staff.helpers import PASSWORD, login, make_staff
+from tests.staff.test_admin_town_profile import PAGE as PROFILE, _form as profile_form
 
 
 def _public(client, report) -> str:
@@ -29,7 +30,7 @@ def _expected(client, report):
     return item["expected_datetime"], root[0].find("expected_datetime")
 
 
-def test_off_by_default_then_switched_on_by_the_admin_page(app, client):
+def test_off_by_default_then_switched_on_on_the_town_profile_page(app, client):
     report = make_report(category_code="schlagloch")
     report.description_published = True
     closed = make_report(category_code="schlagloch")
@@ -43,18 +44,19 @@ def test_off_by_default_then_switched_on_by_the_admin_page(app, client):
     admin = make_staff("admin")
     with app.test_client() as staff:
         login(staff, admin.username, PASSWORD)
-        page = staff.get("/intern/admin/").get_data(as_text=True)
+        page = staff.get(PROFILE).get_data(as_text=True)
         box = page[page.index('id="public_deadlines"') - 60:page.index('id="public_deadlines"') + 80]
         assert "checked" not in box  # nothing preselected
-        token = csrf_token(staff, "/intern/admin/")
-        response = staff.post("/intern/admin/fristen-oeffentlich", data={"csrf_token": token,
-                                                                         "public_deadlines": "1"})
-        assert response.status_code == 303
-        assert "wird jetzt öffentlich gezeigt" in staff.get("/intern/admin/").get_data(as_text=True)
-        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "town_update"))
-        assert entry.changes == {"public_deadlines": [False, True]}
+        form = profile_form(staff)
+        assert "public_deadlines" not in form  # an unticked box is not sent
+        form.update(csrf_token=csrf_token(staff, PROFILE), public_deadlines="1")
+        assert staff.post(PROFILE, data=form).status_code == 303
+        page = staff.get(PROFILE).get_data(as_text=True)
+        assert 'id="public_deadlines" name="public_deadlines" value="1" checked' in page
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "town_profile_update"))
+        assert entry.changes["public_deadlines"] == [False, True]
         log = staff.get("/intern/admin/protokoll").get_data(as_text=True)
-        assert "Einstellung der Stadt geändert" in log and "Erledigungsdatum öffentlich: „nein“ → „ja“" in log
+        assert "Stadtprofil geändert" in log and "Erledigungsdatum öffentlich: „nein“ → „ja“" in log
     db.session.expire_all()
     assert town().public_deadlines is True
 
