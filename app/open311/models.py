@@ -88,7 +88,7 @@ class ReportAttributeValue(db.Model):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     attribute_id: Mapped[int] = mapped_column(ForeignKey("service_attributes.id", ondelete="CASCADE"))
     value: Mapped[object] = mapped_column(JSONB)
-    # The answer in German words (choices by name), for the staff queue's text search (revision 1903).
+    # The answer in German words (choices by name), for the staff queue's text search (revision 1910).
     answer_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     attribute: Mapped[ServiceAttribute] = relationship()

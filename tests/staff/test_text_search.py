@@ -56,7 +56,7 @@ def _fill_reports(template_id: int, n: int) -> None:
                location, 'Teststraße ' || (g % 300), 'Meldung ' || g || ' ' || md5(g::text), true, false, 0, status,
                status_changed_at, false, 'de', created_at - g * interval '1 minute', updated_at
         FROM reports, generate_series(1, :n) AS g WHERE reports.id = :id"""), {"id": template_id, "n": n})
-    # Every filler report answered an extra question of its category (revision 1903 searches the answers).
+    # Every filler report answered an extra question of its category (revision 1910 searches the answers).
     attribute = ServiceAttribute(category_id=db.session.scalar(text("SELECT category_id FROM reports WHERE id = :id"),
                                                                {"id": template_id}),
                                  code="tiefe", datatype="string", description="Wie tief ist es?")

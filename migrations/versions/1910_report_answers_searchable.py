@@ -5,14 +5,14 @@ German name (not its key), several choices joined with ", ". A trigram index ser
 queue's text search ("Mast 12-034", "flackert"), as the description and address are served
 since revision 0800. Existing answers are written out here in SQL.
 
-Revision ID: 1903
+Revision ID: 1910
 Revises: 1902
 Create Date: 2026-12-06 08:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "1903"
+revision = "1910"
 down_revision = "1902"
 branch_labels = None
 depends_on = None
