@@ -80,7 +80,8 @@ def request(report: Report, locale: str, extensions: bool = False, answers: list
         "service_notice": None,
         "requested_datetime": w3c(report.created_at),
         "updated_datetime": w3c(max(report.updated_at, report.status_changed_at)),
-        "expected_datetime": None,
+        # Only where the town shows its deadlines to the public, and only while the report is open.
+        "expected_datetime": w3c(expected) if (expected := report.public_expected_completion) else None,
         "address": report.public_address,
         "address_id": None,
         "zipcode": None,

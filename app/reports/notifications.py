@@ -18,9 +18,9 @@ from app.urls import absolute_url
 
 
 def _report_context(report: Report) -> dict:
-    context = {"report": report, "report_url": absolute_url("public.report", reference=report.reference)}
+    context = {"report": report, "report_url": absolute_url("public.short_report", reference=report.reference)}
     if report.tracking_token:
-        context["tracking_url"] = absolute_url("reports.track", token=report.tracking_token)
+        context["tracking_url"] = absolute_url("reports.short_track", token=report.tracking_token)
     return context
 
 
@@ -55,11 +55,11 @@ def status_changed(message: OutboxMessage) -> EmailMessage | None:
 
 def new_report(message: OutboxMessage) -> EmailMessage | None:
     report = _report(message)
-    if report is None or not report.department.email:
+    if report is None or not report.department.emails:
         return None
     with force_locale("de"):
         subject = f"Neue Meldung {report.reference}: {report.category.name}"
-        return compose_email(report.department.email, subject, "new_report", message, locale="de",
+        return compose_email(report.department.emails, subject, "new_report", message, locale="de",
                              category_label=report.category.name, answers=report_answers(report.id, "de"),
                              **_report_context(report))
 

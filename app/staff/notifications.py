@@ -29,11 +29,11 @@ def staff_password_reset(message: OutboxMessage) -> EmailMessage | None:
 
 def staff_reassigned(message: OutboxMessage) -> EmailMessage | None:
     report = db.session.get(Report, message.payload.get("report_id"))
-    if report is None or report.department_id != message.payload.get("department_id") or not report.department.email:
+    if report is None or report.department_id != message.payload.get("department_id") or not report.department.emails:
         return None
     with force_locale("de"):
         subject = f"Meldung {report.reference} an Sie weitergeleitet: {report.category.name}"
-        return compose_email(report.department.email, subject, "staff_reassigned", message, locale="de",
+        return compose_email(report.department.emails, subject, "staff_reassigned", message, locale="de",
                              report=report, reason=message.payload.get("reason", ""),
                              from_department=message.payload.get("from_department", ""),
                              answers=report_answers(report.id, "de"),

@@ -91,7 +91,8 @@ def _report_page(report, status=200):
                                     .order_by(InternalNote.id)))
     entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.report_id == report.id)
                                       .order_by(AuditEntry.id.desc()).limit(200)))
-    departments = list(db.session.scalars(select(Department).where(Department.jurisdiction_id == report.jurisdiction_id)
+    departments = list(db.session.scalars(select(Department).where(Department.jurisdiction_id == report.jurisdiction_id,
+                                                                   Department.retired_at.is_(None))
                                           .order_by(Department.name)))
     templates = ops.templates_for(report)
     from geoalchemy2.shape import to_shape

@@ -6,14 +6,14 @@ queue's text search ("Mast 12-034", "flackert"), as the description and address 
 since revision 0800. Existing answers are written out here in SQL.
 
 Revision ID: 1910
-Revises: 1902
+Revises: 1903
 Create Date: 2026-12-06 08:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "1910"
-down_revision = "1902"
+down_revision = "1903"
 branch_labels = None
 depends_on = None
 
