@@ -118,9 +118,10 @@ def draw_svg(data: SketchData, width: int = 640, height: int = 400, north_label:
     x_per_deg = METRES_PER_DEGREE_LAT * math.cos(math.radians(middle))
     span_x = (e - w) * x_per_deg
     span_y = (n - s) * METRES_PER_DEGREE_LAT
-    scale = min(width / span_x, height / span_y)  # px per metre, same both ways (no distortion)
+    top = 30  # room for the pins, which stand 26 px above their point
+    scale = min(width / span_x, (height - top) / span_y)  # px per metre, same both ways (no distortion)
     off_x = (width - span_x * scale) / 2
-    off_y = (height - span_y * scale) / 2
+    off_y = top + (height - top - span_y * scale) / 2
 
     def xy(lon: float, lat: float) -> tuple[float, float]:
         return (off_x + (lon - w) * x_per_deg * scale, off_y + (n - lat) * METRES_PER_DEGREE_LAT * scale)

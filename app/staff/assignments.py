@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app.db import db
 from app.errors import DomainError
@@ -102,10 +102,16 @@ def end_assignment(report: Report) -> None:
 
 
 def assigned_to_me(user: StaffUser):
-    """A condition for report queries: given to the user or one of the user's teams."""
+    """A condition for report queries: given to the user or one of the user's teams.
+
+    ``= ANY(ARRAY(subquery))``: the (small) set of my reports is read once through the
+    assignment indexes and the reports are then fetched by primary key, whatever the other
+    filters. As ``IN (subquery)`` the planner walked a department's reports by date and
+    probed each (187 ms for a page, 1 s for the counts at 1M reports; bench_staff)."""
     teams = select(StaffTeamMember.team_id).where(StaffTeamMember.staff_user_id == user.id)
-    return Report.id.in_(select(ReportAssignment.report_id).where(
-        (ReportAssignment.staff_user_id == user.id) | ReportAssignment.team_id.in_(teams)))
+    mine = select(ReportAssignment.report_id).where(
+        (ReportAssignment.staff_user_id == user.id) | ReportAssignment.team_id.in_(teams))
+    return Report.id == func.any(func.array(mine.scalar_subquery()))
 
 
 def unassigned():

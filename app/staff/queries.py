@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -26,7 +26,7 @@ from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from app.staff.access import sees_all_departments
 from app.staff.assignments import assigned_to_me, unassigned
 from app.staff.deadlines import escalated
-from app.staff.models import AuditEntry, ReportStatusCount, StaffUser
+from app.staff.models import AuditEntry, ReportAssignment, ReportStatusCount, StaffUser
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -275,10 +275,24 @@ def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
     costs most of a second at 1M rows and says no more to a person than "more than
     10,000". A value above the cap means "more than COUNT_CAP".
     """
-    if (f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text and not f.overdue
-            and f.assignment is None and not f.escalated):
+    scope_only = (f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text
+                  and not f.overdue and not f.escalated)
+    if scope_only and f.assignment is None:
         return _kept_status_counts(f, user)
     conds = scoped_conditions(f, user, with_status=False)
+    if f.assignment == "meine":
+        # A person's (and their teams') reports are few: count them all, exactly, from that set.
+        rows = db.session.execute(select(Report.status, func.count()).where(*conds).group_by(Report.status)).all()
+        counted = dict(rows)
+        return {code: counted.get(code, 0) for code in STATUSES}
+    if f.assignment == "niemand" and scope_only:
+        # Nearly everything is unassigned: the kept counts less the (few) assigned reports, exact.
+        kept = _kept_status_counts(f, user)
+        assigned = dict(db.session.execute(
+            select(Report.status, func.count()).join(ReportAssignment, ReportAssignment.report_id == Report.id)
+            .where(*scoped_conditions(replace(f, assignment=None), user, with_status=False))
+            .group_by(Report.status)).all())
+        return {code: kept[code] - assigned.get(code, 0) for code in STATUSES}
     parts = [select(literal(code).label("status"),
                     select(func.count()).select_from(
                         select(literal(1)).where(*conds, Report.status == code).limit(COUNT_CAP + 1).subquery()

@@ -132,7 +132,7 @@ def _item(user: StaffUser, report: Report, number: int, options: WorkOrderOption
     return WorkOrderItem(
         number=number, report=report, answers=report_answers(report.id, "de"),
         photos=_photos(report, options.photos, photo_variant),
-        map_svg=_map([Pin(point.x, point.y, pin_label)], report.jurisdiction_id, 90, 520, 330),
+        map_svg=_map([Pin(point.x, point.y, pin_label)], report.jurisdiction_id, 90, 520, 260),
         qr_svg=_qr(staff_url), staff_url=staff_url, due=due,
         overdue=report.status_info.is_open and due < utcnow(),
         assignee=assignments.assignee_label(assignments.current(report)), routing=routing_in_words(report) or "",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from markupsafe import Markup
 
 from app.staff.access import report_for
 from app.staff.auth import current_staff, role_required
@@ -41,6 +42,15 @@ def route_sheet():
     team_id = documents.parse_team(request.args)
     reports, heading = documents.route_sheet_reports(user, filters, team_id)
     return _pdf(documents.render(documents.route_sheet(user, reports, heading, options)), "laufzettel.pdf")
+
+
+@bp.app_template_filter("css_string")
+def css_string(value) -> Markup:
+    """``value`` as a quoted CSS string: every character but letters, digits, space and . , - :
+    as a CSS escape, so no name can end the string or the style element."""
+    plain = value.unescape() if isinstance(value, Markup) else str(value)
+    text = "".join(c if c.isalnum() or c in " .,-:" else f"\\{ord(c):x} " for c in plain)
+    return Markup(f'"{text}"')
 
 
 # The report page's work order form offers these (templates/staff/report.html).

@@ -268,3 +268,12 @@ def test_map_excerpt_escapes_names_and_draws_pins_and_numbers():
     assert "<script>" not in svg and "&lt;script&gt;Weg&lt;/script&gt;" in svg and "3&amp;4" in svg
     assert svg.count("<polyline") == 1 and ">7</text>" in svg
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_names_in_the_page_margins_cannot_end_the_css_string():
+    from markupsafe import Markup
+
+    from app.workorders.routes import css_string
+
+    assert css_string('Stadt "X"</style><script>') == Markup('"Stadt \\22 X\\22 \\3c \\2f style\\3e \\3c script\\3e "')
+    assert css_string(Markup("A &amp; B")) == Markup('"A \\26  B"')
