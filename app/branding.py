@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+import time
 from dataclasses import dataclass, replace
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -32,6 +33,7 @@ from app.config import PROJECT_ROOT
 from app.jurisdictions.profile import colour_problem, contrast, luminance  # noqa: F401  (re-exported)
 
 bp = Blueprint("branding", __name__)
+WORKER_RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def forget_town(jurisdiction_id: int) -> None:
     """Drop this process's cached face of a town (after its profile changed here; other
     processes see the raised ``profile_version`` on their next request)."""
     _cache().pop(jurisdiction_id, None)
+    g.pop("_mm_town", None)
     if has_request_context():
         request.environ.pop("mm.town", None)
 
@@ -215,6 +218,12 @@ def current_town() -> Town:
     # one request (tests, CLI), a request's town may not.
     if has_request_context() and "mm.town" in request.environ:
         return request.environ["mm.town"]
+    if not has_request_context():
+        # A worker composes many mails in one app context (sender, text and HTML part each ask):
+        # one look-up per second, not three per mail.
+        cached = g.get("_mm_town")
+        if cached is not None and time.monotonic() - cached[0] < WORKER_RECHECK_SECONDS:
+            return cached[1]
     from sqlalchemy.exc import SQLAlchemyError
 
     from app.errors import NotFound
@@ -226,6 +235,8 @@ def current_town() -> Town:
         town = current_app.extensions["town"]
     if has_request_context():
         request.environ["mm.town"] = town
+    else:
+        g._mm_town = (time.monotonic(), town)
     return town
 
 

@@ -60,7 +60,7 @@ def run(admin: StaffUser, upload_id: int, dry_run: bool):
     kind = "open311" if row.filename.lower().endswith(".json") else "csv"
     savepoint = db.session.begin_nested() if dry_run else None
     try:
-        result = import_reports(db.session, jurisdiction, _text(bytes(row.data)), kind)
+        result = import_reports(db.session, jurisdiction, _text(bytes(row.data)), kind, staff=admin)
     except ValueError as exc:
         if savepoint is not None:
             savepoint.rollback()

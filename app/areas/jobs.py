@@ -59,7 +59,10 @@ def import_uploaded_addresses(import_id: int) -> str:
     _progress(import_id, total=len(rows))
     count = import_addresses(db.session, upload.jurisdiction_id, rows, srid=upload.srid or guessed,
                              source=upload.filename, progress=lambda done: _progress(import_id, done=done))
-    record("addresses_imported", jurisdiction_id=upload.jurisdiction_id, target=upload.filename[:200],
+    from app.staff.models import StaffUser
+
+    uploader = db.session.get(StaffUser, upload.staff_user_id) if upload.staff_user_id else None
+    record("addresses_imported", staff=uploader, jurisdiction_id=upload.jurisdiction_id, target=upload.filename[:200],
            actor="import", changes={"imported": count, "rejected": 0, "srid": upload.srid or guessed})
     upload.state, upload.done, upload.total, upload.data, upload.finished_at = "done", count, count, None, utcnow()
     db.session.commit()

@@ -194,7 +194,7 @@ _INSERT = text("""
 
 
 def import_reports(session: Session, jurisdiction: Jurisdiction, data: str, kind: str,
-                   photos: Path | None = None) -> ImportResult:
+                   photos: Path | None = None, staff=None) -> ImportResult:
     """Import the rows of ``data`` (``kind`` "csv" or "open311") into the town (flushes; the
     caller commits, or rolls back for a dry run). Raises ValueError for an unreadable file."""
     rows, rejected = _rows_from_csv(data) if kind == "csv" else _rows_from_open311(data)
@@ -258,7 +258,7 @@ def import_reports(session: Session, jurisdiction: Jurisdiction, data: str, kind
     result.rejected.sort()
     from app.staff.audit import record
 
-    record("reports_imported", jurisdiction_id=jid, target=f"import:{kind}", actor=IMPORT_ACTOR,
+    record("reports_imported", staff=staff, jurisdiction_id=jid, target=f"import:{kind}", actor=IMPORT_ACTOR,
            changes={"imported": result.imported, "unchanged": result.unchanged, "rejected": len(result.rejected),
                     "photos": result.photos})
     session.flush()

@@ -74,6 +74,8 @@ def test_reports_from_the_old_system_dry_run_first_then_the_same_file(client, db
     done = client.post(f"/intern/admin/meldungen-import/{upload_id}", data={"csrf_token": token})
     assert done.status_code == 200 and "<code>imported=2 unchanged=0 rejected=1</code>" in done.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(Report).where(Report.reference.like("ALT-%"))) == 2
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "reports_imported"))
+    assert entry.changes["imported"] == 2 and entry.changes["rejected"] == 1 and entry.actor.startswith("admin")
     again = client.post(f"/intern/admin/meldungen-import/{upload_id}", data={"csrf_token": token})
     assert again.status_code == 400  # the kept file is used once
     second = client.post("/intern/admin/meldungen-import", data={"csrf_token": token, "datei": _file(data, "alt.csv")},
@@ -113,6 +115,8 @@ def test_an_nrw_house_coordinates_file_is_imported_by_a_worker_with_progress(sta
             "round(ST_Y(location)::numeric, 3) FROM addresses WHERE source = 'hk_harsewinkel.txt' ORDER BY street")).all()
         assert [r[:4] for r in rows] == [("Dorfstraße", "3a", "33428", "Greffen"), ("Münsterstraße", "14", "33428", "")]
         assert 7.9 < float(rows[1][4]) < 8.4 and 51.9 < float(rows[1][5]) < 52.1  # UTM 32N reprojected
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "addresses_imported"))
+        assert entry.actor == username and entry.changes["imported"] == 2 and entry.changes["srid"] == 25832
         db.session.execute(text("DELETE FROM addresses WHERE source = 'hk_harsewinkel.txt'"))
         db.session.execute(text("DELETE FROM admin_uploads"))
         db.session.commit()
