@@ -282,6 +282,7 @@ def change_status(report: Report, new_status: str, *, public_note: str = "", int
     if new_status != report.status:
         report.status = new_status
         report.status_changed_at = utcnow()
+        report.not_fixed_at = None  # a "Noch nicht behoben" hint is dealt with by acting on the report
     db.session.flush()
     if report.reporter_email and report.reporter_email_confirmed:
         record_message("status_changed", f"status_changed:{change.id}:reporter",

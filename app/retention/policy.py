@@ -85,7 +85,7 @@ class RetentionResult:
         return asdict(self)
 
 
-_PERSONAL_COLUMNS = {"reporter_email": None, "reporter_name": None, "reporter_phone": None, "tracking_token": None,
+PERSONAL_COLUMNS = {"reporter_email": None, "reporter_name": None, "reporter_phone": None, "tracking_token": None,
                      "reporter_email_confirmed": False, "idempotency_key": None}
 
 
@@ -103,7 +103,7 @@ def anonymise_closed_reports(now: datetime, days: int) -> int:
     personal = or_(Report.reporter_email.is_not(None), Report.reporter_name.is_not(None),
                    Report.reporter_phone.is_not(None), Report.tracking_token.is_not(None))
     return db.session.execute(update(Report).where(_closed_before(now - timedelta(days=days)), personal)
-                              .values(**_PERSONAL_COLUMNS).execution_options(synchronize_session=False)).rowcount
+                              .values(**PERSONAL_COLUMNS).execution_options(synchronize_session=False)).rowcount
 
 
 def delete_reporter_comments(now: datetime, days: int) -> int:
