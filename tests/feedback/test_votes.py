@@ -83,6 +83,8 @@ def test_noch_nicht_behoben_puts_a_closed_report_before_the_department_without_r
     assert "1 abgeschlossene Meldung wurde als „noch nicht behoben“ gemeldet." in default  # ... but pointed out
     flagged = client.get("/intern/eingang?nicht_behoben=1").get_data(as_text=True)
     assert _refs(flagged) == [report.reference] and "noch nicht behoben?" in flagged
+    detail = client.get(f"/intern/meldungen/{report.id}").get_data(as_text=True)
+    assert "„Noch nicht behoben“: 1" in detail and "noch nicht behoben?" in detail
 
     change_status(report, "in_bearbeitung", actor=staff.username)  # staff act on it: the mark goes
     db_session.commit()
