@@ -1,10 +1,10 @@
 """Meine Meldungen: pages of a citizen signed in by a link sent to their address. Views stay thin."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from app.account import operations as ops
+from app.account import oidc, operations as ops
 from app.account.session import SESSION_HOURS, current_email
 from app.account.tokens import LINK_MINUTES
 from app.db import db
@@ -24,7 +24,8 @@ def _private(body, status: int = 200) -> Response:
 
 def _start_page(errors: dict | None = None, email: str = "", status: int = 200, expired: bool = False) -> Response:
     return _private(render_template("account/start.html", errors=errors or {}, email=email, expired=expired,
-                                    minutes=LINK_MINUTES), status)
+                                    minutes=LINK_MINUTES,
+                                    oidc_label=oidc.button_label() if oidc.settings() else None), status)
 
 
 def _overview(email: str, errors: dict | None = None, status: int = 200) -> Response:
@@ -149,3 +150,36 @@ def erase():
     ops.sign_out()
     db.session.commit()
     return _private(render_template("account/erased.html", count=count))
+
+
+# --- optional: the town's identity broker (CITIZEN_OIDC_ISSUER; app/account/oidc.py) -------
+
+def _oidc_callback_uri() -> str:
+    # BASE_URL, not the Host header: the provider only accepts the registered redirect URI.
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("account.oidc_callback")
+
+
+@bp.get("/servicekonto")
+@limiter.limit("30/minute")
+def oidc_start():
+    if oidc.settings() is None:
+        abort(404)
+    try:
+        return oidc.redirect_to_provider(_oidc_callback_uri())
+    except DomainError as exc:
+        return _start_page({"oidc": str(exc.message)}, status=exc.status)
+
+
+@bp.get("/servicekonto/zurueck")
+@limiter.limit("30/minute")
+def oidc_callback():
+    if oidc.settings() is None:
+        abort(404)
+    try:
+        email = oidc.verified_email()
+    except DomainError as exc:
+        db.session.rollback()
+        return _start_page({"oidc": str(exc.message)}, status=exc.status)
+    ops.sign_in_verified(email, g.get("locale", "de"))
+    db.session.commit()
+    return redirect(url_for("account.start"), 303)
