@@ -151,3 +151,28 @@ def test_intake_form_is_prefilled_when_signed_in(app, client, db_session):
     sign_in(client, ANNA)
     field = re.search(r'<input id="email"[^>]*>', client.get("/melden").get_data(as_text=True)).group(0)
     assert f'value="{ANNA}"' in field
+
+
+def test_a_signed_in_reporter_needs_no_double_opt_in_for_the_same_address(app, client, db_session):
+    from app.reports.models import Report
+    from tests.factories import HARSEWINKEL
+
+    sign_in(client, ANNA)
+
+    def report_with(email: str) -> Report:
+        g.pop("csrf_token", None)
+        response = client.post("/melden", data={
+            "csrf_token": csrf_token(client, "/melden"), "category": "gully", "email": email,
+            "description": "Der Gully ist verstopft.", "lat": str(HARSEWINKEL[1]), "lon": str(HARSEWINKEL[0])},
+            environ_base={"REMOTE_ADDR": client_address()})
+        assert response.status_code == 303
+        return db.session.scalar(select(Report).where(Report.reporter_email == email).order_by(Report.id.desc()))
+
+    def confirmations(report: Report) -> int:
+        return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == "confirm_email", OutboxMessage.dedup_key == f"confirm_email:{report.id}"))
+
+    own = report_with(ANNA)
+    assert own.reporter_email_confirmed and confirmations(own) == 0  # the sign-in proved the address
+    other = report_with(BERND)  # someone else's address typed in: the owner must confirm it
+    assert not other.reporter_email_confirmed and confirmations(other) == 1
