@@ -33,7 +33,7 @@ from app.open311.models import Open311Submission, ReportAttributeValue
 from app.outbox.operations import record_message
 from app.outbox.recipients import may_mail
 from app.public.models import ReporterComment
-from app.reports.models import Report
+from app.reports.models import Report, StatusChange
 from app.reports.photos import storage
 from app.retention.policy import PERSONAL_COLUMNS
 from app.staff import audit
@@ -300,7 +300,8 @@ def export_data(jurisdiction: Jurisdiction, email: str) -> bytes:
 def erase_contact_data(jurisdiction: Jurisdiction, email: str, confirmed: bool) -> int:
     """Remove the address's contact data from all its reports (flushes); the reports stay,
     anonymised as retention does after closing: e-mail, name, phone, tracking link, the
-    reporter's remarks, Open311 device ids, the comment of a questionnaire answer. Follows and
+    reporter's remarks, Open311 device ids, the comment of a questionnaire answer (and its copy
+    in the history's internal note). Follows and
     area alerts of the address end (their address is erased with them). Each report gets an
     audit entry without the address. Returns the number of reports.
 
@@ -318,6 +319,9 @@ def erase_contact_data(jurisdiction: Jurisdiction, email: str, confirmed: bool) 
                            .values(device_id=None, account_id=None))
         db.session.execute(update(FixedQuestionnaire).where(FixedQuestionnaire.report_id.in_(ids))
                            .values(comment=""))
+        # the copy of a "Nein" comment in the history (app/feedback: actor "citizen")
+        db.session.execute(update(StatusChange).where(StatusChange.report_id.in_(ids), StatusChange.actor == "citizen")
+                           .values(internal_note=""))
     for follower in my_follows(jurisdiction, email):
         _end_follow(follower)
     for subscription in my_alerts(jurisdiction, email):

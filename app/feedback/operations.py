@@ -33,8 +33,10 @@ def record_due_questionnaires(now: datetime | None = None) -> int:
     ``erledigt``: a run repeated, or a second scheduler, records nothing twice."""
     now = now or utcnow()
     cutoff = now - timedelta(days=float(current_app.config["FIXED_QUESTIONNAIRE_DAYS"]))
+    # The change that set "erledigt", not a later note on an "erledigt" report (same status).
     fixing_change = (select(func.max(StatusChange.id)).where(StatusChange.report_id == Report.id,
-                                                             StatusChange.new_status == "erledigt")
+                                                             StatusChange.new_status == "erledigt",
+                                                             StatusChange.old_status.is_distinct_from("erledigt"))
                      .correlate(Report).scalar_subquery())
     rows = db.session.execute(
         select(Report.id, fixing_change.label("change_id"))

@@ -3,6 +3,9 @@
 * Closed reports: ``RETENTION_CLOSED_DAYS`` (default 90) after the report was
   closed, the reporter's e-mail, name, phone, tracking token and idempotency key
   are removed. On the same clock go
+  - the reporter's comment to "Ist der Mangel behoben?" (``fixed_questionnaires.comment``, and
+    its copy in the internal note of the citizen's "Nein" in the history): erased, for the
+    same reason as the remarks;
   - the reporter's remarks added through the tracking link (``reporter_comments``):
     deleted, not anonymised. A remark is free text by the reporter ("ich wohne
     gegenüber, Tel. …"); no rule can strip what identifies them from it, it was never
@@ -58,7 +61,8 @@ from app.followers.models import Follower, MailUnsubscribe
 from app.open311.models import Open311Submission
 from app.outbox.models import OutboxMessage
 from app.public.models import ReporterComment
-from app.reports.models import Photo, Report
+from app.feedback.models import FixedQuestionnaire
+from app.reports.models import Photo, Report, StatusChange
 from app.reports.status import CLOSED_STATUSES
 from app.staff import sessions, throttle
 
@@ -69,6 +73,7 @@ log = logging.getLogger(__name__)
 class RetentionResult:
     anonymised_reports: int = 0
     deleted_reporter_comments: int = 0
+    erased_questionnaire_comments: int = 0
     anonymised_open311_submissions: int = 0
     deleted_followers: int = 0
     deleted_alert_subscriptions: int = 0
@@ -111,6 +116,18 @@ def delete_reporter_comments(now: datetime, days: int) -> int:
     return db.session.execute(delete(ReporterComment).where(
         ReporterComment.report_id.in_(_closed_report_ids(now - timedelta(days=days))))
         .execution_options(synchronize_session=False)).rowcount
+
+
+def erase_questionnaire_comments(now: datetime, days: int) -> int:
+    """The reporter's comment to "Ist der Mangel behoben?" goes on the clock of their remarks (and
+    the copy of a "Nein" comment in the history's internal note, written by actor "citizen")."""
+    closed = _closed_report_ids(now - timedelta(days=days))
+    db.session.execute(update(StatusChange).where(StatusChange.report_id.in_(closed), StatusChange.actor == "citizen",
+                                                  StatusChange.internal_note != "")
+                       .values(internal_note="").execution_options(synchronize_session=False))
+    return db.session.execute(update(FixedQuestionnaire).where(
+        FixedQuestionnaire.report_id.in_(closed), FixedQuestionnaire.comment != "")
+        .values(comment="").execution_options(synchronize_session=False)).rowcount
 
 
 def anonymise_open311_submissions(now: datetime, days: int) -> int:
@@ -208,6 +225,7 @@ def apply_retention(config, now: datetime | None = None) -> RetentionResult:
     try:
         result.anonymised_reports = anonymise_closed_reports(now, closed_days)
         result.deleted_reporter_comments = delete_reporter_comments(now, closed_days)
+        result.erased_questionnaire_comments = erase_questionnaire_comments(now, closed_days)
         result.anonymised_open311_submissions = anonymise_open311_submissions(now, closed_days)
         result.deleted_followers = delete_followers(now, closed_days, subscription_days)
         result.deleted_alert_subscriptions = delete_unconfirmed_alert_subscriptions(now, subscription_days)

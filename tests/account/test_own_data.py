@@ -15,7 +15,8 @@ from app.db import db, utcnow
 from app.followers.models import Follower, MailUnsubscribe
 from app.followers.operations import request_follow
 from app.public.models import ReporterComment
-from app.reports.models import Report
+from app.reports.models import Report, StatusChange
+from app.reports.operations import change_status
 from app.reports.photos import storage
 from app.staff.models import AuditEntry
 from tests.account.test_sign_in import ANNA, BERND, sign_in
@@ -91,6 +92,9 @@ def test_export_contains_exactly_that_persons_data_and_photos(app, client, db_se
 
 def test_erasure_anonymises_every_report_of_the_address_and_keeps_the_reports(app, client, db_session):
     first, second, bernds = _people()
+    # A "Nein" to "Ist der Mangel behoben?" left the reporter's comment in the history's internal note.
+    change_status(first, "in_pruefung", public_note="erneut geprüft", internal_note="Ich wohne direkt daneben.",
+                  actor="citizen")
     db_session.commit()
     ids = [first.id, second.id]
     sign_in(client, ANNA)
@@ -106,6 +110,7 @@ def test_erasure_anonymises_every_report_of_the_address_and_keeps_the_reports(ap
         assert report.description and report.photos  # the report itself stays
     assert db.session.scalar(select(func.count()).select_from(ReporterComment)
                              .where(ReporterComment.report_id.in_(ids))) == 0
+    assert "Ich wohne direkt daneben." not in db.session.scalars(select(StatusChange.internal_note)).all()
     assert db.session.scalar(select(func.count()).select_from(Follower).where(Follower.email == ANNA)) == 0
     assert db.session.scalar(select(func.count()).select_from(AlertSubscription)
                              .where(AlertSubscription.email == ANNA)) == 0

@@ -168,3 +168,22 @@ def test_transparency_page_shows_the_share_confirmed_as_fixed(app, client, db_se
     page = client.get("/transparenz").get_data(as_text=True)
     assert "Von den Meldenden als behoben bestätigt" in page
     assert re.search(r"75\s*%\s*von 4 Antworten", page)
+
+
+def test_a_note_on_a_fixed_report_asks_nothing_again_and_retention_erases_the_comment(app, client, db_session,
+                                                                                       settings):
+    from app.retention.policy import apply_retention
+
+    settings(FIXED_QUESTIONNAIRE_DAYS=0)
+    report = _fixed_report()
+    assert record_due_questionnaires() == 1
+    change_status(report, "erledigt", public_note="Nachtrag: Fahrbahn auch markiert", actor="bauhof")
+    assert record_due_questionnaires() == 0  # a note on the same "erledigt" is no new fixing
+    db_session.commit()
+    token = questionnaire_token(_questionnaire(report).id)
+    assert _answer(client, token, answer="ja", comment="Danke, alles gut. Ich wohne gegenüber.").status_code == 303
+    result = apply_retention(app.config, utcnow() + timedelta(days=int(app.config["RETENTION_CLOSED_DAYS"]) + 1))
+    assert result.erased_questionnaire_comments == 1
+    db_session.expire_all()
+    questionnaire = _questionnaire(report)
+    assert questionnaire.answer == "ja" and questionnaire.comment == ""  # the answer counts on, the text is gone
