@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from app import (
-    admin, alerts, areas, backup, branding, catalog, cli, demo, errors, extensions, feeds, followers, i18n, logs,
-    mapapi, open311, openapi, ops, outbox, public, reports, retention, staff, tasks, towns, transparency, web,
+    account, admin, alerts, areas, backup, branding, catalog, cli, demo, errors, extensions, feedback, feeds, followers,
+    i18n, logs, mapapi, open311, openapi, ops, outbox, public, reports, retention, staff, tasks, towns, transparency, web,
     workorders,
 )
 from app.config import PROJECT_ROOT, load_config
@@ -21,6 +21,8 @@ FEATURES = (
     reports,       # intake (form and API), reporter pages, report and department mails
     followers,     # following a report; unsubscribe handling of every citizen mail
     alerts,        # area alerts
+    feedback,      # "Ist es erledigt?", "Ich auch", "Noch nicht behoben"
+    account,       # Meine Meldungen: sign-in link, own reports, follows, alerts; own data (DSGVO)
     feeds,         # Atom feeds
     transparency,  # key figures
     mapapi,        # map API: GeoJSON, clusters, tiles, geocoding, nearby

@@ -64,6 +64,14 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "DUPLICATE_RADIUS_M": (50, int),
     # Days a report may be overdue (past its category's target days) before the dispatchers get it.
     "ESCALATION_GRACE_DAYS": (3.0, float),
+    # Days after "erledigt" before the reporter is asked "Ist der Mangel behoben?" (0: with the
+    # next scheduler run, which comes every 15 minutes). app/feedback.
+    "FIXED_QUESTIONNAIRE_DAYS": (7.0, float),
+    # Optional sign-in to Meine Meldungen through the town's identity broker (app/account/oidc.py).
+    "CITIZEN_OIDC_ISSUER": ("", str),
+    "CITIZEN_OIDC_CLIENT_ID": ("", str),
+    "CITIZEN_OIDC_CLIENT_SECRET": ("", str),
+    "CITIZEN_OIDC_BUTTON_LABEL": ("", str),
     "BROWSER_PHOTO_LONG_SIDE": (2000, int),
     # The public map's street views from memory (geo/mapcache.py): at most this many reports
     # per worker process (~0.5 KB each, so up to ~0.5 GB per worker if a deployment has a

@@ -146,7 +146,7 @@ def client(app, db_session):
 # alert_subscriptions hang on the town, not on a report, so the CASCADE does not reach them;
 # scheduled_runs are the scheduler's claims of time slots.
 _TABLES_WRITTEN_BY_TESTS = ("outbox_messages", "status_changes", "photos", "reports", "reference_counters",
-                            "alert_subscriptions", "scheduled_runs")
+                            "alert_subscriptions", "scheduled_runs", "citizen_sign_ins")
 
 
 @pytest.fixture

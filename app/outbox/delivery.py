@@ -217,7 +217,7 @@ class Batch:
                 try:
                     for index, (item, what) in enumerate(work):
                         if time.monotonic() > deadline - margin:
-                            self.release(book, [i for i, _w in work[index:]])
+                            self.release(book, [i.id for i, _w in work[index:]])
                             break
                         try:
                             self.send(book, mail, item, what)

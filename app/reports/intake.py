@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import current_app, g
 from sqlalchemy.exc import IntegrityError
 
+from app.account.session import current_email
 from app.db import db
 from app.errors import ValidationFailed
 from app.extensions import limiter
@@ -63,6 +64,7 @@ def report_input(form, files, idempotency_key: str | None) -> ReportInput:
         locale=g.get("locale", "de"),
         idempotency_key=idempotency_key,
         photos=uploads,
+        verified_email=current_email(),
     )
 
 

@@ -84,6 +84,12 @@ class Report(db.Model):
     # citizen's own report (web form, app, Open311). Migration 1900.
     channel: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(5), default="de")
+    # Anonymous "Ich auch" and "Noch nicht behoben" from the public page (app/feedback, revision
+    # 2010), kept here so the staff queue shows and sorts them without a join. ``not_fixed_at``:
+    # someone said a closed report is not fixed; cleared when staff next change its status.
+    support_count: Mapped[int] = mapped_column(default=0)
+    not_fixed_count: Mapped[int] = mapped_column(default=0)
+    not_fixed_at: Mapped[datetime | None]
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

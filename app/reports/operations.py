@@ -50,6 +50,9 @@ class ReportInput:
     photos: list[bytes] = field(default_factory=list)
     # Answers to the category's extra questions: question code -> the values sent for it.
     answers: dict[str, list[str]] = field(default_factory=dict)
+    # The address this request has proven (signed in to Meine Meldungen with it): a report
+    # with that address needs no double opt-in.
+    verified_email: str | None = None
     checked_answers: list = field(default_factory=list)  # set by validate_report_input
 
 
@@ -222,13 +225,16 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
         created_at=now,
         status_changed_at=now,
     )
+    report.reporter_email_confirmed = bool(report.reporter_email and data.verified_email
+                                           and data.verified_email.lower() == report.reporter_email)
     db.session.add(report)
     report.history.append(StatusChange(old_status=None, new_status="eingegangen", actor="citizen", created_at=now))
     db.session.flush()
     store_answers(report, data.checked_answers)
     if processed:
         attach_photos(report, processed, published=category.publish_immediately)
-    if report.reporter_email and may_mail(report.reporter_email):  # the reporter sees the same page either way
+    if report.reporter_email and not report.reporter_email_confirmed and may_mail(report.reporter_email):
+        # the reporter sees the same page either way
         record_message("confirm_email", f"confirm_email:{report.id}", {"report_id": report.id})
     record_message("new_report", f"new_report:{report.id}:{report.department_id}", {"report_id": report.id})
     return report
@@ -282,6 +288,7 @@ def change_status(report: Report, new_status: str, *, public_note: str = "", int
     if new_status != report.status:
         report.status = new_status
         report.status_changed_at = utcnow()
+        report.not_fixed_at = None  # a "Noch nicht behoben" hint is dealt with by acting on the report
     db.session.flush()
     if report.reporter_email and report.reporter_email_confirmed:
         record_message("status_changed", f"status_changed:{change.id}:reporter",

@@ -9,6 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.account.session import current_email
 from app.config import PROJECT_ROOT
 from app.db import db
 from app.errors import NotFound, ValidationFailed
@@ -36,6 +37,8 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
         "submitUrl": url_for("intake_api.create"),
         "locationUrl": url_for("intake_api.check_location"),
         "followUrl": url_for("intake_api.follow"),
+        # "Ich auch" in the duplicate hint (app/feedback); {ref} is the report's reference.
+        "supportUrl": url_for("feedback.support_api", reference="REF").replace("REF", "{ref}"),
         # The geo layer's public JSON API (app/mapapi).
         "geocodeUrl": "/api/v1/geocode",
         "reverseUrl": "/api/v1/reverse",
@@ -82,6 +85,8 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
             "follow": gettext("Stattdessen dieser Meldung folgen"),
             "followEmail": gettext("Ihre E-Mail-Adresse für Nachrichten zu dieser Meldung"),
             "followSend": gettext("Folgen"),
+            "support": gettext("Ich auch"),
+            "supportLabel": gettext("Ich auch: %(ref)s betrifft mich auch (anonym)"),
             "photoPreview": gettext("Vorschau von Foto %(n)s"),
             "photoGpsUsed": gettext("Die Position des Fotos wurde als Ort übernommen."),
             "photoRemove": gettext("Foto %(n)s entfernen"),
@@ -124,7 +129,8 @@ def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 2
 @bp.get("/melden")
 def new_report():
     jurisdiction = jurisdiction_by_slug(None)
-    return _render_form(jurisdiction, MultiDict({"idempotency_key": uuid.uuid4().hex}), {})
+    # Signed in to Meine Meldungen: the address is filled in (the person may still change it).
+    return _render_form(jurisdiction, MultiDict({"idempotency_key": uuid.uuid4().hex, "email": current_email() or ""}), {})
 
 
 @bp.post("/melden")

@@ -3,6 +3,9 @@
 * Closed reports: ``RETENTION_CLOSED_DAYS`` (default 90) after the report was
   closed, the reporter's e-mail, name, phone, tracking token and idempotency key
   are removed. On the same clock go
+  - the reporter's comment to "Ist der Mangel behoben?" (``fixed_questionnaires.comment``, and
+    its copy in the internal note of the citizen's "Nein" in the history): erased, for the
+    same reason as the remarks;
   - the reporter's remarks added through the tracking link (``reporter_comments``):
     deleted, not anonymised. A remark is free text by the reporter ("ich wohne
     gegenüber, Tel. …"); no rule can strip what identifies them from it, it was never
@@ -58,7 +61,8 @@ from app.followers.models import Follower, MailUnsubscribe
 from app.open311.models import Open311Submission
 from app.outbox.models import OutboxMessage
 from app.public.models import ReporterComment
-from app.reports.models import Photo, Report
+from app.feedback.models import FixedQuestionnaire
+from app.reports.models import Photo, Report, StatusChange
 from app.reports.status import CLOSED_STATUSES
 from app.staff import sessions, throttle
 
@@ -69,6 +73,7 @@ log = logging.getLogger(__name__)
 class RetentionResult:
     anonymised_reports: int = 0
     deleted_reporter_comments: int = 0
+    erased_questionnaire_comments: int = 0
     anonymised_open311_submissions: int = 0
     deleted_followers: int = 0
     deleted_alert_subscriptions: int = 0
@@ -85,7 +90,7 @@ class RetentionResult:
         return asdict(self)
 
 
-_PERSONAL_COLUMNS = {"reporter_email": None, "reporter_name": None, "reporter_phone": None, "tracking_token": None,
+PERSONAL_COLUMNS = {"reporter_email": None, "reporter_name": None, "reporter_phone": None, "tracking_token": None,
                      "reporter_email_confirmed": False, "idempotency_key": None}
 
 
@@ -118,7 +123,7 @@ def anonymise_closed_reports(now: datetime, days: int, jurisdiction_id: int | No
     personal = or_(Report.reporter_email.is_not(None), Report.reporter_name.is_not(None),
                    Report.reporter_phone.is_not(None), Report.tracking_token.is_not(None))
     return db.session.execute(update(Report).where(_closed_before(now - timedelta(days=days), jurisdiction_id), personal)
-                              .values(**_PERSONAL_COLUMNS).execution_options(synchronize_session=False)).rowcount
+                              .values(**PERSONAL_COLUMNS).execution_options(synchronize_session=False)).rowcount
 
 
 def delete_reporter_comments(now: datetime, days: int, jurisdiction_id: int | None = None) -> int:
@@ -126,6 +131,18 @@ def delete_reporter_comments(now: datetime, days: int, jurisdiction_id: int | No
     return db.session.execute(delete(ReporterComment).where(
         ReporterComment.report_id.in_(_closed_report_ids(now - timedelta(days=days), jurisdiction_id)))
         .execution_options(synchronize_session=False)).rowcount
+
+
+def erase_questionnaire_comments(now: datetime, days: int, jurisdiction_id: int | None = None) -> int:
+    """The reporter's comment to "Ist der Mangel behoben?" goes on the clock of their remarks (and
+    the copy of a "Nein" comment in the history's internal note, written by actor "citizen")."""
+    closed = _closed_report_ids(now - timedelta(days=days), jurisdiction_id)
+    db.session.execute(update(StatusChange).where(StatusChange.report_id.in_(closed), StatusChange.actor == "citizen",
+                                                  StatusChange.internal_note != "")
+                       .values(internal_note="").execution_options(synchronize_session=False))
+    return db.session.execute(update(FixedQuestionnaire).where(
+        FixedQuestionnaire.report_id.in_(closed), FixedQuestionnaire.comment != "")
+        .values(comment="").execution_options(synchronize_session=False)).rowcount
 
 
 def anonymise_open311_submissions(now: datetime, days: int, jurisdiction_id: int | None = None) -> int:
@@ -226,6 +243,7 @@ def apply_retention(config, now: datetime | None = None) -> RetentionResult:
         for jid, closed_days, unconfirmed_days in town_periods(config):
             result.anonymised_reports += anonymise_closed_reports(now, closed_days, jid)
             result.deleted_reporter_comments += delete_reporter_comments(now, closed_days, jid)
+            result.erased_questionnaire_comments += erase_questionnaire_comments(now, closed_days, jid)
             result.anonymised_open311_submissions += anonymise_open311_submissions(now, closed_days, jid)
             result.deleted_followers += delete_followers(now, closed_days, subscription_days, jid)
             keys += delete_unconfirmed_reports(now, unconfirmed_days, result, jid)

@@ -138,25 +138,28 @@ def button_label() -> str:
     return (s.button_label if s and s.button_label else _("Mit Dienstkonto anmelden"))
 
 
-def _client():
-    """The app's Authlib client, registered on first use from the settings."""
+def _client(s=None, name: str = CLIENT_NAME):
+    """The app's Authlib client, registered on first use from the settings. ``s`` and ``name``:
+    another client of the same kind (the citizens' sign-in, app/account/oidc.py), with its own
+    issuer, client id, secret and scopes."""
     ext = current_app.extensions
-    if "staff_oidc_client" not in ext:
+    key = name + "_client"
+    if key not in ext:
         from authlib.integrations.flask_client import OAuth
 
-        s = settings()
+        s = s or settings()
         oauth = OAuth()
         oauth.init_app(current_app._get_current_object())
-        ext["staff_oidc_client"] = oauth.register(
-            CLIENT_NAME, client_id=s.client_id, client_secret=s.client_secret or None,
+        ext[key] = oauth.register(
+            name, client_id=s.client_id, client_secret=s.client_secret or None,
             server_metadata_url=s.issuer + "/.well-known/openid-configuration",
             client_kwargs={"scope": s.scopes, "code_challenge_method": "S256", "default_timeout": HTTP_TIMEOUT,
                            # A public client (no secret) proves itself by PKCE alone.
                            "token_endpoint_auth_method": "client_secret_basic" if s.client_secret else "none"})
-    return ext["staff_oidc_client"]
+    return ext[key]
 
 
-def _metadata(client) -> dict:
+def _metadata(client, issuer: str | None = None) -> dict:
     """The provider's discovery document, checked: it must name the configured issuer."""
     import requests
 
@@ -166,11 +169,12 @@ def _metadata(client) -> dict:
         log.warning("OIDC discovery failed: %s", exc)
         raise ProviderUnavailable(_("Der Anmeldedienst ist gerade nicht erreichbar. Bitte melden Sie sich mit "
                                     "Benutzername und Passwort an oder versuchen Sie es später erneut."))
-    if str(metadata.get("issuer", "")).rstrip("/") != settings().issuer \
+    issuer = issuer or settings().issuer
+    if str(metadata.get("issuer", "")).rstrip("/") != issuer \
             or not metadata.get("authorization_endpoint") or not metadata.get("token_endpoint") \
             or not metadata.get("jwks_uri"):
         client.server_metadata.pop("_loaded_at", None)  # fetch again next time
-        log.warning("OIDC discovery document does not match OIDC_ISSUER %s", settings().issuer)
+        log.warning("OIDC discovery document does not match the configured issuer %s", issuer)
         raise ProviderUnavailable(_("Der Anmeldedienst ist falsch eingerichtet (Aussteller oder Endpunkte passen "
                                     "nicht). Bitte wenden Sie sich an die Verwaltung."))
     offered = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
@@ -178,10 +182,12 @@ def _metadata(client) -> dict:
     return metadata
 
 
-def authorization_redirect(redirect_uri: str):
-    """The redirect to the provider; state, nonce and PKCE verifier go into the session."""
-    client = _client()
-    _metadata(client)  # the only request to the provider on the way out; checked before we send anyone there
+def authorization_redirect(redirect_uri: str, s=None, name: str = CLIENT_NAME):
+    """The redirect to the provider; state, nonce and PKCE verifier go into the session.
+    ``s``/``name``: another client (see ``_client``)."""
+    client = _client(s, name)
+    # the only request to the provider on the way out; checked before we send anyone there
+    _metadata(client, s.issuer if s else None)
     return client.authorize_redirect(redirect_uri)
 
 
@@ -201,7 +207,7 @@ def _token_problem(exc) -> str:
     return _("Das Anmelde-Token konnte nicht gelesen werden.")
 
 
-def verified_claims() -> dict:
+def verified_claims(s=None, name: str = CLIENT_NAME) -> dict:
     """Finish the flow of the current callback request: check ``state``, exchange the code
     (with the PKCE verifier), verify the ID token; returns its claims.
 
@@ -212,10 +218,11 @@ def verified_claims() -> dict:
     from authlib.integrations.base_client import MismatchingStateError, OAuthError
     from joserfc.errors import JoseError
 
-    client = _client()
-    metadata = _metadata(client)
+    s = s or settings()
+    client = _client(s, name)
+    metadata = _metadata(client, s.issuer)
     options = {"iss": {"essential": True, "value": metadata["issuer"]},
-               "aud": {"essential": True, "value": settings().client_id},
+               "aud": {"essential": True, "value": s.client_id},
                "sub": {"essential": True}}
     try:
         token = client.authorize_access_token(claims_options=options)

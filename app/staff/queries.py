@@ -30,7 +30,7 @@ from app.staff.models import AuditEntry, ReportAssignment, ReportStatusCount, St
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-SORTS = ("neueste", "aelteste", "prioritaet", "entfernung")
+SORTS = ("neueste", "aelteste", "prioritaet", "unterstuetzung", "entfernung")
 STATUS_GROUPS = {"offen": OPEN_STATUSES, "geschlossen": CLOSED_STATUSES, "alle": tuple(STATUSES)}
 MAX_QUERY = 200
 
@@ -48,6 +48,8 @@ class QueueFilters:
     overdue: bool = False
     assignment: str | None = None  # "meine" (me and my teams) or "niemand" (nobody in the department)
     escalated: bool = False
+    # Closed reports someone marked "Noch nicht behoben" since staff last acted (app/feedback).
+    not_fixed: bool = False
     sort: str = "neueste"
     lon: float | None = None
     lat: float | None = None
@@ -59,7 +61,7 @@ class QueueFilters:
         args = {"status": self.status_param, "kategorie": self.category_id, "abteilung": self.department_id,
                 "gebiet": self.area_id, "alter_min": self.min_age_days, "alter_max": self.max_age_days,
                 "q": self.text or None, "ueberfaellig": "1" if self.overdue else None, "zuweisung": self.assignment,
-                "eskaliert": "1" if self.escalated else None,
+                "eskaliert": "1" if self.escalated else None, "nicht_behoben": "1" if self.not_fixed else None,
                 "sort": self.sort if self.sort != "neueste" else None, "lon": self.lon, "lat": self.lat}
         args.update(override)
         return {k: v for k, v in args.items() if v not in (None, "", [])}
@@ -118,6 +120,10 @@ def parse_filters(args, user: StaffUser) -> QueueFilters:
     f.overdue = args.get("ueberfaellig") in ("1", "on", "true")
     f.assignment = args.get("zuweisung") or None
     f.escalated = args.get("eskaliert") in ("1", "on", "true")
+    f.not_fixed = args.get("nicht_behoben") in ("1", "on", "true")
+    if f.not_fixed and not [s for s in args.getlist("status") if s]:
+        # such a report is closed (acting on it clears the mark): the default "offen" would hide it
+        f.statuses, f.status_param = CLOSED_STATUSES, ["geschlossen"]
     if f.assignment not in (None, "meine", "niemand"):
         errors.append(DomainError(_l("Diesen Zuweisungsfilter gibt es nicht."), "zuweisung"))
         f.assignment = None
@@ -168,6 +174,8 @@ def scoped_conditions(f: QueueFilters, user: StaffUser, with_status: bool = True
                          Report.address.ilike(like), Report.id == func.any(answered)))
     if f.escalated:
         conds.append(escalated())
+    if f.not_fixed:
+        conds.append(Report.not_fixed_at.is_not(None))
     if f.assignment == "meine":
         conds.append(assigned_to_me(user))
     elif f.assignment == "niemand":
@@ -200,7 +208,7 @@ def queue_select(f: QueueFilters, user: StaffUser) -> Select:
     """Rows of the queue page (one more than the page size, to know whether another follows)."""
     now = utcnow()
     columns = [Report.id, Report.reference, Report.status, Report.priority, Report.created_at, Report.address,
-               Report.category_id, Report.department_id, Report.hidden,
+               Report.category_id, Report.department_id, Report.hidden, Report.support_count, Report.not_fixed_at,
                func.left(Report.description, 140).label("excerpt"),
                func.ST_X(Report.location).label("lon"), func.ST_Y(Report.location).label("lat"),
                overdue_expression(now).label("overdue")]
@@ -223,6 +231,12 @@ def queue_select(f: QueueFilters, user: StaffUser) -> Select:
                 p, created, rid = int(cursor[0]), datetime.fromisoformat(cursor[1]), int(cursor[2])
                 conds.append(or_(Report.priority < p,
                                  and_(Report.priority == p, tuple_(Report.created_at, Report.id) > (created, rid))))
+        elif f.sort == "unterstuetzung":  # most "Ich auch" first, then the oldest
+            order = [Report.support_count.desc(), Report.created_at.asc(), Report.id.asc()]
+            if cursor:
+                n, created, rid = int(cursor[0]), datetime.fromisoformat(cursor[1]), int(cursor[2])
+                conds.append(or_(Report.support_count < n,
+                                 and_(Report.support_count == n, tuple_(Report.created_at, Report.id) > (created, rid))))
         else:  # entfernung: nearest first; the cursor is the offset (distance has no stable key)
             point = func.ST_SetSRID(func.ST_MakePoint(f.lon, f.lat), 4326)
             columns.append(func.ST_Distance(cast(Report.location, Geography), cast(point, Geography))
@@ -256,6 +270,8 @@ def queue_page(f: QueueFilters, user: StaffUser) -> QueuePage:
             next_cursor = _encode([last.created_at.isoformat(), last.id])
         elif f.sort == "prioritaet":
             next_cursor = _encode([last.priority, last.created_at.isoformat(), last.id])
+        elif f.sort == "unterstuetzung":
+            next_cursor = _encode([last.support_count, last.created_at.isoformat(), last.id])
         else:
             offset = (_decode(f.after)[0] if f.after else 0) + f.page_size
             next_cursor = _encode([offset])
@@ -276,7 +292,7 @@ def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
     10,000". A value above the cap means "more than COUNT_CAP".
     """
     scope_only = (f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text
-                  and not f.overdue and not f.escalated)
+                  and not f.overdue and not f.escalated and not f.not_fixed)
     if scope_only and f.assignment is None:
         return _kept_status_counts(f, user)
     conds = scoped_conditions(f, user, with_status=False)
@@ -356,3 +372,12 @@ def last_forwarding(user: StaffUser, report_id: int) -> Forwarding | None:
     department = db.session.scalar(select(Department).where(Department.jurisdiction_id == user.jurisdiction_id,
                                                             Department.code == code))
     return Forwarding(row.reference, department, row.changes.get("reason", ""), row.created_at)
+
+
+def not_fixed_count(user: StaffUser) -> int:
+    """Closed reports in the account's scope that someone marked "Noch nicht behoben" since staff
+    last acted on them (the queue's hint; the partial index of revision 2010 serves it)."""
+    conds = [Report.jurisdiction_id == user.jurisdiction_id, Report.not_fixed_at.is_not(None)]
+    if not sees_all_departments(user):
+        conds.append(Report.department_id == user.department_id)
+    return db.session.scalar(select(func.count()).select_from(Report).where(*conds)) or 0

@@ -33,7 +33,9 @@ from app.staff.forms import (
 )
 from app.staff.models import AuditEntry, InternalNote
 from app.staff.wording import AuditWording, history_actor, people_by_username, routing_in_words
-from app.staff.queries import COUNT_CAP, last_forwarding, lookups, parse_filters, queue_page, status_counts
+from app.staff.queries import (
+    COUNT_CAP, last_forwarding, lookups, not_fixed_count, parse_filters, queue_page, status_counts,
+)
 
 bp = Blueprint("staff", __name__, url_prefix="/intern")
 ANY_ROLE = ("admin", "dispatcher", "staff")
@@ -67,7 +69,7 @@ def queue():
                            row_text=row_text, markers_json=json.dumps(markers).replace("<", "\\u003c"),
                            priorities=ops.PRIORITIES, bulk_departments=names["departments"], count_cap=COUNT_CAP,
                            assign_options=assignments.options_for(user),
-                           count_cap_label=format_number(COUNT_CAP))
+                           count_cap_label=format_number(COUNT_CAP), not_fixed_total=not_fixed_count(user))
 
 
 def _queue_row_text(rows) -> dict[int, dict[str, str]]:

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, g, render_template
 from flask_babel import format_date, format_decimal, gettext
 from markupsafe import Markup
 
+from app.feedback.queries import confirmed_fixed
 from app.jurisdictions.queries import jurisdiction_by_slug
 from app.transparency import charts
 from app.transparency.queries import overall, reports_per_category, reports_per_month
@@ -50,6 +51,7 @@ def page():
          for c in fixed_rows], colour=charts.GREEN)
     response = current_app.make_response(render_template(
         "public/transparency.html", jurisdiction=jurisdiction, months=months, categories=categories, totals=totals,
+        confirmed=confirmed_fixed(jurisdiction.id),
         month_chart=Markup(month_chart), category_chart=Markup(category_chart),
         median_chart=Markup(median_chart) if fixed_rows else None))
     response.headers["Cache-Control"] = "public, max-age=300"

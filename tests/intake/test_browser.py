@@ -220,6 +220,11 @@ def test_open_report_nearby_is_shown_as_already_reported(live_server, phone):
 
     db.session.remove()
     assert [f.email for f in db.session.scalars(select(Follower))] == ["nachbarin@example.org"]
+    # Or just say "Ich auch" (issue 20 point 2): anonymous, counted at once, once per browser.
+    phone.get_by_role("button", name=f"Ich auch: {existing.reference} betrifft mich auch (anonym)").click()
+    phone.get_by_text("Danke! Ihre Unterstützung ist gezählt.").wait_for()
+    db.session.remove()
+    assert db.session.get(type(existing), existing.id).support_count == 1
     # Another category at the same place is not a duplicate.
     phone.get_by_label("Graffiti").check()
     phone.wait_for_function("() => document.getElementById('duplicates').hidden")

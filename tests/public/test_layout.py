@@ -4,11 +4,13 @@ and at phone width every control a thumb uses at least 44 × 44 CSS px (WCAG 2.5
 size, which the issue sets as the target; 2.5.8 AA asks only 24 px)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from app.db import db
 from tests.browser import describe_violations, run_axe
-from tests.factories import make_report
+from tests.factories import GREFFEN, make_report
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +79,37 @@ def public_paths() -> list[str]:
             f"/meldungen/{report.reference}", "/melden", "/melden?lang=en",
             f"/meldung/eingegangen/{report.tracking_token}", f"/verfolgen/{report.tracking_token}",
             f"/verfolgen/{report.tracking_token}/ergaenzen", "/transparenz", "/benachrichtigungen",
-            "/impressum", "/datenschutz", "/barrierefreiheit", "/leistungen", *_confirmation_paths(report)]
+            "/impressum", "/datenschutz", "/barrierefreiheit", "/leistungen", *_confirmation_paths(report),
+            *citizen_loop_paths()]
+
+
+def citizen_loop_paths() -> list[str]:
+    """Issue 20's pages: a closed report ("Noch nicht behoben"), the "Ist es erledigt?" question,
+    Meine Meldungen before signing in, the sign-in link's page (the signed-in overview has its
+    own browser test: tests/account/test_browser.py)."""
+    from app.account.models import CitizenSignIn
+    from app.account.tokens import sign_in_token
+    from app.feedback.operations import record_due_questionnaires
+    from app.feedback.models import FixedQuestionnaire
+    from app.feedback.tokens import questionnaire_token
+    from app.reports.operations import change_status
+    from sqlalchemy import select
+
+    # In Greffen, away from the other reports: next to them the home map would draw a cluster marker.
+    fixed = make_report(point=GREFFEN, category_code="gully", description="Gully repariert",
+                        email="gefragt@example.org")
+    fixed.reporter_email_confirmed = True
+    change_status(fixed, "erledigt", public_note="Gully gereinigt", actor="bauhof")
+    sign_in = CitizenSignIn(email="gefragt@example.org")
+    db.session.add(sign_in)
+    db.session.flush()
+    record_due_questionnaires(fixed.status_changed_at + timedelta(days=8))  # default: asked after 7 days
+    questionnaire = db.session.scalar(select(FixedQuestionnaire).where(FixedQuestionnaire.report_id == fixed.id))
+    db.session.commit()
+    return [f"/meldungen/{fixed.reference}", f"/erledigt/{questionnaire_token(questionnaire.id)}",
+            f"/erledigt/{questionnaire_token(questionnaire.id)}?lang=en", "/meine-meldungen",
+            "/meine-meldungen?lang=en", "/meine-meldungen/link-gesendet",
+            f"/meine-meldungen/anmelden/{sign_in_token(sign_in.id)}"]
 
 
 def _settle(page, path: str) -> None:

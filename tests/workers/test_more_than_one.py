@@ -82,8 +82,9 @@ def test_ticks_at_the_same_moment_enqueue_once(committing, redis_server):
     for thread in threads:
         thread.join(60)
     enqueued = Counter(task for done in results for task in done if task != "swept")
-    assert enqueued == Counter({"digests": 1, "reminders": 1, "retention": 1, "escalations": 1})
-    assert sum(_queued_ids(redis_server).values()) == 4
+    assert enqueued == Counter({"digests": 1, "reminders": 1, "retention": 1, "escalations": 1,
+                                "fixed_questionnaires": 1, "citizen_sign_ins": 1})
+    assert sum(_queued_ids(redis_server).values()) == 6
 
 
 def test_two_workers_share_the_outbox_every_mail_once(committing, smtp_server, worker_process):

@@ -157,11 +157,12 @@ def test_scheduler_enqueues_each_task_once_per_slot_and_jobs_run(committing, red
     app = committing
     now = utcnow()
     first = tick(now)
-    assert {"digests", "reminders", "retention", "escalations"} <= set(first)
+    assert {"digests", "reminders", "retention", "escalations", "fixed_questionnaires", "citizen_sign_ins"} <= set(first)
     second = tick(now)
     assert set(second) == {"swept"}  # same slots: nothing enqueued twice
     queue = get_queue(QUEUE_DEFAULT)
     assert sorted(job.func_name for job in queue.jobs) == [
+        "app.account.jobs.purge_citizen_sign_ins", "app.feedback.jobs.send_fixed_questionnaires",
         "app.reports.jobs.send_department_digests", "app.reports.jobs.send_reminders", "app.retention.policy.run_retention",
         "app.staff.jobs.escalate_overdue"]
     run_worker(app)

@@ -175,6 +175,7 @@
         item.appendChild(link);
         item.appendChild(document.createTextNode(" – " + report.status_label + ", " +
           format(msg.distance, { m: Math.round(report.distance_m) })));
+        if (cfg.supportUrl) { item.appendChild(supportControl(report)); }
         if (cfg.followUrl) { item.appendChild(followControls(report)); }
         list.appendChild(item);
       });
@@ -184,6 +185,24 @@
   form.addEventListener("change", function (e) {
     if (e.target.name === "category") { pinChanged(); }
   });
+
+  // "Ich auch": anonymous support of the report found nearby, one per browser (app/feedback).
+  function supportControl(report) {
+    var wrap = el("div", { "class": "support" });
+    var button = el("button", { type: "button", "class": "support-button", "aria-label": format(msg.supportLabel, { ref: report.reference }) }, msg.support);
+    var result = el("p", { role: "status", "aria-live": "polite" });
+    button.addEventListener("click", function () {
+      fetch(cfg.supportUrl.replace("{ref}", encodeURIComponent(report.reference)),
+            { method: "POST", credentials: "same-origin", headers: { "Accept": "application/json", "X-Requested-With": "fetch" } })
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          result.textContent = body.errors ? body.errors[0].message : body.message;
+          button.disabled = true;
+        }).catch(function () { result.textContent = msg.serverError; });
+    });
+    wrap.appendChild(button); wrap.appendChild(result);
+    return wrap;
+  }
 
   function followControls(report) {
     var wrap = el("div", { "class": "follow" });
