@@ -43,7 +43,8 @@
   var progressBar = el("progress", { "class": "step-progress__bar", "aria-labelledby": "step-progress-text" });
   progress.appendChild(progressText);
   progress.appendChild(progressBar);
-  form.parentNode.insertBefore(progress, form);
+  // The progress sits at the top of the shown step (moved there on each step): it is part of the
+  // step's screen, not above the page's fold.
 
   steps.forEach(function (step) {
     var nav = el("div", { "class": "step-nav" });
@@ -75,6 +76,7 @@
     var visible = route();
     var index = visible.indexOf(current);
     steps.forEach(function (step) { step.hidden = step !== current; });
+    current.insertBefore(progress, current.firstChild);
     progressText.textContent = format(msg.stepOf, { n: index + 1, total: visible.length });
     progressBar.max = visible.length;
     progressBar.value = index + 1;
@@ -98,8 +100,8 @@
     if (focus !== false) {
       var heading = step.querySelector("h2");
       heading.focus();
-      // The step's top (and the progress above the first one) in view, not the page's middle.
-      (route().indexOf(step) === 0 ? progress : heading).scrollIntoView({ block: "start" });
+      // The step's top in view, with its progress, not the page's middle.
+      progress.scrollIntoView({ block: "start" });
     }
   }
 
