@@ -393,7 +393,7 @@ def test_phone_390_completes_a_report_step_by_step_counting_taps_and_entries(
         tap(page.get_by_text("Schlagloch / Straßenschaden", exact=True))
         assert page.is_checked("#category-schlagloch")
         next_step()
-        # The chosen category asks its question; "Weiter" without an answer is refused.
+        # The chosen category asks its question on a step of its own.
         assert page.locator("#step-progress-text").inner_text() == "Schritt 4 von 7"
         assert page.get_by_text("Wo ist der Schaden?").is_visible()
         tap(page.get_by_text("Auf der Fahrbahn"))
@@ -431,10 +431,10 @@ def test_phone_390_completes_a_report_step_by_step_counting_taps_and_entries(
     assert (taps, entries) == (14, 3)
 
 
-def test_steps_move_with_weiter_zurueck_and_the_back_button(live_server, phone):
-    """One step per screen: the progress, "Weiter" checks the step, the error summary leads to the
-    field, the browser's back and forward buttons move between steps, "Ändern" in the summary leads
-    back; axe-clean on a later step too."""
+def test_steps_move_with_weiter_zurueck_and_the_back_button(committed_required_question, live_server, phone):
+    """One step per screen: the progress, "Weiter" checks the step (a place, a required question),
+    the error summary leads to the field, the browser's back and forward buttons move between steps,
+    "Ändern" in the summary leads back; axe-clean on later steps too."""
     app = live_server.server.app
     open_intake(phone, live_server, app)
     assert phone.locator("#step-photo").is_visible() and phone.locator("#step-place").is_hidden()
@@ -465,12 +465,27 @@ def test_steps_move_with_weiter_zurueck_and_the_back_button(live_server, phone):
     phone.go_forward()
     phone.wait_for_function("() => !document.getElementById('step-category').hidden")
     phone.get_by_label("Graffiti").check()
-    phone.locator("#step-category").get_by_role("button", name="Weiter").click()  # no questions: no details step
+    assert phone.locator("#step-progress-text").inner_text() == "Schritt 3 von 6"  # no questions: no details step
+    phone.get_by_label("Schlagloch / Straßenschaden").check()
+    assert phone.locator("#step-progress-text").inner_text() == "Schritt 3 von 7"
+    phone.locator("#step-category").get_by_role("button", name="Weiter").click()
+    assert phone.locator("#step-details").is_visible()
+    violations = run_axe(phone)
+    assert violations == [], describe_violations(violations)
+    # The required question unanswered: refused, and the summary's link leads to its first choice.
+    phone.locator("#step-details").get_by_role("button", name="Weiter").click()
+    summary = phone.locator("#error-summary")
+    summary.wait_for()
+    assert "Bitte beantworten Sie die Frage „Wo ist der Schaden?“." in summary.inner_text()
+    summary.get_by_role("link").click()
+    assert phone.evaluate("document.activeElement.value") == "fahrbahn"
+    phone.get_by_label("Auf dem Gehweg").check()
+    phone.locator("#step-details").get_by_role("button", name="Weiter").click()
     assert phone.locator("#step-description").is_visible()
     phone.get_by_label("Beschreibung (Pflichtfeld)").fill("Schmiererei am Rathaus.")
     phone.locator("#step-description").get_by_role("button", name="Weiter").click()
     phone.locator("#step-contact").get_by_role("button", name="Weiter").click()
-    assert phone.locator("#step-progress-text").inner_text() == "Schritt 6 von 6"
+    assert phone.locator("#step-progress-text").inner_text() == "Schritt 7 von 7"
     violations = run_axe(phone)
     assert violations == [], describe_violations(violations)
 
