@@ -14,6 +14,7 @@ The form (every key of the file; those marked * are required)::
     categories  [{code*, name*, name_en, description, description_en, group, group_en, icon, publish_immediately, active,
                   target_days, reminder_days, notice, stop_notice, questions: [{code*, label*, label_en, kind, required,
                   help, order, choices: [{key*, name*, name_en}]}]}]
+                (icon: a name of the icon set in app/icons, e.g. "bulb"; empty for none)
     rules       [{area, category, department*, valid_from, valid_until}]
 """
 from __future__ import annotations
