@@ -94,6 +94,9 @@
   function show(id, push, focus) {
     var step = document.getElementById(id);
     if (!step || steps.indexOf(step) < 0) { return; }
+    // A details step that no longer applies (back to it after choosing a category without
+    // questions): the next step instead.
+    while (!applies(step) && steps.indexOf(step) < steps.length - 1) { step = steps[steps.indexOf(step) + 1]; }
     current = step;
     render();
     if (push) { history.pushState({ mmStep: id }, "", "#" + id.replace(/^step-/, "")); }
