@@ -99,7 +99,7 @@
     while (!applies(step) && steps.indexOf(step) < steps.length - 1) { step = steps[steps.indexOf(step) + 1]; }
     current = step;
     render();
-    if (push) { history.pushState({ mmStep: id }, "", "#" + id.replace(/^step-/, "")); }
+    if (push) { history.pushState({ mmStep: step.id }, "", "#" + step.id.replace(/^step-/, "")); }
     if (focus !== false) {
       var heading = step.querySelector("h2");
       heading.focus();
