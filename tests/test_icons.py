@@ -64,7 +64,7 @@ def test_the_town_file_takes_only_icon_names_of_the_set():
 
 def test_migration_1701_turns_emoji_into_icon_names(database_url):
     with scratch_database("mm_icons") as url:
-        run_migrations(url, "1902")
+        run_migrations(url, "2410")
         engine = create_engine(url)
         try:
             with engine.begin() as conn:

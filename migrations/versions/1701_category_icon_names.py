@@ -1,7 +1,7 @@
 """Category icons become names of the vendored icon set instead of emoji
 
 Revision ID: 1701
-Revises: 1902
+Revises: 2410
 Create Date: 2026-12-06 07:50:00
 
 ``categories.icon`` held an emoji ("💡"); phones drew it differently and some browsers not at all.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1701"
-down_revision = "1902"
+down_revision = "2410"
 branch_labels = None
 depends_on = None
 
