@@ -5,8 +5,8 @@ from flask import Flask
 
 from app import (
     account, admin, alerts, areas, backup, branding, catalog, cli, demo, errors, extensions, feedback, feeds, followers,
-    i18n, logs, mapapi, open311, openapi, ops, outbox, public, reports, retention, staff, tasks, towns, transparency, web,
-    workorders,
+    i18n, icons, logs, mapapi, open311, openapi, ops, outbox, public, reports, retention, staff, tasks, towns,
+    transparency, web, workorders,
 )
 from app.config import PROJECT_ROOT, load_config
 from app.db import close_session_quietly, db, install_session_hooks
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     web.init_app(app)
     branding.init_app(app)  # the town's name, crest and colours on every page
+    icons.init_app(app)  # the icon set: {{ icon(name) }} and the page's sprite
     cli.init_app(app)
 
     for feature in FEATURES:

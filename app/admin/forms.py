@@ -9,6 +9,7 @@ from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, Rege
 
 from app.errors import DomainError
 from app.forms import EmailAddress, Flag, MaxLength, WholeNumber, cleaned
+from app.icons import CATEGORY_ICONS
 from app.validation import normalize_email
 from app.reports.status import STATUSES
 from app.staff.models import ROLES
@@ -83,6 +84,8 @@ class CategoryEditForm(Form):
                                                              NumberRange(1, 365, message=_DEADLINE)])
     publish_immediately = Flag()
     active = Flag()
+    # One of the icon set's names, or empty for none (the pages then draw a neutral pin).
+    icon = StringField(validators=[Optional(), AnyOf(tuple(CATEGORY_ICONS), message=_l("Dieses Symbol gibt es nicht."))])
 
 
 class QuestionForm(Form):

@@ -192,6 +192,8 @@ def edit_category(admin: StaffUser, category_id: int, form: CategoryEditForm) ->
     values = {field: getattr(form, field).data for field in _CATEGORY_FIELDS}
     values.update(publish_immediately=bool(values["publish_immediately"]), active=bool(values["active"]),
                   name_en=values["name_en"] or None)
+    if form.icon.raw_data:  # a form without the icon grid keeps the icon
+        values["icon"] = form.icon.data or ""
     _change_category(admin, category, values)
     return category
 

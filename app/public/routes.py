@@ -10,6 +10,8 @@ from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import limiter
 from app.followers.operations import request_follow
+from app.icons import FALLBACK as FALLBACK_ICON
+from app.icons import is_icon
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
 from app.public import mapview
 from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
@@ -35,7 +37,8 @@ def home():
     scripts, styles = mapview.asset_urls()
     return render_template("public/home.html", jurisdiction=jurisdiction, recent=recent,
                            thumbnails=public_thumbnails(recent), scripts=scripts, styles=styles,
-                           map_id=mapview.map_element_id(), recently_fixed_days=RECENTLY_FIXED_DAYS)
+                           map_id=mapview.map_element_id(), recently_fixed_days=RECENTLY_FIXED_DAYS,
+                           categories=active_categories(jurisdiction))
 
 
 # The map filters by these only (its form has no other field). The list's page, street,
@@ -153,6 +156,7 @@ def report_popup(reference: str):
         "reference": item.reference,
         "url": url_for("public.report", reference=item.reference),
         "category_label": item.category.label(locale),
+        "category_icon": item.category.icon if is_icon(item.category.icon) else FALLBACK_ICON,
         "status": item.status,
         "status_label": item.status_info.label(locale),
         "address": item.public_address,

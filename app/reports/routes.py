@@ -96,6 +96,13 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
             "none": gettext("keine"),
             "missing": gettext("fehlt noch"),
             "noEmail": gettext("keine – Sie verfolgen die Meldung über den Link auf der nächsten Seite"),
+            # The step screens (js/intake-steps.js).
+            "next": gettext("Weiter"),
+            "back": gettext("Zurück"),
+            "stepOf": gettext("Schritt %(n)s von %(total)s"),
+            "change": gettext("Ändern"),
+            "changeWhat": gettext("%(what)s ändern"),
+            "answerQuestion": gettext("Bitte beantworten Sie die Frage „%(question)s“."),
         },
     }
 

@@ -17,6 +17,7 @@ The form (every key of the file; those marked * are required)::
     categories  [{code*, name*, name_en, description, description_en, group, group_en, icon, publish_immediately, active,
                   target_days, reminder_days, notice, stop_notice, questions: [{code*, label*, label_en, kind, required,
                   help, order, choices: [{key*, name*, name_en}]}]}]
+                (icon: a name of the icon set in app/icons, e.g. "bulb"; empty for none)
     rules       [{area, category, department*, valid_from, valid_until}]
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
+from app.icons import CATEGORY_ICONS, is_icon
 from app.jurisdictions import profile as town_profile
 from app.jurisdictions.legal import FIELD_NAMES, LegalSettingsError, merged_legal
 from app.validation import is_email
@@ -283,6 +285,9 @@ def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
 def _check_category(check: _Checker, item: dict, index: int) -> None:
     path = f"categories[{index}]"
     header = "[[categories]]"
+    if item.get("icon") and not is_icon(item["icon"]):
+        check.error(f"{path}.icon", "an icon name of the set (app/icons), e.g. " + ", ".join(list(CATEGORY_ICONS)[:4]),
+                    check.where.find(header, index - 1, "icon"))
     if isinstance(item.get("target_days"), int) and not 1 <= item["target_days"] <= 365:
         check.error(f"{path}.target_days", "a number of days from 1 to 365", check.where.find(header, index - 1, "target_days"))
     reminders = item.get("reminder_days")

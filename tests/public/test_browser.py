@@ -79,6 +79,9 @@ def test_map_pans_splits_clusters_filters_and_links_to_the_report(public_live, d
     popup = page.locator(".map-popup a")
     popup.wait_for()
     assert light.reference in popup.inner_text()
+    # The category's icon, drawn from the page's sprite.
+    assert page.locator(".map-popup use").get_attribute("href") == "#i-bulb"
+    assert page.locator("#i-bulb").count() == 1
     popup.click()
     page.wait_for_url(f"**/meldungen/{light.reference}")
     assert light.reference in page.locator("h1").inner_text()

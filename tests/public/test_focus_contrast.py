@@ -235,7 +235,11 @@ def tab_through(page, limit: int = MAX_TABS) -> tuple[list[str], list[str]]:
 def _wait_for_map(page, path: str) -> None:
     if path.startswith("/karte"):
         page.wait_for_selector("#map_reports[data-state=loaded]", timeout=10000)
-    elif path.startswith(("/melden", "/meldungen/")):
+    elif path.startswith("/melden"):
+        # The map is on the place step, shown after "Weiter": there the Tab key reaches it.
+        page.wait_for_selector(".leaflet-control-zoom-in", state="attached", timeout=10000)
+        page.evaluate("MMSteps.show('step-place')")
+    elif path.startswith("/meldungen/"):
         page.wait_for_selector(".leaflet-control-zoom-in", timeout=10000)
 
 

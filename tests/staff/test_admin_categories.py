@@ -3,6 +3,8 @@ notice and stop notice, add and remove extra questions; every change audited wit
 after; what the admin sets is what citizens see and must answer."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.jurisdictions.models import Category
@@ -129,3 +131,33 @@ def test_a_text_template_is_changed_and_deleted_with_audit(client, db_session):
     assert actions == ["template_create", "template_update", "template_delete"]
     update = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "template_update"))
     assert update.changes == {"body": ["Auftrag an den Bauhof.", "Auftrag an den Bauhof erteilt."]}
+
+
+def test_the_admin_chooses_a_categorys_icon_from_the_set(client, db_session):
+    token = _admin(client)
+    lamp = category("strassenlaterne")
+    page = client.get(f"/intern/admin/kategorien/{lamp.id}").get_data(as_text=True)
+    # A radio grid of the set's icons, each drawn with its name; the current one is the only one checked.
+    assert page.count('name="icon"') == 1 + 43
+    assert re.findall(r'<input type="radio" name="icon" id="[^"]+" value="([^"]*)" checked>', page) == ["bulb"]
+    assert '<use href="#i-horse-toy">' in page and '<symbol id="i-horse-toy"' in page
+
+    assert _edit(client, token, lamp, icon="traffic-lights").status_code == 303
+    db_session.refresh(lamp)
+    assert lamp.icon == "traffic-lights"
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "category_update")
+                              .order_by(AuditEntry.id.desc()))
+    assert entry.changes["icon"] == ["bulb", "traffic-lights"]
+    assert '<use href="#i-traffic-lights">' in client.get("/melden").get_data(as_text=True)
+    # The admin list shows it too.
+    assert '<use href="#i-traffic-lights">' in client.get("/intern/admin/").get_data(as_text=True)
+
+    refused = _edit(client, token, lamp, icon="💡")
+    assert refused.status_code == 400 and "Dieses Symbol gibt es nicht." in refused.get_data(as_text=True)
+    # A form without the icon grid leaves the icon alone; "kein eigenes" empties it.
+    assert _edit(client, token, lamp).status_code == 303
+    db_session.refresh(lamp)
+    assert lamp.icon == "traffic-lights"
+    assert _edit(client, token, lamp, icon="").status_code == 303
+    db_session.refresh(lamp)
+    assert lamp.icon == ""

@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from app.db import db
 from app.jurisdictions.models import Department, Jurisdiction
 from app.reports.models import Report
-from tests.intake.test_browser import BLANK_TILE, enter_coordinates
+from tests.intake.test_browser import BLANK_TILE, enter_coordinates, show_step
 from tests.staff.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -144,14 +144,22 @@ def test_a_town_goes_live_through_the_admin_pages_alone(app, fresh_town, live_se
         # A citizen reports a broken bench in Nord and answers the question.
         citizen = context.new_page()
         citizen.goto(base + "/melden")
+        show_step(citizen, "step-category")
         citizen.get_by_label("Gasgeruch").check()
+        citizen.locator("#step-category").get_by_role("button", name="Weiter").click()
         citizen.wait_for_selector("text=Gasgeruch? Rufen Sie sofort 112 an.")
-        assert citizen.get_by_role("button", name="Meldung senden").is_disabled()
+        # The stop notice ends the form: no "Weiter" after it, and sending is refused too.
+        assert citizen.locator("#step-details").get_by_role("button", name="Weiter").is_hidden()
+        assert citizen.locator("#send").is_disabled()
+        show_step(citizen, "step-category")
         citizen.get_by_label("Parkbank kaputt").check()
+        citizen.locator("#step-category").get_by_role("button", name="Weiter").click()
         assert not citizen.locator("#extra-gas").is_visible()
         citizen.get_by_label("Lehne").check()
+        show_step(citizen, "step-description")
         citizen.get_by_label("Beschreibung (Pflichtfeld)").fill("Die Lehne der Bank am Teich ist abgebrochen.")
         enter_coordinates(citizen, IN_NORD[1], IN_NORD[0])
+        show_step(citizen, "step-send")
         citizen.get_by_role("button", name="Meldung senden").click()
         citizen.wait_for_url(re.compile(r"/meldung/eingegangen/"))
 

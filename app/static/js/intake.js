@@ -382,6 +382,9 @@
     Array.prototype.forEach.call(form.querySelectorAll("p.field-error[id$='-error']"), function (node) {
       node.parentNode.removeChild(node);
     });
+    Array.prototype.forEach.call(form.querySelectorAll(".question [aria-invalid]"), function (node) {
+      node.removeAttribute("aria-invalid");
+    });
   }
 
   function showErrors(errors) {
@@ -393,8 +396,14 @@
       // An error without a field of the form (e.g. "too large", "too many requests")
       // is only listed in the summary.
       var field = FIELD_CONTROLS[error.field] ? error.field : null;
-      var controls = field ? FIELD_CONTROLS[field]() : [];
-      var target = controls[0] || $("description");
+      var controls = field ? FIELD_CONTROLS[field]() : (error.controls || []);
+      // An extra question's answer ("attribute[code]" from the server) links to the question.
+      var question = /^attribute\[(.+)\]$/.exec(error.field || "");
+      var target = (error.target && $(error.target)) ||
+        (question && $("q-" + selectedCategory() + "-" + question[1])) || controls[0] || $("description");
+      if (!field) {
+        controls.forEach(function (control) { control.setAttribute("aria-invalid", "true"); });
+      }
       if (field === "category") {
         target = form.querySelector("input[name=category]:checked") || target;
       }
@@ -455,6 +464,7 @@
     feedback.textContent = "";
     if (marker) { map.removeLayer(marker); marker = null; }
     keyInput.value = newKey();
+    form.dispatchEvent(new CustomEvent("mm:reset"));
   }
 
   function askForSync() {
@@ -570,6 +580,16 @@
   updateSummary();
 
   initMap();
+  // js/intake-steps.js shows one section at a time: a map drawn while its section was hidden
+  // learns its size when the section appears.
+  form.addEventListener("mm:step", function (event) {
+    if (map && event.detail.id === "step-place") {
+      map.invalidateSize();
+      if (!marker && cfg.bounds) { map.fitBounds(cfg.bounds); }
+    }
+  });
+  // For the step screens: a step's checks before "Weiter".
+  window.MMIntake = { errors: clientErrors, showErrors: showErrors, clearErrors: clearErrors };
   MMQueue.waiting().then(function (waiting) {
     if (waiting.length) { showQueue([el("p", {}, msg.queued)], "waiting"); }
     return navigator.onLine === false ? null : flush();

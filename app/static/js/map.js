@@ -87,6 +87,21 @@
     getJson(d.popupUrl.replace("REF", encodeURIComponent(reference))).then(function (info) {
       box.textContent = "";
       var head = document.createElement("p");
+      head.className = "map-popup__head";
+      // The category's icon from the page's sprite (decorative; the name follows). Only a plain
+      // icon name is used to build the reference, never markup from the answer.
+      if (/^[a-z0-9-]+$/.test(info.category_icon || "") && document.getElementById("i-" + info.category_icon)) {
+        var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+        svg.setAttribute("class", "icon");
+        svg.setAttribute("aria-hidden", "true");
+        svg.setAttribute("focusable", "false");
+        svg.setAttribute("viewBox", "0 0 24 24");
+        var use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+        use.setAttribute("href", "#i-" + info.category_icon);
+        svg.appendChild(use);
+        head.appendChild(svg);
+        head.appendChild(document.createTextNode(" "));
+      }
       head.appendChild(text("strong", info.category_label));
       head.appendChild(document.createTextNode(" – " + info.status_label));
       box.appendChild(head);
