@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, url_for
 
 from app.config import PROJECT_ROOT
 
@@ -112,7 +112,28 @@ def town_css(town: Town) -> str:
 
 
 def current_town() -> Town:
-    return current_app.extensions["town"]
+    """The face of this request's town (or of the town a mail is built for).
+
+    The settings' town is the default town's; another hosted town shows its own name on the
+    settings' colours (h18's town profile brings each town's crest and colours). A host of no
+    town (its 404 page) and an empty installation get the settings' town as well."""
+    if has_request_context() and "town" in g:
+        return g.town
+    from app.errors import NotFound
+    from app.jurisdictions.queries import current_jurisdiction
+
+    town = current_app.extensions["town"]
+    try:
+        jurisdiction = current_jurisdiction()
+    except NotFound:
+        jurisdiction = None
+    if jurisdiction is not None and jurisdiction.slug != current_app.config["DEFAULT_JURISDICTION"]:
+        short = short_town_name(jurisdiction.name)
+        town = replace(town, name=jurisdiction.name, short_name=short, crest=None, website="",
+                       in_sentence=f"der {jurisdiction.name}" if short != jurisdiction.name else jurisdiction.name)
+    if has_request_context():
+        g.town = town
+    return town
 
 
 @bp.get("/stadt.css")
@@ -144,5 +165,6 @@ def init_app(app: Flask) -> None:
     def _town():
         # Footer links to pages other features add (Leichte Sprache, Gebärdensprache) appear
         # only once their endpoint exists: never a link to a 404.
+        town = current_town()
         return {"town": town, "town_in_sentence": town.in_sentence_for(g.get("locale", "de")),
                 "has_endpoint": lambda name: name in app.view_functions}

@@ -47,6 +47,8 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "MAX_PHOTOS_PER_REPORT": (5, int),
     "MAX_PHOTO_BYTES": (15 * 1024 * 1024, int),
     "DEFAULT_JURISDICTION": ("harsewinkel.de", str),
+    # Seconds a worker process keeps the table of town host names before reading it again.
+    "TOWN_HOSTS_CACHE_SECONDS": (30.0, float),
     "TILE_URL": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", str),
     "TILE_ATTRIBUTION": ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende', str),
     "MAILCATCHER_DIR": ("", str),

@@ -53,7 +53,7 @@ def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
     if (follower.confirmed_at is None and not recently_mailed("follow_confirm", f"follow_confirm:{follower.id}")
             and may_mail(email)):
         record_message("follow_confirm", f"follow_confirm:{follower.id}:{utcnow():%Y%m%dT%H%M%S%f}",
-                       {"report_id": report.id, "follower_id": follower.id})
+                       {"report_id": report.id, "follower_id": follower.id}, jurisdiction_id=report.jurisdiction_id)
     db.session.flush()
     return follower
 

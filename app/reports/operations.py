@@ -229,8 +229,10 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     if processed:
         attach_photos(report, processed, published=category.publish_immediately)
     if report.reporter_email and may_mail(report.reporter_email):  # the reporter sees the same page either way
-        record_message("confirm_email", f"confirm_email:{report.id}", {"report_id": report.id})
-    record_message("new_report", f"new_report:{report.id}:{report.department_id}", {"report_id": report.id})
+        record_message("confirm_email", f"confirm_email:{report.id}", {"report_id": report.id},
+                       jurisdiction_id=jurisdiction.id)
+    record_message("new_report", f"new_report:{report.id}:{report.department_id}", {"report_id": report.id},
+                   jurisdiction_id=jurisdiction.id)
     return report
 
 
@@ -285,5 +287,5 @@ def change_status(report: Report, new_status: str, *, public_note: str = "", int
     db.session.flush()
     if report.reporter_email and report.reporter_email_confirmed:
         record_message("status_changed", f"status_changed:{change.id}:reporter",
-                       {"report_id": report.id, "status_change_id": change.id})
+                       {"report_id": report.id, "status_change_id": change.id}, jurisdiction_id=report.jurisdiction_id)
     return change

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from app.jurisdictions.models import Area, Category, Department, Jurisdiction, RoutingRule
+from app.jurisdictions.models import Area, Category, Department, Jurisdiction, JurisdictionHost, RoutingRule
 from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff.audit import record
 from app.towns.queries import GEOJSON_DIGITS, category_spec, department_spec, question_spec, town_spec
@@ -83,7 +83,7 @@ def apply_town(session: Session, spec: dict) -> list[str]:
         current = town_spec(session, jurisdiction) | {"town": wanted}
     else:
         current = town_spec(session, jurisdiction)
-        keys = ("name", "reference_prefix", "contact_email") + (("legal",) if wanted["legal"] is not None else ())
+        keys = ("name", "reference_prefix", "contact_email", "hosts") + (("legal",) if wanted["legal"] is not None else ())
         diff = _diff(current["town"], wanted, keys)
         if diff:
             jurisdiction.name = wanted["name"]
@@ -92,6 +92,7 @@ def apply_town(session: Session, spec: dict) -> list[str]:
             if wanted["legal"] is not None:
                 jurisdiction.legal = dict(wanted["legal"])
             changes.add("update_town", wanted["slug"], f"~ town: {_describe(diff)}", diff)
+    set_hosts(session, jurisdiction, wanted.get("hosts") or [])
     departments = _apply_departments(session, jurisdiction, spec, current, changes)
     areas = _apply_areas(session, jurisdiction, spec, current, changes)
     categories = _apply_categories(session, jurisdiction, spec, current, changes)
@@ -268,6 +269,25 @@ def _rule_label(key: tuple) -> str:
     area, category, department, valid_from, valid_until = key
     when = f" {valid_from or '…'}–{valid_until or '…'}" if valid_from or valid_until else ""
     return f"{area or 'whole town'} × {category or 'every category'} → {department}{when}"
+
+
+def set_hosts(session: Session, jurisdiction: Jurisdiction, hosts: list[str]) -> None:
+    """The town is served on exactly ``hosts`` (the first in mail links); raises TownFileError
+    naming a host another town has (flushes)."""
+    from app.jurisdictions.hosts import forget_hosts
+    from app.towns.townfile import TownFileError
+
+    taken = session.execute(select(JurisdictionHost.host, Jurisdiction.slug).join(Jurisdiction).where(
+        JurisdictionHost.host.in_(hosts), JurisdictionHost.jurisdiction_id != jurisdiction.id)).all()
+    if taken:
+        raise TownFileError([f"town.hosts: {host!r} belongs to the town {slug!r}" for host, slug in taken])
+    if [h.host for h in jurisdiction.hosts] == list(hosts):
+        return
+    jurisdiction.hosts.clear()
+    session.flush()
+    jurisdiction.hosts.extend(JurisdictionHost(host=host, position=n) for n, host in enumerate(hosts))
+    session.flush()
+    forget_hosts()
 
 
 def create_town(session: Session, *, slug: str, name: str, reference_prefix: str, contact_email: str,

@@ -21,7 +21,8 @@ def town_spec(session: Session, jurisdiction: Jurisdiction) -> dict:
     questions by their order; rules are sorted by the writer). Areas carry ``geometry`` text."""
     jid = jurisdiction.id
     town = {"slug": jurisdiction.slug, "name": jurisdiction.name, "reference_prefix": jurisdiction.reference_prefix,
-            "contact_email": jurisdiction.contact_email or "", "legal": dict(jurisdiction.legal or {})}
+            "contact_email": jurisdiction.contact_email or "", "hosts": [h.host for h in jurisdiction.hosts],
+            "legal": dict(jurisdiction.legal or {})}
     departments = list(session.scalars(select(Department).where(Department.jurisdiction_id == jid)
                                        .order_by(Department.id)))
     areas = list(session.scalars(select(Area).where(Area.jurisdiction_id == jid).order_by(Area.id)))
