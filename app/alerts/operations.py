@@ -20,6 +20,7 @@ from app.branding import short_town_name
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
+from app.jurisdictions.queries import this_town_id
 from app.outbox.operations import record_message
 from app.outbox.recipients import may_mail, recently_mailed
 from app.reports.models import Report, StatusChange
@@ -180,8 +181,8 @@ def _asked_again(existing: AlertSubscription, wanted: AlertSubscription) -> Aler
 
 
 def subscription_by_token(token: str) -> AlertSubscription:
-    subscription = db.session.scalar(select(AlertSubscription).where(AlertSubscription.token == token[:64])) \
-        if token else None
+    subscription = db.session.scalar(select(AlertSubscription).where(
+        AlertSubscription.token == token[:64], AlertSubscription.jurisdiction_id == this_town_id())) if token else None
     if subscription is None:
         raise NotFound(_l("Dieser Link ist ungültig oder abgelaufen."))
     return subscription

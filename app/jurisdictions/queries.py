@@ -26,6 +26,14 @@ def current_jurisdiction() -> Jurisdiction:
     return _by_slug(current_app.config["DEFAULT_JURISDICTION"])
 
 
+def this_town_id() -> int:
+    """The id of this request's town (raises like ``current_jurisdiction``). Every lookup by an
+    id, reference or token that a visitor sends filters by it: another town's object is
+    "not found" here."""
+    named = current_town_id()
+    return named if named is not None else current_jurisdiction().id
+
+
 def jurisdiction_by_slug(slug: str | None) -> Jurisdiction:
     """The town with Open311 id ``slug``; None: this request's town (``current_jurisdiction``).
 

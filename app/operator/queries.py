@@ -56,12 +56,10 @@ def town_health() -> Installation:
     for host, town_id in db.session.execute(select(JurisdictionHost.host, JurisdictionHost.jurisdiction_id)
                                             .order_by(JurisdictionHost.position, JurisdictionHost.host)):
         towns[town_id].hosts.append(host)
-    for town_id, is_open, count in db.session.execute(
-            select(Report.jurisdiction_id, Report.status.in_(OPEN_STATUSES), func.count())
-            .group_by(Report.jurisdiction_id, Report.status.in_(OPEN_STATUSES))):
-        towns[town_id].reports += count
-        if is_open:
-            towns[town_id].open_reports += count
+    is_open = Report.status.in_(OPEN_STATUSES)
+    for town_id, count, open_count in db.session.execute(
+            select(Report.jurisdiction_id, func.count(), func.count().filter(is_open)).group_by(Report.jurisdiction_id)):
+        towns[town_id].reports, towns[town_id].open_reports = count, open_count
     for town_id, count in db.session.execute(select(StaffUser.jurisdiction_id, func.count())
                                              .where(StaffUser.active, StaffUser.jurisdiction_id.is_not(None))
                                              .group_by(StaffUser.jurisdiction_id)):

@@ -17,6 +17,7 @@ from app.branding import short_town_name
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
+from app.jurisdictions.queries import this_town_id
 from app.outbox.operations import record_message
 from app.outbox.recipients import may_mail
 from app.reports.models import ReferenceCounter, Report, StatusChange
@@ -241,7 +242,7 @@ def report_to_confirm(token: str) -> Report:
     ``NotFound`` for a bad or expired link."""
     parsed = read_confirm_email_token(token)
     report = db.session.get(Report, parsed[0]) if parsed else None
-    if report is None or not email_matches(report, parsed[1]):
+    if report is None or not email_matches(report, parsed[1]) or report.jurisdiction_id != this_town_id():
         raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
     return report
 

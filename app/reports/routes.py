@@ -13,7 +13,7 @@ from app.config import PROJECT_ROOT
 from app.db import db
 from app.errors import NotFound, ValidationFailed
 from app.jurisdictions.models import Category, Jurisdiction
-from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
+from app.jurisdictions.queries import active_categories, jurisdiction_by_slug, this_town_id
 from app.public.mapview import tile_attribution
 from app.reports.models import Photo, Report
 from app.reports.intake import intake_limit, report_input, submit
@@ -146,7 +146,8 @@ def submit_report():
 
 
 def _report_by_token(token: str) -> Report:
-    report = db.session.scalar(select(Report).where(Report.tracking_token == token)) if token else None
+    report = db.session.scalar(select(Report).where(Report.tracking_token == token,
+                                                    Report.jurisdiction_id == this_town_id())) if token else None
     if report is None:
         raise NotFound("unknown tracking token")
     return report
@@ -205,7 +206,7 @@ def photo(photo_id: int, variant: str):
     """A public photo variant: only published photos of visible reports."""
     item = db.session.get(Photo, photo_id)
     if (item is None or variant not in item.variants or not item.published or item.report.hidden
-            or not item.report.status_info.public):
+            or not item.report.status_info.public or item.report.jurisdiction_id != this_town_id()):
         abort(404)
     version = photo_version(item.variants[variant])
     asked = request.args.get("v")

@@ -146,7 +146,7 @@ def make_town_b(directory: Path) -> TownB:
                                         department_code="zzbmarker-bauhof",
                                         short_description="Zzbmarker kurz", keywords=["zzbmarker"]))
     save_contact(department, address="Zzbmarkerplatz 1", phone="0999 123", email="kontakt@zzbmarker.example")
-    client, _key = create_client(town, "Zzbmarker App", ["post_request"])
+    client, _key = create_client(town, "Zzbmarker App", ["create_request"])
     subscription = subscribe(town, AlertInput(email="zzbmarker-alarm@zzbmarker.example", where="ortsteil",
                                               ortsteil=area.code))
     follower = request_follow(reports[1], "zzbmarker-folge@zzbmarker.example")
