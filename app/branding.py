@@ -116,7 +116,7 @@ def current_town() -> Town:
 
     The settings' town is the default town's; another hosted town shows its own name on the
     settings' colours (h18's town profile brings each town's crest and colours). A host of no
-    town (its 404 page) and an empty installation get the settings' town as well."""
+    town (its 404 page) gets a neutral face, an empty installation the settings' town."""
     if has_request_context() and "town" in g:
         return g.town
     from app.errors import NotFound
@@ -127,6 +127,9 @@ def current_town() -> Town:
         jurisdiction = current_jurisdiction()
     except NotFound:
         jurisdiction = None
+        if has_request_context() and g.get("jurisdiction_id", 0) is None:
+            # A host of no town: a neutral face, no town's name (it is not theirs).
+            town = replace(town, name="Mängelmelder", short_name="", in_sentence="", crest=None, website="")
     if jurisdiction is not None and jurisdiction.slug != current_app.config["DEFAULT_JURISDICTION"]:
         short = short_town_name(jurisdiction.name)
         town = replace(town, name=jurisdiction.name, short_name=short, crest=None, website="",

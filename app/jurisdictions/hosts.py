@@ -104,7 +104,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _town_of_request():
-        if request.endpoint in HOSTLESS_ENDPOINTS:
-            g.jurisdiction_id = town_id_for_host(request.host)
-            return
-        resolve_request_town()
+        # Always set afresh: an app context pushed around several requests (tests, a CLI
+        # command calling views) shares one ``g``, and the town must never carry over.
+        g.pop("town", None)
+        g.jurisdiction_id = town_id_for_host(request.host)
+        if request.endpoint not in HOSTLESS_ENDPOINTS:
+            resolve_request_town()

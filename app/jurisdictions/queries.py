@@ -34,6 +34,22 @@ def this_town_id() -> int:
     return named if named is not None else current_jurisdiction().id
 
 
+def hosted_neighbour_at(lon: float, lat: float, other_than: int) -> Jurisdiction | None:
+    """Another town of this installation (served, with a host name) whose boundary covers the
+    point: where a pin just across the border belongs."""
+    from sqlalchemy import exists, func
+
+    from app.jurisdictions.models import Area, JurisdictionHost
+
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    return db.session.scalar(
+        select(Jurisdiction).join(Area, Area.jurisdiction_id == Jurisdiction.id)
+        .where(Area.kind == "boundary", func.ST_Covers(Area.geom, point), Jurisdiction.id != other_than,
+               Jurisdiction.retired_at.is_(None),
+               exists().where(JurisdictionHost.jurisdiction_id == Jurisdiction.id))
+        .order_by(Area.area_m2).limit(1))
+
+
 def jurisdiction_by_slug(slug: str | None) -> Jurisdiction:
     """The town with Open311 id ``slug``; None: this request's town (``current_jurisdiction``).
 

@@ -17,7 +17,9 @@ from app.jurisdictions.queries import active_categories, jurisdiction_by_slug, t
 from app.public.mapview import tile_attribution
 from app.reports.models import Photo, Report
 from app.reports.intake import intake_limit, report_input, submit
-from app.reports.operations import clean_idempotency_key, confirm_reporter_email, report_to_confirm
+from app.reports.operations import (
+    BelongsToNeighbour, clean_idempotency_key, confirm_reporter_email, report_to_confirm,
+)
 from app.reports.photos import photo_version, public_photo_url, storage
 from app.reports.questions import category_extras
 from geo.areas import town_bounds
@@ -111,10 +113,11 @@ def category_groups(categories: list[Category]) -> list[tuple[str, list[Category
     return sorted(groups.items(), key=lambda item: (item[0].strip().lower() in CATCH_ALL, -len(item[1]), item[0]))
 
 
-def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 200):
+def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 200, neighbour=None):
     categories = active_categories(jurisdiction)
     groups = category_groups(categories)
     return render_template("reports/new.html", jurisdiction=jurisdiction, categories=categories, form=form,
+                           neighbour=neighbour,
                            errors=errors, intake_config=intake_config(jurisdiction), category_groups=groups,
                            category_extras=category_extras(categories),
                            category_description=lambda c: c.help_text(g.get("locale", "de")),
@@ -124,7 +127,15 @@ def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 2
 @bp.get("/melden")
 def new_report():
     jurisdiction = jurisdiction_by_slug(None)
-    return _render_form(jurisdiction, MultiDict({"idempotency_key": uuid.uuid4().hex}), {})
+    form = MultiDict({"idempotency_key": uuid.uuid4().hex})
+    # Carried over from a neighbouring town's form ("Dieser Ort gehört zu …"): place and text only.
+    for name in CARRIED_FIELDS:
+        if request.args.get(name):
+            form[name] = request.args[name][:2000]
+    return _render_form(jurisdiction, form, {})
+
+
+CARRIED_FIELDS = ("lat", "lon", "description", "address")
 
 
 @bp.post("/melden")
@@ -141,7 +152,8 @@ def submit_report():
         form = MultiDict([(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"])
         if not data.idempotency_key:
             form["idempotency_key"] = uuid.uuid4().hex
-        return _render_form(jurisdiction, form, errors, 400)
+        neighbour = next((e for e in exc.errors if isinstance(e, BelongsToNeighbour)), None)
+        return _render_form(jurisdiction, form, errors, 400, neighbour=neighbour)
     return redirect(url_for("reports.submitted", token=report.tracking_token), 303)
 
 

@@ -130,7 +130,8 @@ class Client:
     def open(self, method: str, path: str, **kwargs):
         from flask import g
 
-        g.pop("csrf_token", None)  # the test's app context outlives requests: never hand on a token
+        for key in ("csrf_token", "staff_user"):  # the test's app context outlives requests: never hand them on
+            g.pop(key, None)
         return self.client.open(path, method=method, base_url=self.base,
                                 environ_base={"REMOTE_ADDR": self.address}, **kwargs)
 
