@@ -58,8 +58,11 @@ def create_town_from_zip(data: bytes, admin_name: str, admin_email: str, operato
     from app.towns.operations import apply_town
     from app.towns.townfile import TownFileError, parse_town_file
 
-    admin_name, email = admin_name.strip(), normalize_email(admin_email or "")
-    errors = []
+    admin_name, errors = admin_name.strip(), []
+    try:
+        email = normalize_email(admin_email or "")
+    except DomainError:
+        email = ""
     if not admin_name or len(admin_name) > 100:
         errors.append(DomainError(_l("Bitte einen Benutzernamen (höchstens 100 Zeichen) angeben."), "admin_name"))
     elif db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.username) == admin_name.lower())):
