@@ -66,8 +66,28 @@ def asset_urls() -> tuple[list[str], list[str]]:
     return scripts, styles
 
 
-def build_map(center: tuple[float, float] = DEFAULT_CENTER, zoom: int = DEFAULT_ZOOM, map_id: str = MAP_ID,
+def town_centre() -> tuple[float, float]:
+    """Where the public map opens: (lat, lon). The default town keeps ``DEFAULT_CENTER``; another
+    town of the installation opens on the middle of its areas (kept per process: a town's areas
+    move rarely, and a restart picks a change up)."""
+    from app.db import db
+    from app.jurisdictions.queries import current_jurisdiction
+    from geo.areas import town_bounds
+
+    town = current_jurisdiction()
+    if town.slug == current_app.config["DEFAULT_JURISDICTION"]:
+        return DEFAULT_CENTER
+    centres = current_app.extensions.setdefault("town_map_centres", {})
+    if town.id not in centres:
+        bounds = town_bounds(db.session, town.id)
+        centres[town.id] = ((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2) if bounds \
+            else DEFAULT_CENTER
+    return centres[town.id]
+
+
+def build_map(center: tuple[float, float] | None = None, zoom: int = DEFAULT_ZOOM, map_id: str = MAP_ID,
               min_zoom: int = 11) -> LocalAssetsMap:
+    center = center or town_centre()
     scripts, styles = asset_urls()
     fmap = LocalAssetsMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
                           min_zoom=min_zoom, max_zoom=19)

@@ -52,6 +52,7 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
         "duplicateRadius": config.get("DUPLICATE_RADIUS_M", 50),
         "lang": g.get("locale", "de"),
         "messages": {
+            "neighbourLink": gettext("Dort melden (Ort und Beschreibung werden übernommen)"),
             "summaryTitle": gettext("Bitte prüfen Sie Ihre Angaben"),
             "category": gettext("Bitte wählen Sie eine Kategorie."),
             "description": gettext("Bitte beschreiben Sie den Mangel in wenigen Worten."),
