@@ -84,6 +84,9 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "OIDC_ROLE_MAP": ("", str),
     "OIDC_DEPARTMENT_CLAIM": ("department", str),
     "OIDC_BUTTON_LABEL": ("", str),
+    # Several towns, one provider: the claim naming the town(s) a person works for (their
+    # jurisdiction ids, e.g. "harsewinkel.de"); empty: no claim is asked for.
+    "OIDC_TOWN_CLAIM": ("", str),
     # The worker queue and the outbox (app/outbox/delivery.py). A claimed message belongs to
     # its worker for OUTBOX_LEASE_SECONDS; a worker killed while holding it loses it to the
     # next one after the lease ran out, and starts no new message with less than

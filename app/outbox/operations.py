@@ -26,7 +26,7 @@ def record_message(kind: str, dedup_key: str, payload: dict, channel: str = "ema
     return message
 
 
-def retry_failed(message_id: int) -> OutboxMessage:
+def retry_failed(message_id: int, town_id: int | None = None) -> OutboxMessage:
     """Put a parked ('failed') message back in line with fresh tries (flushes).
 
     Raises ``NotFound`` if there is no such message, ``DomainError`` if it is not parked.
@@ -37,7 +37,8 @@ def retry_failed(message_id: int) -> OutboxMessage:
     from app.errors import DomainError, NotFound
 
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None:
+    if message is not None and town_id is not None and message.jurisdiction_id not in (town_id, None):
+        message = None  # another town's message: not found for this town's admin
         raise NotFound(_l("Diese Nachricht gibt es nicht."))
     if message.state != "failed":
         raise DomainError(_l("Nur fehlgeschlagene Nachrichten können erneut versucht werden."), "message")

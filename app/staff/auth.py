@@ -240,8 +240,11 @@ def start_page(user: StaffUser) -> str:
 # --- OpenID Connect (optional) -------------------------------------------------
 
 def oidc_redirect_uri() -> str:
-    """The callback address registered at the provider: fixed by BASE_URL, not by the Host header."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("staff_auth.oidc_callback")
+    """The callback address registered at the provider: BASE_URL's scheme on the town's own host
+    name (from the town table, never from the Host header): one per town at the provider."""
+    from app.urls import base_url
+
+    return base_url() + url_for("staff_auth.oidc_callback")
 
 
 @bp.get("/anmelden/dienstkonto")

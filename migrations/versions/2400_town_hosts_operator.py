@@ -37,6 +37,9 @@ def upgrade() -> None:
     op.create_foreign_key(op.f("fk_outbox_messages_jurisdiction_id_jurisdictions"), "outbox_messages",
                           "jurisdictions", ["jurisdiction_id"], ["id"], ondelete="CASCADE")
     op.create_index(op.f("ix_outbox_messages_jurisdiction_id"), "outbox_messages", ["jurisdiction_id"])
+    # Until now there was one town: its messages are its own.
+    op.execute("UPDATE outbox_messages SET jurisdiction_id = (SELECT min(id) FROM jurisdictions) "
+                "WHERE (SELECT count(*) FROM jurisdictions) = 1")
     op.drop_constraint("ck_staff_users_role", "staff_users", type_="check")
     op.create_check_constraint(op.f("ck_staff_users_role"), "staff_users",
                                "role in ('admin','dispatcher','staff','operator')")
