@@ -16,6 +16,7 @@ PACKAGES = ("app", "geo", "media", "workers")
 # plug-in points among them (the outbox, the scheduler) import no feature.
 INFRASTRUCTURE = {"app", "app.config", "app.db", "app.errors", "app.extensions", "app.guards", "app.i18n",
                   "app.models", "app.urls", "app.validation", "app.forms", "app.web", "app.cli", "app.branding", "app.logs",
+                  "app.towncontext",
                   "app.outbox", "app.tasks"}
 PLUG_IN_POINTS = ("app.outbox", "app.tasks")
 
