@@ -316,25 +316,26 @@ def create_town(session: Session, *, slug: str, name: str, reference_prefix: str
 
 
 def create_admin(session: Session, *, slug: str | None, username: str, email: str, display_name: str,
-                 password: str):
-    """The town's first admin account (flushes). Raises ``DomainError`` naming what is wrong."""
+                 password: str, role: str = "admin"):
+    """The town's first admin account, or (``role`` "operator") the operator's, who belongs to no
+    town (flushes). Raises ``DomainError`` naming what is wrong."""
     from app.errors import DomainError
     from app.jurisdictions.queries import jurisdiction_by_slug
     from app.staff.auth import set_password
     from app.staff.models import StaffUser
     from app.validation import normalize_email
 
-    jurisdiction = jurisdiction_by_slug(slug)
+    jurisdiction = jurisdiction_by_slug(slug) if role != "operator" else None
     username = username.strip()
     if not username:
         raise DomainError("Der Benutzername fehlt.", "username")
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise DomainError(f"Den Benutzernamen {username!r} gibt es schon.", "username")
-    user = StaffUser(jurisdiction_id=jurisdiction.id, username=username, role="admin",
+    user = StaffUser(jurisdiction_id=jurisdiction.id if jurisdiction else None, username=username, role=role,
                      display_name=display_name.strip(), email=normalize_email(email), active=True)
     set_password(user, password)
     session.add(user)
     session.flush()
-    record("staff.create_admin", jurisdiction_id=jurisdiction.id, target=username, actor="cli",
-           changes={"username": [None, username], "role": [None, "admin"]})
+    record("staff.create_admin", jurisdiction_id=jurisdiction.id if jurisdiction else jurisdiction_by_slug(None).id,
+           target=username, actor="cli", changes={"username": [None, username], "role": [None, role]})
     return user

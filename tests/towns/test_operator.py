@@ -154,3 +154,13 @@ def test_retiring_a_town_takes_it_off_its_hosts(app, db_session, tmp_path, monke
     assert done.status_code == 303
     assert Client(app, "b.maengelmelder.test").open("GET", "/").status_code == 404
     assert "stillgelegt" in client.open("GET", "/betrieb/").get_data(as_text=True)
+
+
+def test_the_operator_account_is_made_by_a_command(app, db_session):
+    from app.staff.models import StaffUser
+
+    result = app.test_cli_runner().invoke(args=["staff", "create-operator", "--username", "kreis-betrieb",
+                                                "--email", "it@kreis.example"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == "kreis-betrieb"))
+    assert (user.role, user.jurisdiction_id) == ("operator", None)
