@@ -5,7 +5,8 @@ from flask import Flask
 
 from app import (
     admin, alerts, areas, backup, branding, catalog, cli, demo, errors, extensions, feeds, followers, i18n,
-    jurisdictions, logs, mapapi, open311, openapi, operator, ops, outbox, public, reports, retention, staff, tasks, towns, transparency, web,
+    jurisdictions, logs, mapapi, open311, openapi, operator, ops, outbox, public, reports, retention, staff, tasks,
+    towns, transparency, web, workorders,
 )
 from app.config import PROJECT_ROOT, load_config
 from app.db import close_session_quietly, db, install_session_hooks
@@ -28,6 +29,7 @@ FEATURES = (
     open311,       # Open311 GeoReport v2
     openapi,       # /openapi.json
     staff,         # staff workspace: sign-in, queue, report handling, dashboard
+    workorders,    # work orders and route sheets as PDF
     admin,         # admin pages
     catalog,       # service catalog
     towns,         # town set-up: `flask town create|export|apply`, the first admin

@@ -214,7 +214,7 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     processed = process_uploads(data.photos)
     try:
         decision = route_point(db.session, jurisdiction.id, category.id, data.lon, data.lat,
-                               category_code=category.code)
+                               category_name=category.name)
     except OutsideJurisdiction:
         neighbour = hosted_neighbour_at(data.lon, data.lat, jurisdiction.id)
         if neighbour is not None:

@@ -8,14 +8,14 @@ built with that town's host in its links. Staff accounts gain the ``operator`` r
 town (``jurisdiction_id`` NULL), every other role must have one.
 
 Revision ID: 2400
-Revises: 1902
+Revises: 2410
 Create Date: 2026-12-06 07:50:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "2400"
-down_revision = "1902"
+down_revision = "2410"
 branch_labels = None
 depends_on = None
 

@@ -122,7 +122,7 @@ def test_a_pin_across_the_border_is_sent_to_the_neighbouring_town(app, towns):
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
     assert f"Dieser Ort gehört zu {B_NAME}" in page
-    link = re.search(r'<a href="(http://b\.maengelmelder\.test/melden\?[^"]+)"', page).group(1)
+    link = re.search(r'<a class="neighbour-town-link" href="(http://b\.maengelmelder\.test/melden\?[^"]+)"', page).group(1)
     assert "Loch+direkt+hinter+der+Grenze" in link or "Loch%20direkt%20hinter%20der%20Grenze" in link
     carried = Client(app, B_HOST).open("GET", link.replace("&amp;", "&").split(B_HOST, 1)[1])
     form = carried.get_data(as_text=True)

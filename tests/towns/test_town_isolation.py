@@ -62,6 +62,7 @@ class Scenario:
             "category_id": ids["category"], "question_id": ids["question"], "user_id": ids["user"],
             "template_id": ids["template"], "entry_id": ids["entry"], "client_id": ids["client"],
             "rule_id": ids["rule"], "team_id": ids["team"], "message_id": ids["message"], "town_id": b.town.id,
+            "area_id": ids["area"], "import_id": ids["address_upload"], "upload_id": ids["report_upload"],
             "reference": reference, "service_request_id": reference, "service_code": "zzbmarker-loch",
             "slug": ids["entry_slug"], "fmt": "json", "z": 14, "x": tile_x, "y": tile_y, "variant": "display",
             "filename": "css/staff.css", "rest": "v2/zzbmarker",
@@ -72,6 +73,7 @@ class Scenario:
             ("catalog.static", "filename"): "catalog.css",
             ("reports.submitted", "token"): b.tokens["tracking"],
             ("reports.track", "token"): b.tokens["tracking"],
+            ("reports.short_track", "token"): b.tokens["tracking"],
             ("reports.tracked_photo", "token"): b.tokens["tracking"],
             ("public.track_additions", "token"): b.tokens["tracking"],
             ("public.add_to_report", "token"): b.tokens["tracking"],
@@ -164,6 +166,12 @@ def two_towns(app, db_session, tmp_path):
     b = make_town_b(tmp_path / "b")
     team = StaffTeam(jurisdiction_id=b.town.id, department_id=b.ids["department"], name="Zzbmarker Kolonne")
     db.session.add(team)
+    from app.areas.models import AdminUpload
+
+    uploads = {kind: AdminUpload(jurisdiction_id=b.town.id, kind=kind, filename=f"zzbmarker-{kind}.csv",
+                                 data=b"zzbmarker", state="failed", message="Zzbmarker Zeile 1 abgelehnt")
+               for kind in ("addresses", "reports")}
+    db.session.add_all(uploads.values())
     db.session.flush()
     message = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.jurisdiction_id == b.town.id).limit(1))
     # A mail of B that failed, as the admins' queue page lists them.
@@ -176,7 +184,8 @@ def two_towns(app, db_session, tmp_path):
     accounts = {"staff": make_staff("staff").username, "dispatcher": make_staff("dispatcher").username,
                 "admin": make_staff("admin").username, "operator": make_operator().username}
     db.session.commit()  # a savepoint: a view's rollback after a refused input keeps the towns
-    return Scenario(b, {"team": team.id, "message": message_id, "entry_slug": slug}), accounts
+    return Scenario(b, {"team": team.id, "message": message_id, "entry_slug": slug,
+                        "address_upload": uploads["addresses"].id, "report_upload": uploads["reports"].id}), accounts
 
 
 def _requests(app, scenario: Scenario):

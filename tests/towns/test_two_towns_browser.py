@@ -38,7 +38,7 @@ def _remove_town_b() -> None:
 
 
 @pytest.fixture
-def two_hosts(app, committing, database_url, redis_server, smtp_server, tmp_path):
+def two_hosts(app, committing, database_url, redis_server, smtp_server, tmp_path, chromium):
     _remove_town_b()
     add_host(town(), A_HOST)
     make_town_b(tmp_path / "b")
@@ -50,21 +50,19 @@ def two_hosts(app, committing, database_url, redis_server, smtp_server, tmp_path
                          DEFAULT_JURISDICTION="")
     web.env["BASE_URL"] = f"http://{A_HOST}:{web.port}"
     web.start()
-    from playwright.sync_api import sync_playwright
-
     rules = f"MAP {A_HOST} 127.0.0.1, MAP {B_HOST} 127.0.0.1"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=CHROMIUM_ARGS + [f"--host-resolver-rules={rules}"])
-        try:
-            yield web, browser
-        finally:
-            browser.close()
-            web.stop()
-            import shutil
+    # A second browser of the session's Playwright, with both host names mapped to loopback.
+    browser = chromium.browser_type.launch(executable_path=CHROMIUM,
+                                           args=CHROMIUM_ARGS + [f"--host-resolver-rules={rules}"])
+    try:
+        yield web, browser
+    finally:
+        browser.close()
+        web.stop()
+        import shutil
 
-            shutil.rmtree(media, ignore_errors=True)
-            _remove_town_b()
+        shutil.rmtree(media, ignore_errors=True)
+        _remove_town_b()
 
 
 def _page(browser, app):
