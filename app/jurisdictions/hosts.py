@@ -35,7 +35,8 @@ class HostMap:
     hosts: dict[str, int]         # host -> town id (active towns only)
     slugs: dict[str, int]         # slug -> town id (active towns only)
     primary: dict[int, str]       # town id -> the host its links use (first by position)
-    loaded: float
+    default: int | None           # the DEFAULT_JURISDICTION town's id (None: unset or unknown)
+    expires: float                # time.monotonic() after which the table is read again
 
 
 def normalise_host(raw: str) -> str:
@@ -57,15 +58,17 @@ def _load() -> HostMap:
     hosts = dict(rows)
     primary = {town_id: host for host, town_id in rows}  # the last written wins: position 0 (then a-z)
     slugs = dict(db.session.execute(select(Jurisdiction.slug, Jurisdiction.id).where(active)).tuples().all())
-    return HostMap(hosts, slugs, primary, time.monotonic())
+    default = current_app.config["DEFAULT_JURISDICTION"]
+    return HostMap(hosts, slugs, primary, slugs.get(default) if default else None,
+                   time.monotonic() + float(current_app.config["TOWN_HOSTS_CACHE_SECONDS"]))
 
 
 def host_map() -> HostMap:
     """The process's host table, read again when older than ``TOWN_HOSTS_CACHE_SECONDS``."""
-    cached: HostMap | None = current_app.extensions.get("town_hosts")
-    if cached is None or time.monotonic() - cached.loaded > current_app.config["TOWN_HOSTS_CACHE_SECONDS"]:
-        cached = _load()
-        current_app.extensions["town_hosts"] = cached
+    extensions = current_app.extensions
+    cached: HostMap | None = extensions.get("town_hosts")
+    if cached is None or time.monotonic() >= cached.expires:
+        cached = extensions["town_hosts"] = _load()
     return cached
 
 
@@ -78,10 +81,7 @@ def town_id_for_host(host: str) -> int | None:
     """The id of the town served on ``host``: its own, else DEFAULT_JURISDICTION's, else None."""
     hosts = host_map()
     found = hosts.hosts.get(normalise_host(host))
-    if found is None:
-        default = current_app.config["DEFAULT_JURISDICTION"]
-        found = hosts.slugs.get(default) if default else None
-    return found
+    return hosts.default if found is None else found
 
 
 def resolve_request_town() -> int | None:

@@ -164,3 +164,24 @@ def test_the_operator_account_is_made_by_a_command(app, db_session):
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(StaffUser).where(StaffUser.username == "kreis-betrieb"))
     assert (user.role, user.jurisdiction_id) == ("operator", None)
+
+
+@pytest.mark.browser
+def test_the_operator_page_passes_axe_and_fits_a_phone(app, operator_setup, live_server, chromium):
+    from tests.browser import describe_violations, run_axe
+    from tests.public.test_layout import _OVERFLOW
+
+    for width in (320, 390, 1366):
+        context = chromium.new_context(viewport={"width": width, "height": 900}, locale="de-DE")
+        page = context.new_page()
+        page.goto(live_server.url + "/intern/anmelden")
+        page.fill("#username", operator_setup.username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url("**/betrieb/")
+        violations = run_axe(page)
+        assert violations == [], describe_violations(violations)
+        overflow = page.evaluate(_OVERFLOW)
+        assert overflow["scrollWidth"] <= overflow["width"], overflow
+        page.screenshot(path=f"/tmp/h21-operator-{width}.png", full_page=True)
+        context.close()
