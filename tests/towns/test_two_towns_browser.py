@@ -52,13 +52,15 @@ def two_hosts(app, committing, database_url, redis_server, smtp_server, tmp_path
     web.start()
     rules = f"MAP {A_HOST} 127.0.0.1, MAP {B_HOST} 127.0.0.1"
     # A second browser of the session's Playwright, with both host names mapped to loopback.
-    browser = chromium.browser_type.launch(executable_path=CHROMIUM,
-                                           args=CHROMIUM_ARGS + [f"--host-resolver-rules={rules}"])
+    browser = None
     try:
+        browser = chromium.browser_type.launch(executable_path=CHROMIUM,
+                                               args=CHROMIUM_ARGS + [f"--host-resolver-rules={rules}"])
         yield web, browser
     finally:
-        browser.close()
-        web.stop()
+        if browser is not None:
+            browser.close()
+        web.stop()  # also when the browser did not start: no gunicorn left behind
         import shutil
 
         shutil.rmtree(media, ignore_errors=True)
