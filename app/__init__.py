@@ -5,8 +5,8 @@ from flask import Flask
 
 from app import (
     account, admin, alerts, areas, backup, branding, catalog, cli, demo, errors, extensions, feedback, feeds, followers,
-    i18n, icons, logs, mapapi, open311, openapi, ops, outbox, public, reports, retention, staff, tasks, towns,
-    transparency, web, workorders,
+    i18n, icons, jurisdictions, logs, mapapi, open311, openapi, operator, ops, outbox, public, reports, retention, staff,
+    tasks, towns, transparency, web, workorders,
 )
 from app.config import PROJECT_ROOT, load_config
 from app.db import close_session_quietly, db, install_session_hooks
@@ -17,6 +17,7 @@ from workers import queue
 # Feature packages, each registering its pages, messages, schedules and commands in its own
 # ``init_app``. Order matters only where one page base is shared: public first.
 FEATURES = (
+    jurisdictions, # the town of each request, from its host (before any view reads it)
     public,        # home, report pages, statement pages
     reports,       # intake (form and API), reporter pages, report and department mails
     followers,     # following a report; unsubscribe handling of every citizen mail
@@ -35,6 +36,7 @@ FEATURES = (
     catalog,       # service catalog
     towns,         # town set-up: `flask town create|export|apply`, the first admin
     ops,           # queue page, /metrics
+    operator,      # the operator above the towns: create and retire towns, their health
     retention,     # data retention (daily)
     backup,        # flask backup create|restore
     demo,          # the demo's mail catcher page (only when configured)

@@ -233,6 +233,9 @@ def current_town() -> Town:
         town = town_of(jurisdiction_by_slug(None))
     except (NotFound, SQLAlchemyError):
         town = current_app.extensions["town"]
+        if has_request_context() and g.get("jurisdiction_id", 0) is None:
+            # A host of no town (issue 21): a neutral face, no town's name (it is not theirs).
+            town = replace(town, name="Mängelmelder", short_name="", in_sentence="", crest=None, website="")
     if has_request_context():
         request.environ["mm.town"] = town
     else:

@@ -47,6 +47,8 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "MAX_PHOTOS_PER_REPORT": (5, int),
     "MAX_PHOTO_BYTES": (15 * 1024 * 1024, int),
     "DEFAULT_JURISDICTION": ("harsewinkel.de", str),
+    # Seconds a worker process keeps the table of town host names before reading it again.
+    "TOWN_HOSTS_CACHE_SECONDS": (30.0, float),
     "TILE_URL": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", str),
     "TILE_ATTRIBUTION": ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende', str),
     "MAILCATCHER_DIR": ("", str),
@@ -90,6 +92,9 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "OIDC_ROLE_MAP": ("", str),
     "OIDC_DEPARTMENT_CLAIM": ("department", str),
     "OIDC_BUTTON_LABEL": ("", str),
+    # Several towns, one provider: the claim naming the town(s) a person works for (their
+    # jurisdiction ids, e.g. "harsewinkel.de"); empty: no claim is asked for.
+    "OIDC_TOWN_CLAIM": ("", str),
     # The worker queue and the outbox (app/outbox/delivery.py). A claimed message belongs to
     # its worker for OUTBOX_LEASE_SECONDS; a worker killed while holding it loses it to the
     # next one after the lease ran out, and starts no new message with less than

@@ -91,6 +91,8 @@ def app(database_url, redis_server, smtp_server, media_dir):
         "LOG_LEVEL": "WARNING",
         # Every map request asks for the town's map version: a test sees its change at once.
         "MAP_CACHE_RECHECK_SECONDS": 0.0,
+        # Towns and host names made by a test are served at once (tests/towns/test_hosts.py keeps the cache).
+        "TOWN_HOSTS_CACHE_SECONDS": 0.0,
     })
     with app.app_context():
         from app.demo.load import load_town

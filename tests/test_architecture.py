@@ -15,7 +15,8 @@ PACKAGES = ("app", "geo", "media", "workers")
 # Packages under app/ that are infrastructure, not features: a feature may import them; the
 # plug-in points among them (the outbox, the scheduler) import no feature.
 INFRASTRUCTURE = {"app", "app.config", "app.db", "app.errors", "app.extensions", "app.guards", "app.i18n",
-                  "app.models", "app.urls", "app.validation", "app.forms", "app.web", "app.cli", "app.branding", "app.icons", "app.logs",
+                  "app.models", "app.urls", "app.validation", "app.forms", "app.web", "app.cli", "app.branding", "app.icons",
+                  "app.logs", "app.towncontext",
                   "app.outbox", "app.tasks"}
 PLUG_IN_POINTS = ("app.outbox", "app.tasks")
 

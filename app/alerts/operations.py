@@ -20,6 +20,7 @@ from app.branding import short_town_name
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
+from app.jurisdictions.queries import this_town_id
 from app.outbox.operations import record_message
 from app.outbox.recipients import may_mail, recently_mailed
 from app.reports.models import Report, StatusChange
@@ -135,7 +136,8 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
     db.session.add(subscription)
     db.session.flush()
     if may_mail(subscription.email):  # the page answers the same either way
-        record_message("alert_confirm", f"alert_confirm:{subscription.id}", {"subscription_id": subscription.id})
+        record_message("alert_confirm", f"alert_confirm:{subscription.id}", {"subscription_id": subscription.id},
+                       jurisdiction_id=subscription.jurisdiction_id)
     return subscription
 
 
@@ -170,16 +172,17 @@ def _asked_again(existing: AlertSubscription, wanted: AlertSubscription) -> Aler
         existing.created_at = now  # RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS count from here
         if not recently_mailed("alert_confirm", f"alert_confirm:{existing.id}") and may_mail(existing.email):
             record_message("alert_confirm", f"alert_confirm:{existing.id}:{now:%Y%m%dT%H%M%S%f}",
-                           {"subscription_id": existing.id})
+                           {"subscription_id": existing.id}, jurisdiction_id=existing.jurisdiction_id)
     elif not recently_mailed("alert_active", f"alert_active:{existing.id}:{now:%Y%m%d}") and may_mail(existing.email):
-        record_message("alert_active", f"alert_active:{existing.id}:{now:%Y%m%d}", {"subscription_id": existing.id})
+        record_message("alert_active", f"alert_active:{existing.id}:{now:%Y%m%d}", {"subscription_id": existing.id},
+                       jurisdiction_id=existing.jurisdiction_id)
     db.session.flush()
     return existing
 
 
 def subscription_by_token(token: str) -> AlertSubscription:
-    subscription = db.session.scalar(select(AlertSubscription).where(AlertSubscription.token == token[:64])) \
-        if token else None
+    subscription = db.session.scalar(select(AlertSubscription).where(
+        AlertSubscription.token == token[:64], AlertSubscription.jurisdiction_id == this_town_id())) if token else None
     if subscription is None:
         raise NotFound(_l("Dieser Link ist ungültig oder abgelaufen."))
     return subscription
@@ -279,6 +282,7 @@ def record_alerts(change: StatusChange) -> int:
     count = 0
     for subscription_id in matching_subscription_ids(report, event):
         record_message("area_alert", f"area_alert:{subscription_id}:{change.id}",
-                       {"subscription_id": subscription_id, "status_change_id": change.id, "event": event})
+                       {"subscription_id": subscription_id, "status_change_id": change.id, "event": event},
+                       jurisdiction_id=report.jurisdiction_id)
         count += 1
     return count

@@ -72,7 +72,7 @@ def apply_rerouting(jurisdiction: Jurisdiction, *, actor: str, staff=None, expec
     apply_plan(db.session)
     for department_id in plan.gaining_department_ids:
         record_message(MESSAGE_KIND, f"{MESSAGE_KIND}:{run.id}:{department_id}",
-                       {"run_id": run.id, "department_id": department_id})
+                       {"run_id": run.id, "department_id": department_id}, jurisdiction_id=jurisdiction.id)
     if staff is not None:
         audit.record("rerouting_applied", staff=staff, jurisdiction_id=jurisdiction.id,
                      target=f"rerouting_run:{run.id}",

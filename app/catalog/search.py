@@ -86,8 +86,14 @@ SELECT 'synonym' AS kind, s.term AS word, s.expansion AS replacement
 UNION ALL
 SELECT 'correction', w.word, c.word
   FROM unnest(CAST(:candidates AS text[])) AS w(word)
-  CROSS JOIN LATERAL (SELECT t.word, similarity(t.word, w.word) AS sim
-                        FROM catalog_terms t ORDER BY t.word <-> w.word LIMIT 1) AS c
+  CROSS JOIN LATERAL (SELECT near.word, near.sim
+                        FROM (SELECT t.word, similarity(t.word, w.word) AS sim
+                                FROM catalog_terms t ORDER BY t.word <-> w.word LIMIT 10) AS near
+                        -- the vocabulary is the installation's: offer only words of this town's entries
+                       WHERE EXISTS (SELECT 1 FROM catalog_entries e
+                                      WHERE e.jurisdiction_id = :jurisdiction_id AND e.retired_at IS NULL
+                                        AND e.search_vector @@ plainto_tsquery('german', near.word))
+                       ORDER BY near.sim DESC LIMIT 1) AS c
  WHERE c.sim >= :min_sim
    AND NOT EXISTS (SELECT 1 FROM catalog_terms known WHERE known.word = w.word)
 """)
@@ -129,7 +135,8 @@ def search_catalog(jurisdiction_id: int, raw_query: str, limit: int = 20, offset
     padded = " " + " ".join(words) + " "
     candidates = [w for w in words if len(w) >= MIN_CORRECTED_WORD and not w.isdigit()]
     for kind, word, replacement in db.session.execute(_LOOKUP_SQL, {
-            "padded": padded, "candidates": candidates, "min_sim": MIN_CORRECTION_SIMILARITY}):
+            "padded": padded, "candidates": candidates, "min_sim": MIN_CORRECTION_SIMILARITY,
+            "jurisdiction_id": jurisdiction_id}):
         if kind == "synonym":
             synonyms.append((word, replacement))
         else:

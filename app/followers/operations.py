@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound
+from app.jurisdictions.queries import this_town_id
 from app.followers.models import Follower, MailUnsubscribe
 from app.followers.tokens import digest_matches, email_digest, read_follow_token, read_unsubscribe_token
 from app.outbox.operations import record_message
@@ -53,7 +54,7 @@ def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
     if (follower.confirmed_at is None and not recently_mailed("follow_confirm", f"follow_confirm:{follower.id}")
             and may_mail(email)):
         record_message("follow_confirm", f"follow_confirm:{follower.id}:{utcnow():%Y%m%dT%H%M%S%f}",
-                       {"report_id": report.id, "follower_id": follower.id})
+                       {"report_id": report.id, "follower_id": follower.id}, jurisdiction_id=report.jurisdiction_id)
     db.session.flush()
     return follower
 
@@ -62,7 +63,7 @@ def follower_by_token(token: str) -> Follower:
     """The follower a confirmation link is for, changing nothing; raises ``NotFound`` for a bad link."""
     parsed = read_follow_token(token)
     follower = db.session.get(Follower, parsed[0]) if parsed else None
-    if follower is None:
+    if follower is None or db.session.get(Report, follower.report_id).jurisdiction_id != this_town_id():
         raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
     if follower.email is None:
         # Erased when unsubscribing: the signed id is all there is to check, and the page
@@ -94,7 +95,7 @@ def unsubscribe_target(token: str) -> Report:
     """The report an unsubscribe link is about; raises ``NotFound`` for a bad link."""
     parsed = read_unsubscribe_token(token)
     report = db.session.get(Report, parsed[0]) if parsed else None
-    if report is None:
+    if report is None or report.jurisdiction_id != this_town_id():
         raise NotFound(_l("Dieser Abmeldelink ist ungültig oder die Meldung wurde gelöscht."))
     return report
 

@@ -8,7 +8,7 @@ the icons the page used. So a page with twenty tiles makes no extra request and 
 drawing once; icons inherit the text colour (``currentColor``) and scale with the font.
 
 Emoji were used before; phones draw them differently and some browsers (headless Chromium here)
-not at all, so migration 2400 maps them to these names.
+not at all, so migration 1701 maps them to these names.
 """
 from __future__ import annotations
 

@@ -30,6 +30,8 @@ class Jurisdiction(db.Model):
     # Impressum, privacy and accessibility pages: one object, read through ``legal_info`` (fields
     # and checks: app/jurisdictions/legal.py; set with `flask town-legal`, migration 1100).
     legal: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # Set when the operator retires the town: its hosts answer 404, its data stays (migration 2500).
+    retired_at: Mapped[datetime | None]
     # Show the public when a report is expected to be done (report page, Open311
     # ``expected_datetime``); off unless the town chooses it (migration 1903).
     public_deadlines: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
@@ -42,6 +44,8 @@ class Jurisdiction(db.Model):
     crest: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     crest_type: Mapped[str | None] = mapped_column(String(20))
 
+    hosts: Mapped[list[JurisdictionHost]] = relationship(back_populates="jurisdiction", cascade="all, delete-orphan",
+                                                         order_by="JurisdictionHost.position")
     areas: Mapped[list[Area]] = relationship(back_populates="jurisdiction")
     departments: Mapped[list[Department]] = relationship(back_populates="jurisdiction")
     categories: Mapped[list[Category]] = relationship(back_populates="jurisdiction")
@@ -55,6 +59,21 @@ class Jurisdiction(db.Model):
     def legal_info(self) -> LegalInfo:
         """The statement pages' details (absent fields None; e-mail falls back to contact_email)."""
         return LegalInfo.from_json(self.legal, town_email=self.contact_email)
+
+
+class JurisdictionHost(db.Model):
+    """A host name a town is served on; a request's town comes from its Host header
+    (``app/jurisdictions/hosts.py``). Mail and feed links use the first by ``position`` (the
+    first in the town file's ``hosts``)."""
+
+    __tablename__ = "jurisdiction_hosts"
+    __table_args__ = (CheckConstraint("host = lower(host) AND host !~ '[/:@ ]'", name="host_name"),)
+
+    host: Mapped[str] = mapped_column(String(253), primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="hosts")
 
 
 class Area(db.Model):

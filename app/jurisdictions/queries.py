@@ -1,16 +1,70 @@
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.db import db
 from app.errors import NotFound
 from app.jurisdictions.models import Category, Jurisdiction
+from app.towncontext import current_town_id
+
+
+def current_jurisdiction() -> Jurisdiction:
+    """This request's town (from its host, ``app/jurisdictions/hosts.py``); outside a request
+    the town of ``app.towncontext.using_town`` (a mail being built), else (commands, jobs) the
+    DEFAULT_JURISDICTION town. Raises UnknownHost / NotFound."""
+    named = current_town_id()
+    if named is None and has_request_context():
+        from app.jurisdictions.hosts import resolve_request_town
+
+        named = resolve_request_town()
+    if named is not None:
+        town = db.session.get(Jurisdiction, named)
+        if town is not None:
+            return town
+    return _by_slug(current_app.config["DEFAULT_JURISDICTION"])
+
+
+def this_town_id() -> int:
+    """The id of this request's town (raises like ``current_jurisdiction``). Every lookup by an
+    id, reference or token that a visitor sends filters by it: another town's object is
+    "not found" here."""
+    named = current_town_id()
+    return named if named is not None else current_jurisdiction().id
+
+
+def hosted_neighbour_at(lon: float, lat: float, other_than: int) -> Jurisdiction | None:
+    """Another town of this installation (served, with a host name) whose boundary covers the
+    point: where a pin just across the border belongs."""
+    from sqlalchemy import exists, func
+
+    from app.jurisdictions.models import Area, JurisdictionHost
+
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    return db.session.scalar(
+        select(Jurisdiction).join(Area, Area.jurisdiction_id == Jurisdiction.id)
+        .where(Area.kind == "boundary", func.ST_Covers(Area.geom, point), Jurisdiction.id != other_than,
+               Jurisdiction.retired_at.is_(None),
+               exists().where(JurisdictionHost.jurisdiction_id == Jurisdiction.id))
+        .order_by(Area.area_m2).limit(1))
 
 
 def jurisdiction_by_slug(slug: str | None) -> Jurisdiction:
-    """The town with Open311 id ``slug`` (default: DEFAULT_JURISDICTION); raises NotFound."""
-    slug = slug or current_app.config["DEFAULT_JURISDICTION"]
+    """The town with Open311 id ``slug``; None: this request's town (``current_jurisdiction``).
+
+    In a request a slug can only name the request's own town: another town's id on this host
+    is answered like an unknown one (NotFound), so town A's host never serves town B's data."""
+    if has_request_context():
+        town = current_jurisdiction()
+        if slug and slug != town.slug:
+            raise NotFound(_l("Diese Stadt (jurisdiction_id %(slug)s) wird unter dieser Adresse nicht "
+                              "angeboten.", slug=slug[:100]), code="unknown_jurisdiction")
+        return town
+    return _by_slug(slug or current_app.config["DEFAULT_JURISDICTION"])
+
+
+def _by_slug(slug: str) -> Jurisdiction:
     jurisdiction = db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == slug))
     if jurisdiction is None:
         raise NotFound(f"unknown jurisdiction {slug!r}", code="unknown_jurisdiction")

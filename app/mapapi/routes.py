@@ -5,7 +5,6 @@ import hashlib
 import json
 import logging
 
-import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -17,9 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.db import db
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.jurisdictions.models import Category, Department
-from app.jurisdictions.queries import jurisdiction_by_slug
+from app.jurisdictions.hosts import host_map, resolve_request_town
 from app.mapapi import params
 from app.mapapi.replica import read_session
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, PUBLIC_STATUSES, STATUSES
@@ -51,25 +50,16 @@ class Town:
     id: int
 
 
-_TOWN_CACHE_SECONDS = 60.0
-
-
 def _jurisdiction() -> Town:
-    """The town of ``jurisdiction_id`` (default: DEFAULT_JURISDICTION); NotFound if unknown.
-
-    Towns do not change while a map is being panned: the slug's id is kept for a
-    minute per process, which saves a query on every map request.
-    """
-    slug = request.args.get("jurisdiction_id") or current_app.config["DEFAULT_JURISDICTION"]
-    cache = current_app.extensions.setdefault("mapapi_towns", {})
-    hit = cache.get(slug)
-    now = time.monotonic()
-    if hit is None or hit[1] < now:
-        hit = (Town(jurisdiction_by_slug(slug).id), now + _TOWN_CACHE_SECONDS)
-        if len(cache) > 1000:  # unknown slugs are refused above, so this only bounds real towns
-            cache.clear()
-        cache[slug] = hit
-    return hit[0]
+    """The town of the request's host (``app/jurisdictions/hosts.py``, resolved before the view
+    from the process's host table: no query here); a ``jurisdiction_id`` naming another town is
+    NotFound, so town A's host never answers with town B's map."""
+    town_id = resolve_request_town()
+    slug = request.args.get("jurisdiction_id")
+    if slug and host_map().slugs.get(slug) != town_id:
+        raise NotFound(_l("Diese Stadt (jurisdiction_id) wird unter dieser Adresse nicht angeboten."),
+                       code="unknown_jurisdiction")
+    return Town(town_id)
 
 
 def _category(jurisdiction: Town) -> Category | None:
@@ -172,10 +162,12 @@ def _view_etag(jurisdiction: Town, kind: str, filters: mapqueries.MapFilter, ver
 
 
 def _report_url_prefix() -> str:
-    # BASE_URL + the report path: the same for every request of this app, built once.
-    prefix = current_app.extensions.get("mapapi_report_url_prefix")
+    # BASE_URL on the town's host + the report path: the same for every request of a town, built once.
+    prefixes = current_app.extensions.setdefault("mapapi_report_url_prefix", {})
+    town_id = resolve_request_town()
+    prefix = prefixes.get(town_id)
     if prefix is None:
-        prefix = current_app.extensions["mapapi_report_url_prefix"] = absolute_url("public.report", reference="X")[:-1]
+        prefix = prefixes[town_id] = absolute_url("public.report", reference="X")[:-1]
     return prefix
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from flask import current_app
+from sqlalchemy import func, literal, or_, select, true
 
 from app.db import db, utcnow
 from app.outbox.models import OutboxMessage
@@ -27,22 +28,35 @@ class QueueStats:
         return (utcnow() - self.oldest_undelivered_at).total_seconds() if self.oldest_undelivered_at else 0.0
 
 
-def outbox_counts() -> dict[str, int]:
+def of_town(town_id: int | None):
+    """Messages of one town (None: of every town). Rows without a town (recorded by a command
+    outside any town) count as the default town's."""
+    if town_id is None:
+        return true()
+    from app.jurisdictions.models import Jurisdiction
+
+    default = select(Jurisdiction.id).where(Jurisdiction.slug == current_app.config["DEFAULT_JURISDICTION"])
+    return or_(OutboxMessage.jurisdiction_id == town_id,
+               OutboxMessage.jurisdiction_id.is_(None) & (literal(town_id).in_(default)))
+
+
+def outbox_counts(town_id: int | None = None) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     counts.update(dict(db.session.execute(
-        select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()))
+        select(OutboxMessage.state, func.count()).where(of_town(town_id)).group_by(OutboxMessage.state)).all()))
     return counts
 
 
-def queue_stats() -> QueueStats:
+def queue_stats(town_id: int | None = None) -> QueueStats:
+    """The outbox's figures (of one town, or of all) and the installation's RQ queues."""
     now = utcnow()
     oldest = db.session.execute(
-        select(OutboxMessage.id, OutboxMessage.created_at)
+        select(OutboxMessage.id, OutboxMessage.created_at).where(of_town(town_id))
         .where(OutboxMessage.state.in_(("pending", "sending"))).order_by(OutboxMessage.id).limit(1)).first()
-    due = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(or_(
+    due = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(of_town(town_id)).where(or_(
         (OutboxMessage.state == "pending") & (OutboxMessage.next_attempt_at <= now),
         (OutboxMessage.state == "sending") & (OutboxMessage.lease_until < now)))) or 0
-    stats = QueueStats(outbox=outbox_counts(), due=due, oldest_undelivered_at=oldest.created_at if oldest else None,
+    stats = QueueStats(outbox=outbox_counts(town_id), due=due, oldest_undelivered_at=oldest.created_at if oldest else None,
                        oldest_undelivered_id=oldest.id if oldest else None, redis_up=False)
     try:
         from rq import Worker
@@ -65,16 +79,16 @@ def queue_stats() -> QueueStats:
     return stats
 
 
-def parked_messages(limit: int = 100) -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == "failed")
+def parked_messages(limit: int = 100, town_id: int | None = None) -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == "failed", of_town(town_id))
                                    .order_by(OutboxMessage.failed_at.desc().nulls_last(), OutboxMessage.id.desc())
                                    .limit(limit)))
 
 
-def retrying_messages(limit: int = 50) -> list[OutboxMessage]:
+def retrying_messages(limit: int = 50, town_id: int | None = None) -> list[OutboxMessage]:
     """Pending messages that failed at least once (waiting for their next try)."""
     return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == "pending",
-                                                               OutboxMessage.attempts > 0)
+                                                               OutboxMessage.attempts > 0, of_town(town_id))
                                    .order_by(OutboxMessage.next_attempt_at).limit(limit)))
 
 

@@ -10,7 +10,7 @@ from app.extensions import csrf, limiter
 from app.ops import metrics as request_metrics
 from app.ops.queries import parked_messages, prometheus_text, queue_stats, retrying_messages
 from app.outbox.operations import retry_failed
-from app.staff.auth import role_required
+from app.staff.auth import current_staff, role_required
 
 bp = Blueprint("ops", __name__)
 
@@ -18,16 +18,18 @@ bp = Blueprint("ops", __name__)
 @bp.get("/intern/admin/warteschlange")
 @role_required("admin")
 def queue_page():
-    stats = queue_stats()
-    response = render_template("ops/queue.html", stats=stats, parked=parked_messages(), retrying=retrying_messages(),
-                               retried=request.args.get("erneut", type=int))
+    # A town's admins see their town's mails only (issue 21); the Redis queues are the installation's.
+    town_id = current_staff().jurisdiction_id
+    stats = queue_stats(town_id)
+    response = render_template("ops/queue.html", stats=stats, parked=parked_messages(town_id=town_id),
+                               retrying=retrying_messages(town_id=town_id), retried=request.args.get("erneut", type=int))
     return response, 200, {"Cache-Control": "private, no-store"}
 
 
 @bp.post("/intern/admin/warteschlange/<int:message_id>/erneut")
 @role_required("admin")
 def retry(message_id: int):
-    retry_failed(message_id)
+    retry_failed(message_id, town_id=current_staff().jurisdiction_id)
     db.session.commit()
     return redirect(url_for("ops.queue_page", erneut=message_id), 303)
 

@@ -70,6 +70,7 @@ from sqlalchemy import Connection, select, text
 from app.db import db
 from app.outbox.messages import WebhookCall, prefetch, prepare
 from app.outbox.models import OutboxMessage
+from app.towncontext import using_town
 from workers.mail import MailError, MailSession
 from workers.webhook import post_webhook
 
@@ -175,7 +176,8 @@ class Batch:
     def build(self, item: Claimed, message: OutboxMessage):
         """The mail or webhook call for ``item``, or None after recording why there is none."""
         try:
-            what, reason = prepare(message, self.prefetched)
+            with using_town(message.jurisdiction_id):  # links, name and sender of the message's town
+                what, reason = prepare(message, self.prefetched)
         except Exception as exc:  # a bug or bad data: park it for an admin, keep the batch going
             log.exception("outbox message %s (%s) could not be built", item.id, message.kind)
             self.count(_reschedule(self.book, item, f"build error: {type(exc).__name__}: {exc}", True, self.config))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,3 +43,7 @@ class OutboxMessage(db.Model):
     claimed_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # When it was parked as 'failed' after the last try (admins see and retry these).
     failed_at: Mapped[datetime | None]
+    # The town the message is for: its links, name and sender are that town's (migration 2500;
+    # NULL: the default town). The operator's health page counts failed mails per town by it.
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"),
+                                                        index=True)

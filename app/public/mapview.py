@@ -83,10 +83,29 @@ def tile_url() -> str:
     return current_town().tile_url or current_app.config["TILE_URL"]
 
 
+def town_centre() -> tuple[float, float]:
+    """Where the public map opens: (lat, lon): the town profile's map view; a town of the
+    installation without one (issue 21) opens on the middle of its areas (kept per process: a
+    town's areas move rarely, and a restart picks a change up) instead of the default town's."""
+    from app.db import db
+    from app.jurisdictions.queries import current_jurisdiction
+    from geo.areas import town_bounds
+
+    town = current_jurisdiction()
+    if town.slug == current_app.config["DEFAULT_JURISDICTION"] or "map_lat" in (town.profile or {}):
+        return current_town().map_center
+    centres = current_app.extensions.setdefault("town_map_centres", {})
+    if town.id not in centres:
+        bounds = town_bounds(db.session, town.id)
+        centres[town.id] = ((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2) if bounds \
+            else current_town().map_center
+    return centres[town.id]
+
+
 def build_map(center: tuple[float, float] | None = None, zoom: int | None = None, map_id: str = MAP_ID,
               min_zoom: int = 11):
     town = current_town()
-    center = center or town.map_center
+    center = center or town_centre()
     zoom = zoom or town.map_zoom
     scripts, styles = asset_urls()
     import folium

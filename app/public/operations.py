@@ -26,7 +26,8 @@ def add_reporter_comment(report: Report, body: str) -> ReporterComment:
     comment = ReporterComment(report=report, body=text)
     db.session.add(comment)
     db.session.flush()
-    record_message("reporter_comment", f"reporter_comment:{comment.id}", {"comment_id": comment.id})
+    record_message("reporter_comment", f"reporter_comment:{comment.id}", {"comment_id": comment.id},
+                   jurisdiction_id=report.jurisdiction_id)
     return comment
 
 
@@ -54,5 +55,5 @@ def add_reporter_photos(report: Report, uploads: list[bytes]) -> list[Photo]:
     db.session.add_all([ReporterPhoto(photo_id=p.id, report_id=report.id) for p in photos])
     db.session.flush()
     record_message("reporter_comment", f"reporter_photos:{report.id}:{photos[0].id}",
-                   {"report_id": report.id, "photo_ids": [p.id for p in photos]})
+                   {"report_id": report.id, "photo_ids": [p.id for p in photos]}, jurisdiction_id=report.jurisdiction_id)
     return photos

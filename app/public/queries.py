@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from app.db import db, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
+from app.jurisdictions.queries import this_town_id
 from app.reports.models import Photo, Report
 from app.reports.photos import public_photo_url
 from app.validation import length_errors
@@ -191,7 +192,8 @@ def public_thumbnails(reports: list[Report]) -> dict[int, str]:
 
 
 def public_report_by_reference(reference: str) -> Report | None:
-    report = db.session.scalar(select(Report).where(Report.reference == reference[:32]))
+    report = db.session.scalar(select(Report).where(Report.reference == reference[:32],
+                                                    Report.jurisdiction_id == this_town_id()))
     if report is None or report.hidden or not report.status_info.public:
         return None
     return report

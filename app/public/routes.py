@@ -12,7 +12,7 @@ from app.extensions import limiter
 from app.followers.operations import request_follow
 from app.icons import FALLBACK as FALLBACK_ICON
 from app.icons import is_icon
-from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
+from app.jurisdictions.queries import active_categories, jurisdiction_by_slug, this_town_id
 from app.public import mapview
 from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
 from app.public.queries import (
@@ -186,7 +186,8 @@ def follow(reference: str):
 # --- the reporter's own additions, behind the private tracking link ------------------
 
 def _tracked(token: str) -> Report:
-    report = db.session.scalar(select(Report).where(Report.tracking_token == token[:64])) if token else None
+    report = db.session.scalar(select(Report).where(Report.tracking_token == token[:64],
+                                                    Report.jurisdiction_id == this_town_id())) if token else None
     if report is None:
         raise NotFound(gettext("Dieser Link ist ungültig oder abgelaufen."))
     return report

@@ -19,10 +19,10 @@ from app.db import db
 from app.errors import DomainError, NotFound
 from app.extensions import csrf
 from app.jurisdictions.models import Category, Department
-from app.jurisdictions.queries import jurisdiction_by_slug
+from app.jurisdictions.queries import hosted_neighbour_at, jurisdiction_by_slug, this_town_id
 from app.reports.models import Report
 from app.reports.intake import intake_limit, report_input, submit
-from app.reports.operations import clean_idempotency_key, parse_coordinate
+from app.reports.operations import BelongsToNeighbour, ReportInput, clean_idempotency_key, parse_coordinate
 from app.validation import clean_text
 from geo.routing import NoRoutingRule, OutsideJurisdiction, route_point
 
@@ -89,6 +89,10 @@ def check_location():
         body = {"inside": False, "department": None, "message": gettext(
             "Dieser Ort liegt außerhalb des Stadtgebiets (%(town)s). Bitte setzen Sie die Markierung innerhalb des Stadtgebiets.",
             town=jurisdiction.name)}
+        neighbour = hosted_neighbour_at(lon, lat, jurisdiction.id)
+        if neighbour is not None:  # another town of this installation: send the citizen there
+            hint = BelongsToNeighbour(neighbour, ReportInput(lat=lat, lon=lon))
+            body.update(message=str(hint.message), neighbour={"name": neighbour.name, "url": hint.url})
     except NoRoutingRule:
         pass
     response = jsonify(body)
@@ -105,7 +109,8 @@ def follow():
     from app.followers.operations import request_follow
 
     reference = clean_text(request.form.get("reference")).strip()
-    report = db.session.scalar(select(Report).where(Report.reference == reference)) if reference else None
+    report = db.session.scalar(select(Report).where(Report.reference == reference,
+                                                    Report.jurisdiction_id == this_town_id())) if reference else None
     if report is None or report.hidden or not report.status_info.public:
         raise NotFound(gettext("Diese Meldung gibt es nicht."), "reference")
     email = clean_text(request.form.get("email")).strip()

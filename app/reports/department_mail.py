@@ -72,7 +72,8 @@ def record_due_digests(now: datetime | None = None) -> int:
         if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)):
             continue
         record_message("department_digest", key, {"department_id": department.id,
-                                                  "since": since.isoformat(), "until": now.isoformat()})
+                                                  "since": since.isoformat(), "until": now.isoformat()},
+                       jurisdiction_id=department.jurisdiction_id)
         count += 1
     return count
 
@@ -114,11 +115,12 @@ def record_due_reminders(now: datetime | None = None, limit: int = 2000) -> int:
     now = now or utcnow()
     count = 0
     rows = db.session.execute(
-        select(Report.id, Report.status, Report.status_changed_at, Report.department_id, Category.reminder_days)
+        select(Report.id, Report.status, Report.status_changed_at, Report.department_id, Category.reminder_days,
+               Report.jurisdiction_id)
         .join(Category, Category.id == Report.category_id)
         .where(Report.status.in_([s for s in OPEN_STATUSES if s != "unbestaetigt"]), Report.hidden.is_(False))
         .order_by(Report.status_changed_at).limit(limit))
-    for report_id, status, entered, department_id, reminder_days in rows:
+    for report_id, status, entered, department_id, reminder_days, jurisdiction_id in rows:
         days = (reminder_days or {}).get(status)
         if days is None or entered > now - timedelta(days=float(days)):
             continue
@@ -126,7 +128,7 @@ def record_due_reminders(now: datetime | None = None, limit: int = 2000) -> int:
         if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == key)):
             continue
         record_message("reminder", key, {"report_id": report_id, "status": status, "department_id": department_id,
-                                         "days": days})
+                                         "days": days}, jurisdiction_id=jurisdiction_id)
         count += 1
     return count
 

@@ -17,6 +17,7 @@ from app.branding import short_town_name
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
+from app.jurisdictions.queries import hosted_neighbour_at, this_town_id
 from app.outbox.operations import record_message
 from app.outbox.recipients import may_mail
 from app.reports.models import ReferenceCounter, Report, StatusChange
@@ -180,6 +181,30 @@ def approximate_address(jurisdiction_id: int, lon: float, lat: float) -> str | N
         .order_by(Area.area_m2, Area.id).limit(1))
 
 
+class BelongsToNeighbour(DomainError):
+    """The pin lies in another town of this installation (issue 21): "Dieser Ort gehört zu B —
+    dort melden", with ``url`` to B's report form carrying the place and the description over
+    (never contact data: an address in a link ends up in logs)."""
+
+    code = "other_jurisdiction"
+
+    def __init__(self, neighbour: Jurisdiction, data: ReportInput):
+        from app.towncontext import using_town
+        from app.urls import absolute_url
+
+        super().__init__(_l("Dieser Ort gehört zu %(town)s – bitte melden Sie ihn dort.", town=neighbour.name),
+                         "location", code=self.code)
+        self.town_name, self.slug = neighbour.name, neighbour.slug
+        carried = {"lat": f"{data.lat:.6f}", "lon": f"{data.lon:.6f}", "description": data.description.strip()[:2000],
+                   "address": (data.address or "").strip()[:300]}
+        with using_town(neighbour.id):
+            self.url = absolute_url("reports.new_report", **{k: v for k, v in carried.items() if v})
+
+    def as_dict(self) -> dict:
+        # API clients get B's id and form address besides the message (Open311: a 400 naming B).
+        return super().as_dict() | {"jurisdiction_id": self.slug, "url": self.url}
+
+
 def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     """Validate, route in PostGIS, store photos and record the report (flushes).
 
@@ -194,6 +219,9 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
         decision = route_point(db.session, jurisdiction.id, category.id, data.lon, data.lat,
                                category_name=category.name)
     except OutsideJurisdiction:
+        neighbour = hosted_neighbour_at(data.lon, data.lat, jurisdiction.id)
+        if neighbour is not None:
+            raise ValidationFailed([BelongsToNeighbour(neighbour, data)]) from None
         raise ValidationFailed([DomainError(
             _l("Dieser Ort liegt außerhalb des Stadtgebiets (%(town)s). Bitte setzen Sie die Markierung innerhalb des Stadtgebiets.",
                town=jurisdiction.name), "location", code="outside_jurisdiction")])
@@ -235,8 +263,10 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
         attach_photos(report, processed, published=category.publish_immediately)
     if report.reporter_email and not report.reporter_email_confirmed and may_mail(report.reporter_email):
         # the reporter sees the same page either way
-        record_message("confirm_email", f"confirm_email:{report.id}", {"report_id": report.id})
-    record_message("new_report", f"new_report:{report.id}:{report.department_id}", {"report_id": report.id})
+        record_message("confirm_email", f"confirm_email:{report.id}", {"report_id": report.id},
+                       jurisdiction_id=jurisdiction.id)
+    record_message("new_report", f"new_report:{report.id}:{report.department_id}", {"report_id": report.id},
+                   jurisdiction_id=jurisdiction.id)
     return report
 
 
@@ -245,7 +275,7 @@ def report_to_confirm(token: str) -> Report:
     ``NotFound`` for a bad or expired link."""
     parsed = read_confirm_email_token(token)
     report = db.session.get(Report, parsed[0]) if parsed else None
-    if report is None or not email_matches(report, parsed[1]):
+    if report is None or not email_matches(report, parsed[1]) or report.jurisdiction_id != this_town_id():
         raise NotFound(_l("Dieser Bestätigungslink ist ungültig oder abgelaufen."))
     return report
 
@@ -292,5 +322,5 @@ def change_status(report: Report, new_status: str, *, public_note: str = "", int
     db.session.flush()
     if report.reporter_email and report.reporter_email_confirmed:
         record_message("status_changed", f"status_changed:{change.id}:reporter",
-                       {"report_id": report.id, "status_change_id": change.id})
+                       {"report_id": report.id, "status_change_id": change.id}, jurisdiction_id=report.jurisdiction_id)
     return change

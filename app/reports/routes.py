@@ -14,11 +14,13 @@ from app.config import PROJECT_ROOT
 from app.db import db
 from app.errors import NotFound, ValidationFailed
 from app.jurisdictions.models import Category, Jurisdiction
-from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
+from app.jurisdictions.queries import active_categories, jurisdiction_by_slug, this_town_id
 from app.public.mapview import tile_attribution, tile_url
 from app.reports.models import Photo, Report
 from app.reports.intake import intake_limit, report_input, submit
-from app.reports.operations import clean_idempotency_key, confirm_reporter_email, report_to_confirm
+from app.reports.operations import (
+    BelongsToNeighbour, clean_idempotency_key, confirm_reporter_email, report_to_confirm,
+)
 from app.reports.photos import photo_version, public_photo_url, storage
 from app.reports.questions import category_extras
 from geo.areas import town_bounds
@@ -53,6 +55,7 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
         "duplicateRadius": config.get("DUPLICATE_RADIUS_M", 50),
         "lang": g.get("locale", "de"),
         "messages": {
+            "neighbourLink": gettext("Dort melden (Ort und Beschreibung werden übernommen)"),
             "summaryTitle": gettext("Bitte prüfen Sie Ihre Angaben"),
             "category": gettext("Bitte wählen Sie eine Kategorie."),
             "description": gettext("Bitte beschreiben Sie den Mangel in wenigen Worten."),
@@ -123,10 +126,11 @@ def category_groups(categories: list[Category]) -> list[tuple[str, list[Category
     return sorted(groups.items(), key=lambda item: (item[0].strip().lower() in CATCH_ALL, -len(item[1]), item[0]))
 
 
-def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 200):
+def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 200, neighbour=None):
     categories = active_categories(jurisdiction)
     groups = category_groups(categories)
     return render_template("reports/new.html", jurisdiction=jurisdiction, categories=categories, form=form,
+                           neighbour=neighbour,
                            errors=errors, intake_config=intake_config(jurisdiction), category_groups=groups,
                            category_extras=category_extras(categories),
                            category_description=lambda c: c.help_text(g.get("locale", "de")),
@@ -137,7 +141,15 @@ def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 2
 def new_report():
     jurisdiction = jurisdiction_by_slug(None)
     # Signed in to Meine Meldungen: the address is filled in (the person may still change it).
-    return _render_form(jurisdiction, MultiDict({"idempotency_key": uuid.uuid4().hex, "email": current_email() or ""}), {})
+    form = MultiDict({"idempotency_key": uuid.uuid4().hex, "email": current_email() or ""})
+    # Carried over from a neighbouring town's form ("Dieser Ort gehört zu …"): place and text only.
+    for name in CARRIED_FIELDS:
+        if request.args.get(name):
+            form[name] = request.args[name][:2000]
+    return _render_form(jurisdiction, form, {})
+
+
+CARRIED_FIELDS = ("lat", "lon", "description", "address")
 
 
 @bp.post("/melden")
@@ -154,12 +166,14 @@ def submit_report():
         form = MultiDict([(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"])
         if not data.idempotency_key:
             form["idempotency_key"] = uuid.uuid4().hex
-        return _render_form(jurisdiction, form, errors, 400)
+        neighbour = next((e for e in exc.errors if isinstance(e, BelongsToNeighbour)), None)
+        return _render_form(jurisdiction, form, errors, 400, neighbour=neighbour)
     return redirect(url_for("reports.submitted", token=report.tracking_token), 303)
 
 
 def _report_by_token(token: str) -> Report:
-    report = db.session.scalar(select(Report).where(Report.tracking_token == token)) if token else None
+    report = db.session.scalar(select(Report).where(Report.tracking_token == token,
+                                                    Report.jurisdiction_id == this_town_id())) if token else None
     if report is None:
         raise NotFound("unknown tracking token")
     return report
@@ -225,7 +239,7 @@ def photo(photo_id: int, variant: str):
     """A public photo variant: only published photos of visible reports."""
     item = db.session.get(Photo, photo_id)
     if (item is None or variant not in item.variants or not item.published or item.report.hidden
-            or not item.report.status_info.public):
+            or not item.report.status_info.public or item.report.jurisdiction_id != this_town_id()):
         abort(404)
     version = photo_version(item.variants[variant])
     asked = request.args.get("v")

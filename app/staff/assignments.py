@@ -91,7 +91,8 @@ def assign(user: StaffUser, report: Report, value: str) -> bool:
         if staff_user_id == user.id:
             continue  # nobody is mailed about what they did themselves
         record_message("staff_assigned", f"staff_assigned:{report.id}:{entry.id}:{staff_user_id}",
-                       {"report_id": report.id, "staff_user_id": staff_user_id, "by": user.label})
+                       {"report_id": report.id, "staff_user_id": staff_user_id, "by": user.label},
+                       jurisdiction_id=report.jurisdiction_id)
     return True
 
 

@@ -15,6 +15,10 @@ def record(action: str, *, staff=None, jurisdiction_id: int | None = None, repor
     callers never put reporter contact data in it. ``actor`` names a non-staff source ("town-file")."""
     if jurisdiction_id is None:
         jurisdiction_id = report.jurisdiction_id if report is not None else staff.jurisdiction_id
+    if jurisdiction_id is None:  # the operator (no town of its own): the town whose host it works on
+        from app.jurisdictions.queries import current_jurisdiction
+
+        jurisdiction_id = current_jurisdiction().id
     entry = AuditEntry(jurisdiction_id=jurisdiction_id, staff_user_id=staff.id if staff is not None else None,
                        actor=staff.username if staff is not None else (actor or "system"), action=action,
                        report_id=report.id if report is not None else None, target=target[:200],

@@ -27,7 +27,7 @@ from app.outbox.operations import record_message
 from app.outbox.recipients import may_mail, recently_mailed
 from app.staff import audit, oidc, sessions, throttle
 from app.staff.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
-from app.staff.models import ROLES, StaffUser
+from app.staff.models import OPERATOR, ROLES, StaffUser
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/intern")
 
@@ -88,17 +88,33 @@ def _fingerprint(user: StaffUser) -> str:
 # --- the interface ------------------------------------------------------------
 
 def current_staff() -> StaffUser | None:
-    """The signed-in, active staff account of this request, or None."""
+    """The signed-in, active staff account of this request, or None.
+
+    A session counts only on the town's host it was made on (issue 21): the account must belong
+    to the request's town (the operator belongs to none) and the session must have been started
+    there, so a cookie carried from town A's host to town B's opens nothing."""
     if "staff_user" in g:
         return g.staff_user
     user = None
     staff_id = sessions.current_user_id()
     if staff_id is not None:
         candidate = db.session.get(StaffUser, staff_id)
-        if candidate is not None and candidate.active:
+        if candidate is not None and candidate.active and belongs_here(candidate) \
+                and sessions.started_in_town() == _request_town_id():
             user = candidate
     g.staff_user = user
     return user
+
+
+def _request_town_id() -> int | None:
+    from app.jurisdictions.queries import current_jurisdiction
+
+    return current_jurisdiction().id
+
+
+def belongs_here(user: StaffUser) -> bool:
+    """May ``user`` work on this request's host: an account of its town, or the operator."""
+    return user.role == OPERATOR or user.jurisdiction_id == _request_town_id()
 
 
 def role_required(*roles: str):
@@ -172,31 +188,26 @@ def authenticate(username: str, password: str, client: str | None = None) -> tup
     if throttle.is_throttled(username, client):
         _dummy_check(password)
         return None, generic
-    if user is None or not user.active:
+    if user is None or not user.active or not belongs_here(user):
+        # An account of another town is "unknown" here: the same answer, the same time.
         _dummy_check(password)
         ok = False
     else:
         ok = check_password(user, password)
     if not ok:
-        if user is not None:
+        if user is not None and belongs_here(user):
             audit.record("login_failed", staff=user)
         for started in throttle.record_failure(username, client):
             # Admins see throttling in the audit log; the typed name of an unknown account is not
             # kept (people type passwords into the name field).
             audit.record("login_throttled", staff=user,
-                         jurisdiction_id=None if user is not None else _default_jurisdiction_id(),
+                         jurisdiction_id=_request_town_id() if user is None or user.role == OPERATOR else None,
                          target=f"user:{user.username}" if user is not None else "", changes=started)
         return None, generic
     throttle.record_success(username, client)
     user.last_login_at = utcnow()
     audit.record("login", staff=user)
     return user, None
-
-
-def _default_jurisdiction_id() -> int:
-    from app.jurisdictions.queries import jurisdiction_by_slug
-
-    return jurisdiction_by_slug(None).id
 
 
 # --- views --------------------------------------------------------------------
@@ -224,14 +235,22 @@ def login_post():
         return _login_page(next_url, error, username), 401
     sign_in(user)
     db.session.commit()
-    return redirect(next_url or url_for("staff.queue"), 303)
+    return redirect(next_url or start_page(user), 303)
+
+
+def start_page(user: StaffUser) -> str:
+    """Where a signed-in account starts: the queue, or the operator's town overview."""
+    return url_for("operator.towns") if user.role == OPERATOR else url_for("staff.queue")
 
 
 # --- OpenID Connect (optional) -------------------------------------------------
 
 def oidc_redirect_uri() -> str:
-    """The callback address registered at the provider: fixed by BASE_URL, not by the Host header."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("staff_auth.oidc_callback")
+    """The callback address registered at the provider: BASE_URL's scheme on the town's own host
+    name (from the town table, never from the Host header): one per town at the provider."""
+    from app.urls import base_url
+
+    return base_url() + url_for("staff_auth.oidc_callback")
 
 
 @bp.get("/anmelden/dienstkonto")
@@ -318,7 +337,7 @@ def read_password_reset_token(token: str) -> StaffUser | None:
     except (BadSignature, SignatureExpired):
         return None
     user = db.session.get(StaffUser, data.get("id")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+    if user is None or not user.active or data.get("fp") != _fingerprint(user) or not belongs_here(user):
         return None
     return user
 
@@ -330,7 +349,7 @@ def request_password_reset(username_or_email: str) -> None:
         return
     user = db.session.scalar(select(StaffUser).where(
         (func.lower(StaffUser.username) == value) | (func.lower(StaffUser.email) == value)).limit(1))
-    if user is None or not user.active or not user.email:
+    if user is None or not user.active or not user.email or not belongs_here(user):
         return
     if not user.password_hash:
         return  # accounts of OpenID Connect sign-in have no password here; the provider resets theirs
@@ -338,8 +357,15 @@ def request_password_reset(username_or_email: str) -> None:
     window = int(time.time() // 600)
     if recently_mailed("staff_password_reset", f"staff_password_reset:{user.id}") or not may_mail(user.email):
         return  # a link sent within the hour is still good; the recipient's daily cap counts too
-    record_message("staff_password_reset", f"staff_password_reset:{user.id}:{window}", {"staff_user_id": user.id})
+    record_message("staff_password_reset", f"staff_password_reset:{user.id}:{window}", {"staff_user_id": user.id},
+                   jurisdiction_id=user.jurisdiction_id)
     audit.record("password_reset_requested", staff=user)
+
+
+def invite(user: StaffUser) -> None:
+    """Mail a new account (no password yet) the link to set one, on its town's host (flushes)."""
+    record_message("staff_password_reset", f"staff_invite:{user.id}", {"staff_user_id": user.id},
+                   jurisdiction_id=user.jurisdiction_id)
 
 
 @bp.get("/passwort-vergessen")
@@ -376,4 +402,4 @@ def reset_password(token: str):
     audit.record("password_reset", staff=user)
     sign_in(user)
     db.session.commit()
-    return redirect(url_for("staff.queue"), 303)
+    return redirect(start_page(user), 303)

@@ -173,7 +173,7 @@ def apply_correction(user: StaffUser, report: Report, plan: CorrectionPlan, *, r
         record_message("staff_reassigned", f"staff_reassigned:{report.id}:{entry.id}",
                        {"report_id": report.id, "department_id": report.department_id,
                         "reason": str(_l("Meldung berichtigt (Kategorie oder Ort)")),
-                        "from_department": old_department.name})
+                        "from_department": old_department.name}, jurisdiction_id=report.jurisdiction_id)
     if notify:
         note = clean_text(public_note).strip() or default_reporter_note(plan, report)
         change_status(report, report.status, public_note=note, actor=user.username)

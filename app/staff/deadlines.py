@@ -55,6 +55,6 @@ def record_escalations(grace_days: float, now: datetime | None = None, limit: in
                 StaffUser.email.is_not(None))))
         for staff_user_id in dispatchers[jurisdiction_id]:
             record_message("staff_escalated", f"staff_escalated:{report_id}:{staff_user_id}",
-                           {"report_id": report_id, "staff_user_id": staff_user_id})
+                           {"report_id": report_id, "staff_user_id": staff_user_id}, jurisdiction_id=jurisdiction_id)
     db.session.flush()
     return len(rows)

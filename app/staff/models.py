@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import db, utcnow
 from app.jurisdictions.models import Category, Department, Jurisdiction
 
-ROLES = ("admin", "dispatcher", "staff")
+ROLES = ("admin", "dispatcher", "staff")  # the roles inside a town
+# Above the towns: creates and retires towns, sees their health; belongs to no town (issue 21).
+OPERATOR = "operator"
 
 
 class StaffUser(db.Model):
@@ -23,12 +25,15 @@ class StaffUser(db.Model):
 
     __tablename__ = "staff_users"
     __table_args__ = (
-        CheckConstraint("role in ('admin','dispatcher','staff')", name="role"),
+        CheckConstraint("role in ('admin','dispatcher','staff','operator')", name="role"),
+        CheckConstraint("(role = 'operator') = (jurisdiction_id IS NULL)", name="town_unless_operator"),
         CheckConstraint("role <> 'staff' OR department_id IS NOT NULL", name="staff_has_department"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    # NULL only for the operator (migration 2500); every other account belongs to one town.
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"),
+                                                        index=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320))

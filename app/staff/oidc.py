@@ -322,8 +322,20 @@ def account_for(claims: dict) -> StaffUser:
     s = settings()
     subject = str(claims["sub"])[:255]
     user = db.session.scalar(select(StaffUser).where(StaffUser.oidc_subject == subject))
-    jurisdiction_id = user.jurisdiction_id if user is not None else jurisdiction_by_slug(None).id
+    town = jurisdiction_by_slug(None)  # the town of the host the sign-in happens on
+    jurisdiction_id = user.jurisdiction_id if user is not None and user.jurisdiction_id else town.id
     shown = str(claims.get("preferred_username") or subject)[:150]
+    # Several towns (issue 21): an account works in its own town only, and with OIDC_TOWN_CLAIM the
+    # provider must name this town for the person.
+    town_claim = current_app.config.get("OIDC_TOWN_CLAIM", "")
+    named = claims.get(town_claim) if town_claim else None
+    named = [named] if isinstance(named, str) else list(named or [])
+    if (user is not None and user.role != "operator" and user.jurisdiction_id != town.id) \
+            or (town_claim and town.slug not in named):
+        audit.record("login_oidc_refused", staff=None, jurisdiction_id=town.id, target=f"subject:{subject[:60]}",
+                     changes={"reason": "other_town"})
+        raise SignInRefused(_("Ihr Dienstkonto ist für %(town)s nicht freigeschaltet. Bitte melden Sie sich über "
+                              "die Adresse Ihrer Stadt an.", town=town.name), status=403)
     if user is None:
         username = str(claims.get("preferred_username") or "").strip().lower()
         namesake = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.username) == username,

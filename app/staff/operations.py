@@ -146,7 +146,7 @@ def reassign(user: StaffUser, report: Report, department_id: int, reason: str) -
     end_assignment(report)
     record_message("staff_reassigned", f"staff_reassigned:{report.id}:{entry.id}",
                    {"report_id": report.id, "department_id": department.id, "reason": reason,
-                    "from_department": old.name})
+                    "from_department": old.name}, jurisdiction_id=report.jurisdiction_id)
 
 
 def add_note(user: StaffUser, report: Report, body: str) -> InternalNote:

@@ -13,7 +13,7 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import current_app, session
+from flask import current_app, g, session
 from sqlalchemy import delete, select
 
 from app.db import db, utcnow
@@ -42,6 +42,13 @@ def start(user: StaffUser) -> None:
     db.session.flush()
     session["staff_sid"] = token
     session["staff_seen"] = int(time.time())
+    # The town whose host the session was made on: it counts there only (app/staff/auth.py).
+    session["staff_town"] = g.get("jurisdiction_id")
+
+
+def started_in_town() -> int | None:
+    """The town id of the host this browser's session was started on."""
+    return session.get("staff_town")
 
 
 def current_user_id() -> int | None:
@@ -90,3 +97,4 @@ def purge_expired(now, max_hours: int) -> int:
 def forget() -> None:
     session.pop("staff_sid", None)
     session.pop("staff_seen", None)
+    session.pop("staff_town", None)

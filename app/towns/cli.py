@@ -126,5 +126,24 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"created admin account {user.username}")
 
+    @staff_cli.command("create-operator")
+    @click.option("--username", required=True)
+    @click.option("--email", required=True)
+    @click.password_option(help="At least 10 characters (asked for when not given).")
+    def create_operator_command(username, email, password):
+        """Create the operator account: above the towns, it creates and retires them (/betrieb/)."""
+        from app.errors import DomainError
+        from app.towns.operations import create_admin
+
+        try:
+            user = create_admin(db.session, slug=None, username=username, email=email, display_name="Betrieb",
+                                password=password, role="operator")
+        except DomainError as exc:
+            db.session.rollback()
+            click.echo(f"refused: {exc}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"created operator account {user.username}")
+
     app.cli.add_command(town_cli)
     app.cli.add_command(staff_cli)

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from app.jurisdictions.models import Area, Category, Department, Jurisdiction, RoutingRule
+from app.jurisdictions.models import Area, Category, Department, Jurisdiction, JurisdictionHost, RoutingRule
 from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff.audit import record
 from app.towns.queries import GEOJSON_DIGITS, category_spec, department_spec, question_spec, town_spec
@@ -95,7 +95,7 @@ def apply_town(session: Session, spec: dict) -> list[str]:
         current = town_spec(session, jurisdiction) | {"town": wanted}
     else:
         current = town_spec(session, jurisdiction)
-        keys = ("name", "reference_prefix", "contact_email", "public_deadlines") \
+        keys = ("name", "reference_prefix", "contact_email", "public_deadlines", "hosts") \
             + (("legal",) if wanted["legal"] is not None else ()) \
             + (("profile",) if wanted["profile"] is not None else ())
         diff = _diff(current["town"], wanted, keys)
@@ -115,6 +115,7 @@ def apply_town(session: Session, spec: dict) -> list[str]:
             if diff.keys() & {"name", "contact_email", "profile", "crest"}:
                 jurisdiction.profile_version = (jurisdiction.profile_version or 1) + 1
             changes.add("update_town", wanted["slug"], f"~ town: {_describe(diff)}", diff)
+    set_hosts(session, jurisdiction, wanted.get("hosts") or [])
     departments = _apply_departments(session, jurisdiction, spec, current, changes)
     areas = _apply_areas(session, jurisdiction, spec, current, changes)
     categories = _apply_categories(session, jurisdiction, spec, current, changes)
@@ -293,6 +294,25 @@ def _rule_label(key: tuple) -> str:
     return f"{area or 'whole town'} × {category or 'every category'} → {department}{when}"
 
 
+def set_hosts(session: Session, jurisdiction: Jurisdiction, hosts: list[str]) -> None:
+    """The town is served on exactly ``hosts`` (the first in mail links); raises TownFileError
+    naming a host another town has (flushes)."""
+    from app.jurisdictions.hosts import forget_hosts
+    from app.towns.townfile import TownFileError
+
+    taken = session.execute(select(JurisdictionHost.host, Jurisdiction.slug).join(Jurisdiction).where(
+        JurisdictionHost.host.in_(hosts), JurisdictionHost.jurisdiction_id != jurisdiction.id)).all()
+    if taken:
+        raise TownFileError([f"town.hosts: {host!r} belongs to the town {slug!r}" for host, slug in taken])
+    if [h.host for h in jurisdiction.hosts] == list(hosts):
+        return
+    jurisdiction.hosts.clear()
+    session.flush()
+    jurisdiction.hosts.extend(JurisdictionHost(host=host, position=n) for n, host in enumerate(hosts))
+    session.flush()
+    forget_hosts()
+
+
 def create_town(session: Session, *, slug: str, name: str, reference_prefix: str, contact_email: str,
                 boundary: bytes) -> Jurisdiction:
     """A new town with its boundary (a GeoJSON FeatureCollection in any CRS the area import
@@ -319,25 +339,26 @@ def create_town(session: Session, *, slug: str, name: str, reference_prefix: str
 
 
 def create_admin(session: Session, *, slug: str | None, username: str, email: str, display_name: str,
-                 password: str):
-    """The town's first admin account (flushes). Raises ``DomainError`` naming what is wrong."""
+                 password: str, role: str = "admin"):
+    """The town's first admin account, or (``role`` "operator") the operator's, who belongs to no
+    town (flushes). Raises ``DomainError`` naming what is wrong."""
     from app.errors import DomainError
     from app.jurisdictions.queries import jurisdiction_by_slug
     from app.staff.auth import set_password
     from app.staff.models import StaffUser
     from app.validation import normalize_email
 
-    jurisdiction = jurisdiction_by_slug(slug)
+    jurisdiction = jurisdiction_by_slug(slug) if role != "operator" else None
     username = username.strip()
     if not username:
         raise DomainError("Der Benutzername fehlt.", "username")
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise DomainError(f"Den Benutzernamen {username!r} gibt es schon.", "username")
-    user = StaffUser(jurisdiction_id=jurisdiction.id, username=username, role="admin",
+    user = StaffUser(jurisdiction_id=jurisdiction.id if jurisdiction else None, username=username, role=role,
                      display_name=display_name.strip(), email=normalize_email(email), active=True)
     set_password(user, password)
     session.add(user)
     session.flush()
-    record("staff.create_admin", jurisdiction_id=jurisdiction.id, target=username, actor="cli",
-           changes={"username": [None, username], "role": [None, "admin"]})
+    record("staff.create_admin", jurisdiction_id=jurisdiction.id if jurisdiction else jurisdiction_by_slug(None).id,
+           target=username, actor="cli", changes={"username": [None, username], "role": [None, role]})
     return user

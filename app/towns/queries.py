@@ -23,6 +23,7 @@ def town_spec(session: Session, jurisdiction: Jurisdiction) -> dict:
     jid = jurisdiction.id
     town = {"slug": jurisdiction.slug, "name": jurisdiction.name, "reference_prefix": jurisdiction.reference_prefix,
             "contact_email": jurisdiction.contact_email or "", "public_deadlines": jurisdiction.public_deadlines,
+            "hosts": [h.host for h in jurisdiction.hosts],
             "legal": dict(jurisdiction.legal or {}),
             "profile": dict(jurisdiction.profile or {}),
             "crest": crest_file_name(jurisdiction.crest_type) if jurisdiction.crest_type else "",

@@ -7,9 +7,10 @@ town exported, applied and exported again gives the same bytes. No database, no 
 
 The form (every key of the file; those marked * are required)::
 
-    town        {slug*, name*, reference_prefix*, contact_email, crest, public_deadlines, legal: {field: text},
-                 profile: {key: value}}
-                (without a ``legal`` or ``profile`` table those stay as they are; ``crest``: an SVG
+    town        {slug*, name*, reference_prefix*, contact_email, hosts: [host name], crest, public_deadlines,
+                 legal: {field: text}, profile: {key: value}}
+                (``hosts``: the names the town is served on, the first one in mail links;
+                without a ``legal`` or ``profile`` table those stay as they are; ``crest``: an SVG
                 or PNG file beside the town file, sanitised as the admin page does; without it the
                 crest stays; profile keys: app/jurisdictions/profile.py)
     departments [{code*, name*, emails, notification, digest_hour, webhook_url}]
@@ -53,7 +54,10 @@ class TownFileError(ValueError):
 
 # key, type, required, default (None: no default, the key is simply absent)
 _TOWN = (("slug", str, True, None), ("name", str, True, None), ("reference_prefix", str, True, None),
-         ("contact_email", str, False, ""), ("crest", str, False, ""), ("public_deadlines", bool, False, False))
+         ("contact_email", str, False, ""), ("hosts", list, False, []), ("crest", str, False, ""),
+         ("public_deadlines", bool, False, False))
+# A host name as the browser sends it (no scheme, port or path): maengelmelder.harsewinkel.de
+_HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", list, False, []),
                ("notification", str, False, "immediate"), ("digest_hour", int, False, 7),
                ("webhook_url", str, False, ""))
@@ -164,6 +168,18 @@ def check_town_header(town: dict) -> list[str]:
     return errors
 
 
+def host_problems(hosts: list) -> list[str]:
+    """What is wrong with a town's host names (each a bare lower-case DNS name, none twice)."""
+    problems = []
+    for host in hosts:
+        if not isinstance(host, str) or not _HOST_RE.match(host):
+            problems.append(f"{host!r} is not a host name like maengelmelder.harsewinkel.de (lower case, no "
+                            "scheme, port or path)")
+    if len(set(hosts)) != len(hosts):
+        problems.append("a host name is listed twice")
+    return problems
+
+
 def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
     """Read and check a town file; returns the plain-data form (with ``geometry`` text per area
     when ``base_dir`` is given). Raises ``TownFileError`` listing every problem."""
@@ -198,6 +214,8 @@ def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
     if town.get("contact_email") and not is_email(town["contact_email"]):
         check.error("town.contact_email", f"{town['contact_email']!r} is not an e-mail address",
                     check.where.find("[town]", 0, "contact_email"))
+    for problem in host_problems(town.get("hosts") or []):
+        check.error("town.hosts", problem, check.where.find("[town]", 0, "hosts"))
     try:
         town["legal"] = None if legal is None else \
             merged_legal({}, {k: (v if isinstance(v, str) else repr(v)) for k, v in legal.items()})

@@ -460,3 +460,20 @@ def test_settings_are_checked_at_start():
 
     with pytest.raises(ValueError, match="OIDC_ROLE_MAP"):
         create_app({"OIDC_ISSUER": "https://sso.example", "OIDC_CLIENT_ID": "mm", "OIDC_ROLE_MAP": "x=root"})
+
+
+def test_with_a_town_claim_only_the_towns_named_for_the_person_let_them_in(app, provider, db_session):
+    """Several towns on one provider (issue 21): OIDC_TOWN_CLAIM names the towns a person works
+    for; a sign-in on a town's host that the claim does not name is refused."""
+    town_app = app_with(app, OIDC_ISSUER=provider.issuer, OIDC_CLIENT_ID=CLIENT_ID, OIDC_CLIENT_SECRET=CLIENT_SECRET,
+                        OIDC_ROLE_CLAIM="roles", OIDC_ROLE_MAP=ROLE_MAP, OIDC_DEPARTMENT_CLAIM="department",
+                        OIDC_TOWN_CLAIM="towns")
+    provider.reset()
+    client = town_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.98.0.1"
+    provider.person["towns"] = ["andere-stadt.de"]
+    refused = _sign_in(client, provider)
+    assert refused.status_code == 403 and "nicht freigeschaltet" in refused.get_data(as_text=True)
+    assert not _signed_in(client) and _accounts_named("erika.muster") == 0
+    provider.person["towns"] = ["andere-stadt.de", "harsewinkel.de"]
+    assert _sign_in(client, provider).status_code == 303 and _signed_in(client)

@@ -122,7 +122,7 @@
     apiGet(cfg.locationUrl, { lat: lat, lon: lon, category: selectedCategory() }).then(function (body) {
       if (run !== lastCheck) { return; }
       if (!body.inside) {
-        showLocationProblem(body.message);
+        showLocationProblem(body.message, body.neighbour);
         $("duplicates").hidden = true;
         return;
       }
@@ -142,9 +142,22 @@
     }).catch(function () { /* the reverse lookup is a comfort, not a requirement */ });
   }
 
-  function showLocationProblem(message) {
+  function showLocationProblem(message, neighbour) {
     clearLocationProblem();
     var p = el("p", { "class": "field-error", id: "location-live-error", role: "alert" }, message);
+    if (neighbour) {
+      // Another town of this installation: its form, with the place and what was typed so far.
+      var link = el("a", { "class": "neighbour-town-link", href: neighbour.url }, msg.neighbourLink);
+      link.addEventListener("click", function () {
+        var url = new URL(neighbour.url);
+        var text = $("description").value.trim(), address = addressInput.value.trim();
+        if (text) { url.searchParams.set("description", text); }
+        if (address && addressEdited) { url.searchParams.set("address", address); }
+        link.href = url.toString();
+      });
+      p.appendChild(document.createTextNode(" "));
+      p.appendChild(link);
+    }
     feedback.parentNode.insertBefore(p, feedback);
     [latInput, lonInput].forEach(function (input) {
       input.setAttribute("aria-invalid", "true");
