@@ -8,6 +8,7 @@ from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, Rege
 from app.forms import EmailAddress, Flag, MaxLength, WholeNumber, cleaned
 from app.reports.status import STATUSES
 from app.staff.models import ROLES
+from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys
 
 _ID = Regexp(r"^\d{1,18}$", message=_l("Diese Auswahl gibt es nicht."))
 
@@ -81,6 +82,12 @@ class CategoryEditForm(Form):
     active = Flag()
 
 
+# The category's texts in the citizens' other languages (name_tr, notice_en ...): empty shows the German.
+for _key in flat_keys(CATEGORY_FIELDS):
+    setattr(CategoryEditForm, _key, TextAreaField(filters=[cleaned], validators=[
+        MaxLength(_l("Ein übersetzter Text"), 200 if _key.startswith("name_") or _key.startswith("group_") else 2000)]))
+
+
 class QuestionForm(Form):
     code = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Code an.")), _CODE])
     label = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie die Frage an.")),
@@ -92,6 +99,10 @@ class QuestionForm(Form):
     order = WholeNumber(message=_l("Die Reihenfolge muss eine ganze Zahl sein."),
                         validators=[Optional(), NumberRange(0, 999, message=_l("Die Reihenfolge muss eine ganze Zahl sein."))])
     choices = TextAreaField(filters=[cleaned], validators=[MaxLength(_l("Die Auswahl"), 4000)])
+
+
+for _key in flat_keys(QUESTION_FIELDS):
+    setattr(QuestionForm, _key, StringField(filters=[cleaned], validators=[MaxLength(_l("Ein übersetzter Text"), 500)]))
 
 
 class DepartmentForm(Form):

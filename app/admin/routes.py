@@ -16,6 +16,7 @@ from app.staff import oidc
 from app.staff.auth import current_staff, role_required
 from app.staff.models import ROLES
 from app.staff.wording import ACTIONS, AuditWording
+from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys, to_flat
 
 bp = Blueprint("admin", __name__, url_prefix="/intern/admin")
 
@@ -104,7 +105,8 @@ def create_category():
 def category(category_id: int):
     category, questions = queries.category_with_questions(current_staff().jurisdiction_id, category_id)
     return render_template("admin/category.html", category=category, questions=questions,
-                           question_kinds=QUESTION_KINDS)
+                           question_kinds=QUESTION_KINDS, translated_texts=to_flat(category.translations, CATEGORY_FIELDS),
+                           question_text_keys=flat_keys(QUESTION_FIELDS))
 
 
 @bp.post("/kategorien/<int:category_id>/bearbeiten")

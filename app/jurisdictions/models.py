@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import db, utcnow
 from app.jurisdictions.legal import LegalInfo
+from app.jurisdictions.texts import translated
 from sqlalchemy import SmallInteger, text  # noqa: E402  (department/category notification settings)
 from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
 
@@ -29,6 +30,9 @@ class Jurisdiction(db.Model):
     # Impressum, privacy and accessibility pages: one object, read through ``legal_info`` (fields
     # and checks: app/jurisdictions/legal.py; set with `flask town-legal`, migration 1100).
     legal: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # The town's video in German Sign Language (BITV 2.0 § 4): a file under the static folder
+    # ("video/dgs.mp4", captions next to it as .vtt) or an https URL; empty: not there yet (migration 2400).
+    sign_language_video: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     areas: Mapped[list[Area]] = relationship(back_populates="jurisdiction")
     departments: Mapped[list[Department]] = relationship(back_populates="jurisdiction")
@@ -120,16 +124,26 @@ class Category(db.Model):
     notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     stop_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
 
+    # Texts in the citizens' other languages, {"tr": {"name": ..., "notice": ...}} (app/jurisdictions/texts.py).
+    translations: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="categories")
 
+    def localized(self, field: str, locale: str) -> str:
+        """``field`` (name, description, group, notice, stop_notice) in ``locale``, German where missing."""
+        if locale == "de":
+            return getattr(self, field) or ""
+        own = getattr(self, f"{field}_en", None) if locale == "en" else None
+        return own or translated(self.translations, locale, field) or getattr(self, field) or ""
+
     def label(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name
+        return self.localized("name", locale)
 
     def help_text(self, locale: str) -> str:
-        return self.description_en if locale == "en" and self.description_en else self.description
+        return self.localized("description", locale)
 
     def group_label(self, locale: str) -> str:
-        return self.group_en if locale == "en" and self.group_en else self.group
+        return self.localized("group", locale)
 
 
 class RoutingRule(db.Model):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.db import db
 from app.errors import DomainError, ValidationFailed
 from app.jurisdictions.models import Category
+from app.jurisdictions.texts import choice_name
 from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.validation import check_length, clean_text
 
@@ -111,8 +112,7 @@ def report_answers(report_id: int, locale: str) -> list[tuple[str, str]]:
                               .order_by(ServiceAttribute.order, ServiceAttribute.id)).all()
     result = []
     for attribute, value in rows:
-        names = {str(v.get("key")): (v.get("name_en") if locale == "en" and v.get("name_en") else v.get("name"))
-                 for v in attribute.values or []}
+        names = {str(v.get("key")): choice_name(v, locale) for v in attribute.values or []}
         if isinstance(value, list):
             text = ", ".join(str(names.get(str(v), v)) for v in value)
         elif isinstance(value, float) and value.is_integer():
