@@ -50,7 +50,7 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "TILE_URL": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", str),
     "TILE_ATTRIBUTION": ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende', str),
     # Languages citizen pages and mails offer (German is always offered; staff pages stay de/en).
-    "LANGUAGES": ("de,en,tr,uk,ar", lambda value: tuple(c.strip() for c in value.split(",") if c.strip())),
+    "LANGUAGES": ("de,en,tr,uk,ar", str),
     "MAILCATCHER_DIR": ("", str),
     "RATELIMIT_STORAGE_URI": ("", str),
     "LOG_LEVEL": ("INFO", str),

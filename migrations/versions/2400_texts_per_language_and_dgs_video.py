@@ -1,7 +1,7 @@
 """Category and question texts in any language; the town's video in German Sign Language
 
 Revision ID: 2400
-Revises: 2300
+Revises: 1902 (the one head on main when this was written)
 Create Date: 2026-12-06 08:00:00
 
 ``categories.translations`` and ``service_attributes.translations`` hold the texts of the
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "2400"
-down_revision = "2300"
+down_revision = "1902"
 branch_labels = None
 depends_on = None
 
