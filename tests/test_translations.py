@@ -50,11 +50,16 @@ def _language(path: str) -> str:
     return path.split("/translations/")[1].split("/")[0]
 
 
-def _po_citizen():
-    spec = importlib.util.spec_from_file_location("po_citizen", ROOT / "scripts/po_citizen.py")
+def _script(name: str):
+    """One of the scripts/ as a module (they are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / f"scripts/{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _po_citizen():
+    return _script("po_citizen")
 
 
 def _msgid(message: Message) -> str:
@@ -112,9 +117,7 @@ def test_no_catalog_has_untranslated_or_fuzzy_entries():
 
 def _extracted_messages() -> dict[tuple[str | None, str], set[str]]:
     """(context, msgid) → files, extracted exactly as scripts/po_update.py extracts them."""
-    spec = importlib.util.spec_from_file_location("po_update", ROOT / "scripts/po_update.py")
-    po_update = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(po_update)
+    po_update = _script("po_update")
     found: dict[tuple[str | None, str], set[str]] = defaultdict(set)
     for root in SOURCE_ROOTS:
         for filename, _line, message, _comments, context in po_update.extract_from_dir(
