@@ -5,7 +5,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 redis-server chromium nginx systemd
+# Pango (and a font) for WeasyPrint's work orders; poppler-utils gives the tests pdftotext.
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 redis-server chromium nginx systemd \
+  libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
 PYTEST_ARGS ?=
 
 .PHONY: demo test system-packages venv translations assets services-up services-down clean bench

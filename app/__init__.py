@@ -6,6 +6,7 @@ from flask import Flask
 from app import (
     admin, alerts, areas, backup, branding, catalog, cli, demo, errors, extensions, feeds, followers, i18n, logs,
     mapapi, open311, openapi, ops, outbox, public, reports, retention, staff, tasks, towns, transparency, web,
+    workorders,
 )
 from app.config import PROJECT_ROOT, load_config
 from app.db import close_session_quietly, db, install_session_hooks
@@ -27,6 +28,7 @@ FEATURES = (
     open311,       # Open311 GeoReport v2
     openapi,       # /openapi.json
     staff,         # staff workspace: sign-in, queue, report handling, dashboard
+    workorders,    # work orders and route sheets as PDF
     admin,         # admin pages
     catalog,       # service catalog
     towns,         # town set-up: `flask town create|export|apply`, the first admin

@@ -1,50 +1,37 @@
-"""The town's face on every page: its names, crest and colours (from settings until the town
-profile holds them), mapped onto KERN UX design tokens.
+"""The town's face on every page and in every mail: its names, crest, colours, mail sender,
+signature, contact and map, mapped onto KERN UX design tokens.
+
+They come from the town's profile (``jurisdictions.profile``, set on the admin page
+"Stadtprofil" or in the town file; fields: app/jurisdictions/profile.py); a key the profile
+does not set falls back to the installation's settings (``TOWN_*``, ``MAIL_FROM``, ``TILE_*``,
+``RETENTION_*``).
 
 ``town`` in every template: ``town.name`` ("Stadt Harsewinkel", the header),
 ``town.short_name`` ("Harsewinkel", after "in"), ``town.in_sentence`` ("der Stadt
 Harsewinkel", after "von", "bei" and as a genitive). The colours reach the pages as
 ``/stadt.css``: KERN's action, accent and brand tokens set to the town's colours (the CSP
 allows no inline styles, and one cached file serves every page).
+
+``current_town()`` is read on every page and mail, so it is cheap: the request's town row (one
+indexed query, once per request) and a per-process cache of the built ``Town`` keyed by the
+row's ``profile_version``, which every change of the profile raises.
 """
 from __future__ import annotations
 
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request, url_for
 
 from app.config import PROJECT_ROOT
+from app.jurisdictions.profile import colour_problem, contrast, luminance  # noqa: F401  (re-exported)
 
 bp = Blueprint("branding", __name__)
-
-_HEX = re.compile(r"#[0-9a-fA-F]{6}")
-# White text on the town's colours (buttons, header) needs 4.5:1 (WCAG 1.4.3), and the yellow
-# focus ring (#ffbf47) 3:1 on the header (WCAG 1.4.11).
-WHITE = (255, 255, 255)
-FOCUS_YELLOW = (255, 191, 71)
-
-
-def _rgb(value: str) -> tuple[int, int, int]:
-    return int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16)
-
-
-def luminance(rgb: tuple[float, float, float]) -> float:
-    """WCAG 2.x relative luminance of an sRGB colour (0-255 channels)."""
-    def channel(v: int) -> float:
-        c = v / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(v) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
-    """WCAG 2.x contrast ratio of two colours (1 to 21)."""
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 @dataclass(frozen=True)
@@ -52,10 +39,29 @@ class Town:
     name: str
     short_name: str
     in_sentence: str
+    # TOWN_CREST's file, shown only while there is no town row; a town's crest is in its row
+    # (migration 2410 copied TOWN_CREST there), so removing it on the profile page removes it.
     crest: Path | None
     colour: str
     colour_dark: str
     website: str
+    mail_sender_name: str = ""
+    mail_sender_address: str = "maengelmelder@localhost"
+    mail_signature: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    contact_address: str = ""
+    opening_hours: str = ""
+    map_center: tuple[float, float] = (51.962, 8.229)
+    map_zoom: int = 14
+    tile_url: str = ""
+    tile_attribution: str = ""  # plain text from the profile; empty: the setting (HTML allowed there)
+    retention_closed_days: int = 90
+    retention_unconfirmed_days: int = 7
+    crest_type: str | None = None  # the database crest's media type, if the profile has one
+    jurisdiction_id: int | None = None
+    version: int = 0
+    css_version: str = ""
 
     def in_sentence_for(self, locale: str) -> str:
         """The name after "von", "in", "bei" or as a genitive: "der Stadt Harsewinkel" in German,
@@ -63,12 +69,35 @@ class Town:
         return self.in_sentence if locale == "de" else self.short_name
 
     @property
+    def has_crest(self) -> bool:
+        return bool(self.crest or self.crest_type)
+
+    @property
     def crest_url(self) -> str | None:
-        return url_for("branding.crest") if self.crest else None
+        return url_for("branding.crest", v=self.version) if self.has_crest else None
 
     @property
     def stylesheet_url(self) -> str:
-        return url_for("branding.stylesheet", v=current_app.extensions["town_css_version"])
+        return url_for("branding.stylesheet", v=self.css_version)
+
+    @property
+    def mail_from(self) -> Address:
+        """The sender of every mail: the town's name for it and its address."""
+        return Address(display_name=self.mail_sender_name, addr_spec=self.mail_sender_address)
+
+    @property
+    def contact_lines(self) -> list[str]:
+        """The signature's contact block: address, phone, e-mail, opening hours (set ones only)."""
+        lines = [line for line in self.contact_address.splitlines() if line.strip()]
+        if self.contact_phone:
+            lines.append(self.contact_phone)
+        if self.contact_email:
+            lines.append(self.contact_email)
+        return lines + [line for line in self.opening_hours.splitlines() if line.strip()]
+
+    @property
+    def signature_lines(self) -> list[str]:
+        return [line for line in self.mail_signature.splitlines() if line.strip()]
 
 
 def short_town_name(name: str) -> str:
@@ -77,12 +106,16 @@ def short_town_name(name: str) -> str:
     return re.sub(r"^(Stadt|Gemeinde|Hansestadt|Kreisstadt|Große Kreisstadt)\s+", "", name.strip())
 
 
+def _name_forms(name: str, short: str = "", in_sentence: str = "") -> tuple[str, str]:
+    short = short.strip() or short_town_name(name)
+    # "Stadt X" / "Gemeinde X" take "der" in a sentence ("von der Stadt X"); a bare name takes none.
+    return short, in_sentence.strip() or (f"der {name}" if short != name else name)
+
+
 def town_from_config(config) -> Town:
     """The town's branding from settings; raises ValueError naming a setting that is wrong."""
     name = config["TOWN_NAME"].strip()
-    short = config["TOWN_SHORT_NAME"].strip() or short_town_name(name)
-    # "Stadt X" / "Gemeinde X" take "der" in a sentence ("von der Stadt X"); a bare name takes none.
-    in_sentence = config["TOWN_NAME_IN_SENTENCE"].strip() or (f"der {name}" if short != name else name)
+    short, in_sentence = _name_forms(name, config["TOWN_SHORT_NAME"], config["TOWN_NAME_IN_SENTENCE"])
     crest = None
     if config["TOWN_CREST"]:
         crest = Path(config["TOWN_CREST"])
@@ -90,15 +123,49 @@ def town_from_config(config) -> Town:
         if not crest.is_file() or mimetypes.guess_type(crest.name)[0] not in ("image/svg+xml", "image/png"):
             raise ValueError(f"TOWN_CREST: {crest} is not an SVG or PNG file")
     for setting in ("TOWN_COLOR", "TOWN_COLOR_DARK"):
-        value = config[setting]
-        if not _HEX.fullmatch(value):
-            raise ValueError(f"{setting}: {value!r} is not a colour like #005a9c")
-        if contrast(_rgb(value), WHITE) < 4.5:
-            raise ValueError(f"{setting}: {value} has less than 4.5:1 contrast with white text (WCAG 1.4.3)")
-    if contrast(_rgb(config["TOWN_COLOR_DARK"]), FOCUS_YELLOW) < 3:
-        raise ValueError(f"TOWN_COLOR_DARK: {config['TOWN_COLOR_DARK']} is too light for the focus ring (3:1)")
-    return Town(name=name, short_name=short, in_sentence=in_sentence, crest=crest, colour=config["TOWN_COLOR"].lower(),
-                colour_dark=config["TOWN_COLOR_DARK"].lower(), website=config["TOWN_WEBSITE"].strip())
+        problem = colour_problem(setting, config[setting])
+        if problem:
+            raise ValueError(f"{setting}: {problem}")
+    sender_name, sender_address = parseaddr(config["MAIL_FROM"])
+    town = Town(name=name, short_name=short, in_sentence=in_sentence, crest=crest,
+                colour=config["TOWN_COLOR"].lower(), colour_dark=config["TOWN_COLOR_DARK"].lower(),
+                website=config["TOWN_WEBSITE"].strip(), mail_sender_name=sender_name,
+                mail_sender_address=sender_address or "maengelmelder@localhost", tile_url=config["TILE_URL"],
+                retention_closed_days=int(config["RETENTION_CLOSED_DAYS"]),
+                retention_unconfirmed_days=int(config["RETENTION_UNCONFIRMED_DAYS"]))
+    return _with_css_version(town)
+
+
+def _with_css_version(town: Town) -> Town:
+    return replace(town, css_version=hashlib.sha256(town_css(town).encode()).hexdigest()[:10])
+
+
+_PROFILE_KEYS = ("colour", "colour_dark", "website", "mail_sender_address", "mail_signature", "contact_phone",
+                 "contact_address", "opening_hours", "map_zoom", "tile_url", "tile_attribution",
+                 "retention_closed_days", "retention_unconfirmed_days")
+
+
+def town_from_profile(defaults: Town, jurisdiction) -> Town:
+    """``defaults`` (the settings' town) overlaid with the town row's name and profile."""
+    profile = jurisdiction.profile or {}
+    name = jurisdiction.name
+    settings_town = name == defaults.name
+    if settings_town:
+        short, in_sentence = _name_forms(name, profile.get("short_name") or defaults.short_name,
+                                         profile.get("name_in_sentence") or defaults.in_sentence)
+    else:  # another town than the settings describe: its own name forms, never the settings'
+        short, in_sentence = _name_forms(name, profile.get("short_name", ""), profile.get("name_in_sentence", ""))
+    values = {key: profile[key] for key in _PROFILE_KEYS if profile.get(key) not in (None, "")}
+    if profile.get("mail_sender_name"):
+        values["mail_sender_name"] = profile["mail_sender_name"]
+    elif "mail_sender_address" in values or not settings_town:
+        values["mail_sender_name"] = f"Mängelmelder {in_sentence}"
+    values["contact_email"] = profile.get("contact_email") or jurisdiction.contact_email or ""
+    if "map_lat" in profile and "map_lon" in profile:
+        values["map_center"] = (float(profile["map_lat"]), float(profile["map_lon"]))
+    town = replace(defaults, name=name, short_name=short, in_sentence=in_sentence, jurisdiction_id=jurisdiction.id,
+                   version=jurisdiction.profile_version, crest_type=jurisdiction.crest_type, crest=None, **values)
+    return _with_css_version(town)
 
 
 def town_css(town: Town) -> str:
@@ -111,13 +178,60 @@ def town_css(town: Town) -> str:
             "}\n")
 
 
+def _cache() -> dict:
+    return current_app.extensions.setdefault("town_cache", {})
+
+
+def forget_town(jurisdiction_id: int) -> None:
+    """Drop this process's cached face of a town (after its profile changed here; other
+    processes see the raised ``profile_version`` on their next request)."""
+    _cache().pop(jurisdiction_id, None)
+    if has_request_context():
+        request.environ.pop("mm.town", None)
+
+
+def town_of(jurisdiction) -> Town:
+    """The face of ``jurisdiction`` (a town row), built once per profile version and process.
+
+    The version decides; the row's few profile values are compared as well (a dict of a dozen
+    keys), so a version number reused after a rolled-back change can never serve a stale face."""
+    key = (jurisdiction.profile_version, jurisdiction.name, jurisdiction.contact_email, jurisdiction.crest_type,
+           dict(jurisdiction.profile or {}))
+    cached = _cache().get(jurisdiction.id)
+    if cached is None or cached[0] != key:
+        cached = (key, town_from_profile(current_app.extensions["town"], jurisdiction))
+        _cache()[jurisdiction.id] = cached
+    return cached[1]
+
+
 def current_town() -> Town:
-    return current_app.extensions["town"]
+    """The town of this request (or, without a request, the default town) with its profile.
+
+    Once per request: the town row is looked up through ``jurisdiction_by_slug(None)``, the one
+    place that decides the request's town. Without a town row (an empty installation) or with
+    the database down, the settings' town (an error page must not fail on its own header).
+    """
+    # Kept with the request itself, not in ``g``: an app context (and its ``g``) may outlive
+    # one request (tests, CLI), a request's town may not.
+    if has_request_context() and "mm.town" in request.environ:
+        return request.environ["mm.town"]
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.errors import NotFound
+    from app.jurisdictions.queries import jurisdiction_by_slug
+
+    try:
+        town = town_of(jurisdiction_by_slug(None))
+    except (NotFound, SQLAlchemyError):
+        town = current_app.extensions["town"]
+    if has_request_context():
+        request.environ["mm.town"] = town
+    return town
 
 
 @bp.get("/stadt.css")
 def stylesheet():
-    response = Response(current_app.extensions["town_css"], mimetype="text/css")
+    response = Response(town_css(current_town()), mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=86400"  # the URL carries the version
     return response
 
@@ -125,24 +239,35 @@ def stylesheet():
 @bp.get("/wappen")
 def crest():
     town = current_town()
-    if town.crest is None:
+    if town.crest_type:
+        from app.db import db
+        from app.jurisdictions.models import Jurisdiction
+
+        data, mimetype = db.session.get(Jurisdiction, town.jurisdiction_id).crest, town.crest_type
+    elif town.crest is not None:
+        data, mimetype = town.crest.read_bytes(), mimetypes.guess_type(town.crest.name)[0]
+    else:
         abort(404)
-    response = Response(town.crest.read_bytes(), mimetype=mimetypes.guess_type(town.crest.name)[0])
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    response = Response(data, mimetype=mimetype)
+    # Pages link the crest with the profile's version: a new crest is a new address.
+    response.headers["Cache-Control"] = "public, max-age=86400" if request.args.get("v") else "no-cache"
+    if mimetype == "image/svg+xml":
+        # Sanitised on upload (media/crest.py); opened on its own it may still run nothing.
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
 
 
 def init_app(app: Flask) -> None:
-    town = town_from_config(app.config)
-    css = town_css(town)
-    app.extensions["town"] = town
-    app.extensions["town_css"] = css
-    app.extensions["town_css_version"] = hashlib.sha256(css.encode()).hexdigest()[:10]
+    from app.outbox.messages import register_sender
+
+    app.extensions["town"] = town_from_config(app.config)
     app.register_blueprint(bp)
+    register_sender(app, lambda: current_town().mail_from)
 
     @app.context_processor
     def _town():
         # Footer links to pages other features add (Leichte Sprache, Gebärdensprache) appear
         # only once their endpoint exists: never a link to a 404.
+        town = current_town()
         return {"town": town, "town_in_sentence": town.in_sentence_for(g.get("locale", "de")),
                 "has_endpoint": lambda name: name in app.view_functions}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, request
 
 from app.guards import refuse_nul_characters
 from app.reports.status import STATUSES
@@ -23,10 +23,12 @@ def _tile_origin(tile_url: str) -> str:
 def init_app(app: Flask) -> None:
     # Nothing but this app and the configured tile server may be contacted by a page
     # (DSGVO: no fonts, scripts or trackers from third-party hosts).
-    tiles = _tile_origin(app.config["TILE_URL"])
-    csp = ("default-src 'self'; script-src 'self'; style-src 'self'; "
-           f"img-src 'self' data: blob: {tiles}; connect-src 'self'; font-src 'self'; "
-           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+    def csp(tile_url: str) -> str:
+        return ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                f"img-src 'self' data: blob: {_tile_origin(tile_url)}; connect-src 'self'; font-src 'self'; "
+                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+
+    default_csp = csp(app.config["TILE_URL"])
 
     # The browser features a page may use: location (the map pin) and camera (photos), for this
     # app only; everything else a page could ask for is off, for embedded content too.
@@ -40,7 +42,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", csp)
+        # A page that showed the town (its face is in ``g``) allows the town profile's tile host.
+        town = request.environ.get("mm.town")
+        response.headers.setdefault("Content-Security-Policy",
+                                    csp(town.tile_url) if town is not None and town.tile_url else default_csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", permissions)

@@ -110,7 +110,7 @@ class Bench:
         category = self.raw.execute("SELECT id FROM categories WHERE jurisdiction_id = %s AND code = 'spielplatz'",
                                     (self.jid,)).fetchone()[0]
         route = lambda lon, lat: route_point(session, self.jid, category, lon, lat,  # noqa: E731
-                                             category_code="spielplatz")  # as a submission, which has it
+                                             category_name="Spielplatz")  # as a submission, which has it
         engine = create_engine(self.url)
         ours, raw, empty = [], [], []
         lookup = ("SELECT id FROM areas WHERE jurisdiction_id = %s "

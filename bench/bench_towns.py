@@ -15,7 +15,13 @@ times, interleaved round by round,
     in the process;
 (d) the whole command ``flask town apply FILE`` as a new process (Python and app start-up
     included), a few rounds, interleaved with
-(e) baseline: ``flask town --help`` as a new process (the same start-up, no work).
+(e) baseline: ``flask town --help`` as a new process (the same start-up, no work), and, with
+    ``--base-checkout DIR`` (a checkout of an earlier commit, e.g. ``git worktree add DIR REV``),
+(f) ``flask town --help`` of that checkout (its start-up, same interpreter and packages), to show
+    what a start-up change did, measured interleaved in the same run.
+
+For the commands, CPU seconds (user + system of the child) are reported beside the wall time:
+on a shared machine the wall time mostly measures the other processes.
 
 It reports median and p95 in ms and the median as a multiple of (b), for (d) of (e). The
 target is an apply under 3 s: (c) p95 and the command's own share, (d) - (e); the exit status
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import platform
 import statistics
 import subprocess
@@ -65,6 +72,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--cli-rounds", type=int, default=5)
     parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--base-checkout", type=Path, help="an earlier checkout whose start-up to compare")
     args = parser.parse_args()
 
     url = database_url()
@@ -79,7 +87,8 @@ def main() -> int:
 
     run_migrations(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
-    results: dict[str, list[float]] = {"a": [], "b": [], "c": [], "d": [], "e": []}
+    results: dict[str, list[float]] = {"a": [], "b": [], "c": [], "d": [], "e": [], "f": []}
+    cpu: dict[str, list[float]] = {"d": [], "e": [], "f": []}
     with app.app_context():
         load_town(db.session)
         db.session.commit()
@@ -101,31 +110,43 @@ def main() -> int:
         db.engine.dispose()
     env = dict(os.environ, DATABASE_URL=url, FLASK_APP="app:create_app", LOG_LEVEL="WARNING")
     flask = str(Path(sys.executable).parent / "flask")
+    def command(key: str, argv: list[str], cwd: Path, environ: dict) -> str:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        out = subprocess.run(argv, cwd=cwd, env=environ, capture_output=True, text=True, check=True)
+        results[key].append((time.perf_counter() - start) * 1000)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu[key].append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+        return out.stdout
+
+    base_env = dict(env, PYTHONPATH=str(args.base_checkout)) if args.base_checkout else None
     for _ in range(args.cli_rounds):
-        start = time.perf_counter()
-        out = subprocess.run([flask, "town", "apply", str(TOWN_FILE)], cwd=ROOT, env=env, capture_output=True,
-                             text=True, check=True)
-        results["d"].append((time.perf_counter() - start) * 1000)
-        assert out.stdout.strip().endswith("no changes"), out.stdout
-        start = time.perf_counter()
-        subprocess.run([flask, "town", "--help"], cwd=ROOT, env=env, capture_output=True, check=True)
-        results["e"].append((time.perf_counter() - start) * 1000)
+        out = command("d", [flask, "town", "apply", str(TOWN_FILE)], ROOT, env)
+        assert out.strip().endswith("no changes"), out
+        command("e", [flask, "town", "--help"], ROOT, env)
+        if base_env:
+            command("f", [flask, "town", "--help"], args.base_checkout, base_env)
 
     base = statistics.median(results["b"])
     names = {"a": "(a) baseline: SELECT 1", "b": "(b) baseline: export the town into memory",
              "c": "(c) apply the Harsewinkel file, unchanged town (in the process)",
              "d": "(d) `flask town apply` as a new process (incl. start-up)",
-             "e": "(e) baseline: `flask town --help` as a new process (start-up only)"}
+             "e": "(e) baseline: `flask town --help` as a new process (start-up only)",
+             "f": f"(f) `flask town --help` of the earlier checkout {args.base_checkout.name if args.base_checkout else ''}"}
     lines = [f"Town file apply, {args.rounds} rounds in the process and {args.cli_rounds} as a command "
              f"({platform.python_version()}, {os.cpu_count()} cores shared). Target: an apply under {TARGET_S:.0f} s.", "",
-             "| step | median ms | p95 ms | median / baseline |", "|---|---:|---:|---:|"]
-    for key in "abcde":
+             "| step | median ms | p95 ms | median / baseline | CPU ms (median) |", "|---|---:|---:|---:|---:|"]
+    for key in "abcdef":
+        if not results[key]:
+            continue
         median, p95 = summary(results[key])
         ratio = f"{median / base:.2f} × (b)" if key in "abc" else \
-            (f"{median / statistics.median(results['e']):.2f} × (e)" if key == "d" else "")
-        lines.append(f"| {names[key]} | {median:.1f} | {p95:.1f} | {ratio} |")
+            (f"{median / statistics.median(results['e']):.2f} × (e)" if key in "df" else "")
+        cpu_ms = f"{statistics.median(cpu[key]):.0f}" if key in cpu else ""
+        lines.append(f"| {names[key]} | {median:.1f} | {p95:.1f} | {ratio} | {cpu_ms} |")
     own = statistics.median(results["d"]) - statistics.median(results["e"])
-    lines += ["", f"The command's own work, median (d) - (e): {own:.0f} ms."]
+    lines += ["", f"The command's own work, median (d) - (e): {own:.0f} ms; CPU of the whole command "
+              f"{statistics.median(cpu['d']) / 1000:.2f} s."]
     table = "\n".join(lines)
     print(table)
     if args.markdown:

@@ -259,12 +259,26 @@ COLUMNS = {
     "house_number": ("house_number", "hausnummer", "hnr", "hsn", "housenumber"),
     "suffix": ("hausnummerzusatz", "zusatz", "adz", "house_number_suffix"),
     "postcode": ("postcode", "plz", "postleitzahl", "psn"),
-    "ortsteil": ("ortsteil", "district", "ott", "ort", "gemeindeteil"),
+    # HK-DE: POT is the postal Ortsteil's name, OTT only its key.
+    "ortsteil": ("ortsteil", "district", "pot", "ott", "ort", "gemeindeteil"),
     "lat": ("lat", "latitude", "breite"),
     "lon": ("lon", "lng", "longitude", "laenge", "länge"),
-    "east": ("east", "easting", "ostwert", "rechtswert", "x"),
-    "north": ("north", "northing", "nordwert", "hochwert", "y"),
+    "east": ("east", "easting", "ostwert", "rechtswert", "ost", "x"),
+    "north": ("north", "northing", "nordwert", "hochwert", "nord", "y"),
 }
+# "Hauskoordinaten Deutschland" (HK-DE, as Geobasis NRW publishes them): 18 fields separated by
+# ";" without a header line, east/north in ETRS89/UTM 32N with a decimal comma.
+HK_DE_FIELDS = ("NBA", "OI", "QUA", "LAN", "RBZ", "KRS", "GMD", "OTT", "SSS", "HNR", "ADZ", "EAST", "NORTH", "STN",
+                "PLZ", "ONM", "ZON", "POT")
+
+
+def _hk_de_header(data: str) -> str:
+    """``data`` with the HK-DE header line added when it is such a file without one."""
+    first = data.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r").split(";")
+    if len(first) == len(HK_DE_FIELDS) and len(first[0].strip()) <= 1 and \
+            re.fullmatch(r"\d+([.,]\d+)?", first[11].strip() or "x"):
+        return ";".join(HK_DE_FIELDS) + "\n" + data.lstrip("\ufeff")
+    return data
 
 
 def _column(header: dict[str, str], field: str) -> str | None:
@@ -281,6 +295,7 @@ def read_address_csv(data: str) -> tuple[list[dict], int]:
     has easting/northing (ETRS89/UTM 32N). Raises ``AddressFileError`` listing every
     bad line; nothing is returned half-parsed.
     """
+    data = _hk_de_header(data)
     sample = data[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(data), delimiter=delimiter)

@@ -21,17 +21,12 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# Must match geo.routing.explain(): "Regel 12: Ortsteil Marienfeld × spielplatz".
+# Must match geo.routing.explain(): "Ortsteil Marienfeld · Spielplatz → Bauhof Marienfeld".
 _EXPLAIN_SQL = """
-    CASE
-        WHEN rr.area_id IS NULL AND rr.category_id IS NULL
-            THEN 'Regel ' || rr.id || ': Auffangregel (gesamte Kommune × alle Kategorien)'
-        ELSE 'Regel ' || rr.id || ': ' ||
-             CASE WHEN ra.id IS NULL THEN 'gesamte Kommune'
-                  ELSE (CASE ra.kind WHEN 'boundary' THEN 'Stadtgebiet' WHEN 'district' THEN 'Bezirk'
-                                     WHEN 'ortsteil' THEN 'Ortsteil' ELSE 'Gebiet' END) || ' ' || ra.name END
-             || ' × ' || coalesce(rc.code, 'alle Kategorien')
-    END
+    CASE WHEN ra.id IS NULL THEN 'ganze Stadt'
+         ELSE (CASE ra.kind WHEN 'boundary' THEN 'Stadtgebiet' WHEN 'district' THEN 'Bezirk'
+                            WHEN 'ortsteil' THEN 'Ortsteil' ELSE 'Gebiet' END) || ' ' || ra.name END
+    || ' · ' || coalesce(rc.name, 'alle Kategorien') || ' → ' || rdep.name
 """
 
 _EFFECTIVE_SQL = """
@@ -117,6 +112,7 @@ _PLAN_SQL = f"""
     LEFT JOIN routing_rules rr ON rr.id = j.rule_id
     LEFT JOIN areas ra ON ra.id = rr.area_id
     LEFT JOIN categories rc ON rc.id = rr.category_id
+    LEFT JOIN departments rdep ON rdep.id = rr.department_id
     WHERE j.outcome <> 'unchanged';
     CREATE INDEX ON reroute_plan (report_id);
     ANALYZE reroute_plan

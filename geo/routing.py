@@ -43,16 +43,17 @@ class RoutingDecision:
 _CANDIDATES_SQL = text(
     """
     SELECT a.id AS area_id, a.name AS area_name, a.kind AS area_kind, a.rank, a.area_m2,
-           r.id AS rule_id, r.department_id, r.category_id, r.valid_from, r.valid_until
+           r.id AS rule_id, r.department_id, r.category_id, r.valid_from, r.valid_until, d.name AS department_name
     FROM areas a
     LEFT JOIN routing_rules r ON r.area_id = a.id
          AND (r.category_id IS NULL OR r.category_id = :cid)
          AND (r.valid_from IS NULL OR r.valid_from <= :day)
          AND (r.valid_until IS NULL OR r.valid_until >= :day)
+    LEFT JOIN departments d ON d.id = r.department_id
     WHERE a.jurisdiction_id = :jid AND ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
     UNION ALL
-    SELECT NULL, NULL, NULL, NULL, NULL, r.id, r.department_id, r.category_id, r.valid_from, r.valid_until
-    FROM routing_rules r
+    SELECT NULL, NULL, NULL, NULL, NULL, r.id, r.department_id, r.category_id, r.valid_from, r.valid_until, d.name
+    FROM routing_rules r JOIN departments d ON d.id = r.department_id
     WHERE r.jurisdiction_id = :jid AND r.area_id IS NULL
       AND (r.category_id IS NULL OR r.category_id = :cid)
       AND (r.valid_from IS NULL OR r.valid_from <= :day)
@@ -74,12 +75,12 @@ def _rule_key(row: dict) -> tuple:
 
 
 def route_point(session: Session, jurisdiction_id: int, category_id: int, lon: float, lat: float,
-                on: date | None = None, category_code: str | None = None) -> RoutingDecision:
+                on: date | None = None, category_name: str | None = None) -> RoutingDecision:
     """Return the department responsible for ``category_id`` at (lon, lat).
 
     Raises ``OutsideJurisdiction`` when no area of the jurisdiction covers the point
     and ``NoRoutingRule`` when the town has no rule that applies (no fallback).
-    ``category_code`` only saves a lookup for the explanation when the caller has it.
+    ``category_name`` only saves a lookup for the explanation when the caller has it.
     """
     params = {"jid": jurisdiction_id, "cid": category_id, "lon": lon, "lat": lat, "day": on or date.today()}
     # Inside every submission: straight on the psycopg connection (same transaction).
@@ -92,22 +93,23 @@ def route_point(session: Session, jurisdiction_id: int, category_id: int, lon: f
         raise NoRoutingRule()
     best = min(rules, key=_rule_key)
     innermost = min(areas, key=_area_key)
-    if best["category_id"] is not None and category_code is None:
-        category_code = session.execute(text("SELECT code FROM categories WHERE id = :id"),
+    if best["category_id"] is not None and category_name is None:
+        category_name = session.execute(text("SELECT name FROM categories WHERE id = :id"),
                                         {"id": best["category_id"]}).scalar_one()
     return RoutingDecision(
         department_id=best["department_id"],
         rule_id=best["rule_id"],
         area_id=innermost["area_id"],
-        explanation=explain(best["rule_id"], best["area_kind"], best["area_name"],
-                            category_code if best["category_id"] is not None else None),
+        explanation=explain(best["area_kind"], best["area_name"],
+                            category_name if best["category_id"] is not None else None, best["department_name"]),
     )
 
 
-def explain(rule_id: int, area_kind: str | None, area_name: str | None, category_code: str | None) -> str:
-    """Human-readable reason stored on the report, e.g. 'Regel 12: Ortsteil Marienfeld × spielplatz'."""
-    where = f"{_KIND_LABEL.get(area_kind or '', 'Gebiet')} {area_name}" if area_name else "gesamte Kommune"
-    what = category_code or "alle Kategorien"
-    if area_name is None and category_code is None:
-        return f"Regel {rule_id}: Auffangregel (gesamte Kommune × alle Kategorien)"
-    return f"Regel {rule_id}: {where} × {what}"
+def explain(area_kind: str | None, area_name: str | None, category_name: str | None, department_name: str) -> str:
+    """The reason stored on the report, in the words of the staff page:
+    'Ortsteil Marienfeld · Spielplatz → Bauhof Marienfeld' (the rule's area, its category, the department).
+
+    German, because it is stored once for every reader; pages and mails that know the rule
+    word it afresh in the reader's language (``app.staff.wording.routing_in_words``)."""
+    where = f"{_KIND_LABEL.get(area_kind or '', 'Gebiet')} {area_name}" if area_name else "ganze Stadt"
+    return f"{where} · {category_name or 'alle Kategorien'} → {department_name}"

@@ -36,7 +36,7 @@ STAFF_SOURCES = (
     "app/admin/*", "app/staff/*", "app/areas/*", "app/ops/*", "app/demo/*", "app/towns/*", "app/*/cli.py",
     "app/cli.py", "app/catalog/admin.py", "app/catalog/exchange.py", "app/catalog/operations.py",
     "app/open311/admin.py", "app/open311/forms.py", "app/open311/keys.py", "app/outbox/operations.py",
-    "app/reports/department_mail.py",
+    "app/reports/department_mail.py", "app/workorders/*",
     "app/reports/importing.py", "app/reports/templates/mail/*",
     "templates/staff/*", "templates/admin/*", "templates/catalog/admin/*", "templates/areas/*",
     "templates/open311/*", "templates/ops/*", "templates/demo/*", "templates/mail/staff_*",

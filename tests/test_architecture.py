@@ -224,7 +224,7 @@ names = sys.argv[1:]
 # so that only reads caused by our own modules are counted.
 for lib in ("flask", "sqlalchemy", "geoalchemy2", "psycopg", "redis", "rq", "PIL.Image", "shapely",
             "flask_babel", "flask_wtf", "flask_limiter", "flask_sqlalchemy", "alembic", "click",
-            "xml.sax.saxutils", "gettext", "locale"):
+            "xml.sax.saxutils", "gettext", "locale", "weasyprint", "segno"):
     importlib.import_module(lib)
 os.environ = watched
 for name in names:

@@ -17,13 +17,13 @@ def route(point, code):
 def test_spielplatz_in_marienfeld_goes_to_bauhof_marienfeld(db_session):
     decision = route(MARIENFELD, "spielplatz")
     assert decision.department_code == "bauhof-marienfeld"
-    assert "Ortsteil Marienfeld × spielplatz" in decision.explanation
+    assert decision.explanation == "Ortsteil Marienfeld · Spielplatz → Bauhof Marienfeld"
 
 
 def test_spielplatz_in_greffen_goes_to_gruen(db_session):
     decision = route(GREFFEN, "spielplatz")
     assert decision.department_code == "gruen"
-    assert "gesamte Kommune × spielplatz" in decision.explanation
+    assert decision.explanation == "ganze Stadt · Spielplatz → Grünflächen"
 
 
 @pytest.mark.parametrize("point", [HARSEWINKEL, GREFFEN, MARIENFELD])
@@ -47,7 +47,8 @@ def test_report_keeps_the_rule_that_routed_it(db_session):
     report = make_report(point=MARIENFELD, category_code="spielplatz")
     assert report.department.code == "bauhof-marienfeld"
     assert report.routing_rule.area.code == "ortsteil-marienfeld"
-    assert report.routing_explanation.startswith(f"Regel {report.routing_rule_id}:")
+    # Stored in the words of the staff page, no rule number (issue 19 point 9).
+    assert report.routing_explanation == "Ortsteil Marienfeld · Spielplatz → Bauhof Marienfeld"
     assert report.area.code == "ortsteil-marienfeld"
 
 
@@ -65,3 +66,21 @@ def test_ortsteile_contain_their_village_centres(db_session):
         from app.jurisdictions.models import Area
 
         assert db.session.get(Area, decision.area_id).code == code
+
+
+def test_the_department_mail_gives_the_routing_in_words(db_session):
+    """Issue 19 point 9: no "Regel 12: Ortsteil Marienfeld × spielplatz" in a mail any more."""
+    from sqlalchemy import select
+
+    from app.db import db
+    from app.outbox.models import OutboxMessage
+    from app.reports.notifications import new_report
+
+    report = make_report(point=MARIENFELD, category_code="spielplatz")
+    message = next(m for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "new_report"))
+                   if m.payload["report_id"] == report.id)
+    mail = new_report(message)
+    for part in ("plain", "html"):
+        body = mail.get_body((part,)).get_content()
+        assert "Zuordnung: Ortsteil Marienfeld · Spielplatz → Bauhof Marienfeld" in body
+        assert "Regel" not in body and "×" not in body

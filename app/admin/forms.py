@@ -1,11 +1,15 @@
 """The admin pages' forms (accounts, text templates, categories and their questions, the audit log filter)."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, PasswordField, StringField, TextAreaField
+from wtforms import DateField, Form, PasswordField, StringField, TextAreaField, ValidationError
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, Regexp
 
+from app.errors import DomainError
 from app.forms import EmailAddress, Flag, MaxLength, WholeNumber, cleaned
+from app.validation import normalize_email
 from app.reports.status import STATUSES
 from app.staff.models import ROLES
 from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys
@@ -47,6 +51,10 @@ class TextTemplateForm(Form):
 
 
 _DEADLINE = _l("Die Bearbeitungsfrist muss zwischen 1 und 365 Tagen liegen.")
+
+
+class PublicDeadlinesForm(Form):
+    public_deadlines = Flag()
 
 
 class CategorySettingsForm(Form):
@@ -105,10 +113,32 @@ for _key in flat_keys(QUESTION_FIELDS):
     setattr(QuestionForm, _key, StringField(filters=[cleaned], validators=[MaxLength(_l("Ein übersetzter Text"), 500)]))
 
 
+MAX_DEPARTMENT_EMAILS = 10
+
+
+class EmailList:
+    """Several mailboxes, separated by commas, semicolons, spaces or lines; stores the list of
+    normalized addresses (each checked like ``EmailAddress``, none twice) in ``field.data``."""
+
+    def __call__(self, form: Form, field) -> None:
+        addresses = [a for a in re.split(r"[,;\s]+", field.data or "") if a]
+        if len(addresses) > MAX_DEPARTMENT_EMAILS:
+            raise ValidationError(str(_l("Höchstens %(n)s E-Mail-Adressen.", n=MAX_DEPARTMENT_EMAILS)))
+        result = []
+        for address in addresses:
+            try:
+                address = normalize_email(address, field.name)
+            except DomainError as exc:
+                raise ValidationError(str(exc.message)) from None
+            if address not in result:
+                result.append(address)
+        field.data = result
+
+
 class DepartmentForm(Form):
     name = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Namen an.")),
                                                       MaxLength(_l("Der Name"), 200)])
-    email = StringField(filters=[cleaned], validators=[EmailAddress()])
+    emails = StringField(filters=[cleaned], validators=[EmailList()])
     notification = StringField(validators=[AnyOf(("immediate", "digest"),
                                                  message=_l("Bitte wählen Sie, wie die Abteilung benachrichtigt wird."))])
     digest_hour = WholeNumber(message=_l("Die Stunde muss zwischen 0 und 23 liegen."),
@@ -117,6 +147,12 @@ class DepartmentForm(Form):
 
 class DepartmentCreateForm(DepartmentForm):
     code = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Code an.")), _CODE])
+
+
+class RetireForm(Form):
+    """Where the open reports of a retired department or category go: chosen, never preselected."""
+    successor = StringField(filters=[cleaned], validators=[Optional(), _ID])
+    confirmed = Flag()
 
 
 class RuleForm(Form):

@@ -147,6 +147,20 @@ def delete_text_template(admin: StaffUser, template_id: int) -> None:
     db.session.flush()
 
 
+def set_public_deadlines(admin: StaffUser, show: bool) -> bool:
+    """Whether the public sees a report's expected completion date (report page, Open311
+    ``expected_datetime``); audited, flushes. Returns False when nothing changed."""
+    from app.jurisdictions.models import Jurisdiction
+
+    town = db.session.get(Jurisdiction, admin.jurisdiction_id)
+    if town.public_deadlines == show:
+        return False
+    audit.record("town_update", staff=admin, changes={"public_deadlines": [town.public_deadlines, show]})
+    town.public_deadlines = show
+    db.session.flush()
+    return True
+
+
 def update_category_settings(admin: StaffUser, category_id: int, form: CategorySettingsForm) -> Category:
     """Change a category's deadline and whether citizens can choose it (flushes)."""
     category = _category_in_town(admin, category_id)
@@ -156,6 +170,8 @@ def update_category_settings(admin: StaffUser, category_id: int, form: CategoryS
 
 def _change_category(admin: StaffUser, category: Category, values: dict) -> None:
     """Set the changed ``values`` and audit them with before and after (flushes)."""
+    if category.retired_at is not None and values.get("active"):
+        raise DomainError(_l("Diese Kategorie ist aufgelöst und kann nicht wieder eingeschaltet werden."), "active")
     changes = _set_changed(category, values)
     if changes:
         db.session.flush()
@@ -275,7 +291,7 @@ def delete_question(admin: StaffUser, category_id: int, question_id: int) -> Non
 
 
 def _department_values(form: DepartmentForm) -> dict:
-    return {"name": form.name.data, "email": form.email.data or None, "notification_mode": form.notification.data,
+    return {"name": form.name.data, "emails": list(form.emails.data or []), "notification_mode": form.notification.data,
             "digest_hour": form.digest_hour.data if form.digest_hour.data is not None else 7}
 
 

@@ -27,6 +27,20 @@ def town_settings(jurisdiction_id: int) -> dict[str, list]:
             "areas": rows(Area, Area.rank, Area.name)}
 
 
+def live_departments(jurisdiction_id: int, but: int | None = None) -> list[Department]:
+    """Departments that are not retired (optionally without ``but``), by name."""
+    return list(db.session.scalars(select(Department).where(
+        Department.jurisdiction_id == jurisdiction_id, Department.retired_at.is_(None), Department.id != (but or 0))
+        .order_by(Department.name)))
+
+
+def live_categories(jurisdiction_id: int, but: int | None = None) -> list[Category]:
+    """Categories that are not retired (optionally without ``but``), by name."""
+    return list(db.session.scalars(select(Category).where(
+        Category.jurisdiction_id == jurisdiction_id, Category.retired_at.is_(None), Category.id != (but or 0))
+        .order_by(Category.name)))
+
+
 @dataclass
 class AuditPage:
     entries: list[AuditEntry]

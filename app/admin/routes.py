@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from app.admin import operations, queries
 from app.admin.forms import (
     QUESTION_KINDS, AccountForm, AccountUpdateForm, AuditFilterForm, CategoryCreateForm, CategoryEditForm,
-    CategorySettingsForm, DepartmentCreateForm, DepartmentForm, QuestionForm, RuleForm, TextTemplateForm,
+    CategorySettingsForm, DepartmentCreateForm, DepartmentForm, PublicDeadlinesForm, QuestionForm, RetireForm,
+    RuleForm, TextTemplateForm,
 )
 from app.db import db
+from app.errors import DomainError
 from app.forms import validated
 from app.reports.status import STATUSES
 from app.staff import oidc
@@ -30,8 +32,91 @@ def _private(response):
 @bp.get("/")
 @role_required("admin")
 def index():
+    from app.jurisdictions.models import Jurisdiction
+
     lists = queries.town_settings(current_staff().jurisdiction_id)
-    return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(), **lists)
+    town_row = db.session.get(Jurisdiction, current_staff().jurisdiction_id)
+    return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(),
+                           public_deadlines=town_row.public_deadlines, **lists)
+
+
+@bp.get("/stadtprofil")
+@role_required("admin")
+def town_profile():
+    from app.admin import town_profile as page
+    from app.jurisdictions.models import Jurisdiction
+    from app.staff.wording import PROFILE_FIELDS
+
+    jurisdiction = db.session.get(Jurisdiction, current_staff().jurisdiction_id)
+    return render_template("admin/town_profile.html", jurisdiction=jurisdiction, profile=jurisdiction.profile or {},
+                           legal=jurisdiction.legal or {}, sections=page.SECTIONS, contact_heading=page.SECTIONS[3][0],
+                           labels=PROFILE_FIELDS, kinds=page.KIND, legal_labels=page.LEGAL_LABELS,
+                           legal_kinds=page.LEGAL_KIND, input_types=page.INPUT_TYPES,
+                           has_own_crest=jurisdiction.crest_type is not None)
+
+
+@bp.post("/stadtprofil")
+@role_required("admin")
+def save_town_profile():
+    from app.admin import town_profile as page
+
+    changes = page.update_profile(current_staff(), page.TownProfileForm(request.form))
+    db.session.commit()
+    flash(_("Das Stadtprofil wurde gespeichert.") if changes else _("Es gab nichts zu ändern."))
+    return redirect(url_for("admin.town_profile"), 303)
+
+
+@bp.post("/stadtprofil/wappen")
+@role_required("admin")
+def upload_crest():
+    from app.admin import town_profile as page
+
+    upload = request.files.get("wappen")
+    page.set_crest(current_staff(), upload.read(page.MAX_UPLOAD + 1) if upload else b"")
+    db.session.commit()
+    flash(_("Das Wappen wurde gespeichert."))
+    return redirect(url_for("admin.town_profile"), 303)
+
+
+@bp.post("/stadtprofil/wappen/entfernen")
+@role_required("admin")
+def remove_crest():
+    from app.admin import town_profile as page
+
+    page.set_crest(current_staff(), None)
+    db.session.commit()
+    flash(_("Das Wappen wurde entfernt."))
+    return redirect(url_for("admin.town_profile"), 303)
+
+
+@bp.get("/meldungen-import")
+@role_required("admin")
+def report_import():
+    return render_template("admin/report_import.html", upload=None, result=None)
+
+
+@bp.post("/meldungen-import")
+@role_required("admin")
+def report_import_check():
+    """Keep the file and show its dry run: nothing is imported before the admin has seen it."""
+    from app.admin import report_import as page
+
+    upload = request.files.get("datei")
+    data = upload.read(page.MAX_UPLOAD + 1) if upload else b""
+    row = page.keep_upload(current_staff(), upload.filename if upload else "", data)
+    row, result = page.run(current_staff(), row.id, dry_run=True)
+    db.session.commit()  # the kept file, not the dry run's reports
+    return render_template("admin/report_import.html", upload=row, result=result, dry_run=True)
+
+
+@bp.post("/meldungen-import/<int:upload_id>")
+@role_required("admin")
+def report_import_run(upload_id: int):
+    from app.admin import report_import as page
+
+    row, result = page.run(current_staff(), upload_id, dry_run=False)
+    db.session.commit()
+    return render_template("admin/report_import.html", upload=row, result=result, dry_run=False)
 
 
 @bp.post("/konten")
@@ -42,6 +127,23 @@ def create_user():
     db.session.commit()
     flash(_("Das Konto %(name)s wurde angelegt.", name=user.username))
     return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/konten/import")
+@role_required("admin")
+def import_users():
+    from app.admin.staff_import import import_staff
+
+    upload = request.files.get("datei")
+    data = upload.read(2 * 1024 * 1024 + 1) if upload and upload.filename else b""
+    if not data:
+        raise DomainError(_("Bitte wählen Sie eine CSV-Datei mit den Konten aus."), "datei")
+    result = import_staff(current_staff(), data)
+    if result.errors:
+        db.session.rollback()
+        return render_template("admin/staff_import.html", result=result), 400
+    db.session.commit()
+    return render_template("admin/staff_import.html", result=result)
 
 
 @bp.post("/konten/<int:user_id>")
@@ -79,6 +181,17 @@ def delete_template(template_id: int):
     db.session.commit()
     flash(_("Der Textbaustein wurde gelöscht."))
     return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/fristen-oeffentlich")
+@role_required("admin")
+def public_deadlines():
+    show = validated(PublicDeadlinesForm(request.form)).public_deadlines.data
+    operations.set_public_deadlines(current_staff(), show)
+    db.session.commit()
+    flash(_("Das voraussichtliche Erledigungsdatum wird jetzt öffentlich gezeigt.") if show
+          else _("Das voraussichtliche Erledigungsdatum wird nicht mehr öffentlich gezeigt."))
+    return redirect(url_for("admin.index") + "#fristen", 303)
 
 
 @bp.post("/kategorien/<int:category_id>")
@@ -152,6 +265,70 @@ def update_department(department_id: int):
     db.session.commit()
     flash(_("Die Abteilung wurde gespeichert."))
     return redirect(url_for("admin.index"), 303)
+
+
+def _retiring(kind: str):
+    """(plan, retire, choices) of the retirement ``kind``: "department" or "category"."""
+    from app.admin import retire
+
+    if kind == "department":
+        return retire.plan_department_retirement, retire.retire_department, queries.live_departments
+    return retire.plan_category_retirement, retire.retire_category, queries.live_categories
+
+
+def _retire_page(kind: str, row_id: int):
+    from app.admin import retire
+
+    admin = current_staff()
+    model, missing = ((retire.Department, _("Diese Abteilung gibt es nicht.")) if kind == "department"
+                      else (retire.Category, _("Diese Kategorie gibt es nicht.")))
+    row = retire.row_in_town(admin, model, row_id, missing)
+    choices = _retiring(kind)[2](admin.jurisdiction_id, but=row.id)
+    return render_template("admin/retire.html", kind=kind, row=row, choices=choices, plan=None)
+
+
+def _retire(kind: str, row_id: int):
+    """First the confirmation page naming where the open reports go; only a confirmed form retires."""
+    plan_it, do_it, choices = _retiring(kind)
+    admin = current_staff()
+    form = validated(RetireForm(request.form))
+    if not form.confirmed.data:
+        plan = plan_it(admin, row_id, form.successor.data)
+        return render_template("admin/retire.html", kind=kind, row=plan.retiring, plan=plan,
+                               choices=choices(admin.jurisdiction_id, but=row_id))
+    plan = do_it(admin, row_id, form.successor.data)
+    db.session.commit()
+    if kind == "department":
+        flash(_("Die Abteilung %(name)s ist aufgelöst. %(n)s offene Meldungen und ihre Zuständigkeitsregeln gingen "
+                "an %(to)s.", name=plan.retiring.name, n=plan.open_reports, to=plan.successor.name))
+    else:
+        flash(_("Die Kategorie %(name)s ist aufgelöst. %(n)s offene Meldungen gehören jetzt zu %(to)s.",
+                name=plan.retiring.name, n=plan.open_reports, to=plan.successor.name))
+    return redirect(url_for("admin.index"), 303)
+
+
+@bp.get("/abteilungen/<int:department_id>/aufloesen")
+@role_required("admin")
+def retire_department_page(department_id: int):
+    return _retire_page("department", department_id)
+
+
+@bp.post("/abteilungen/<int:department_id>/aufloesen")
+@role_required("admin")
+def retire_department(department_id: int):
+    return _retire("department", department_id)
+
+
+@bp.get("/kategorien/<int:category_id>/aufloesen")
+@role_required("admin")
+def retire_category_page(category_id: int):
+    return _retire_page("category", category_id)
+
+
+@bp.post("/kategorien/<int:category_id>/aufloesen")
+@role_required("admin")
+def retire_category(category_id: int):
+    return _retire("category", category_id)
 
 
 @bp.post("/regeln/vorschau")

@@ -78,7 +78,7 @@ def area_alert(message: OutboxMessage) -> EmailMessage | None:
                               report=report, change=change, fixed=fixed, category_label=category,
                               status_label=report.status_info.label(subscription.locale), where=_where(subscription),
                               description=report.shown_description, unsubscribe_url=unsubscribe_url,
-                              report_url=absolute_url("public.report", reference=report.reference))
+                              report_url=absolute_url("public.short_report", reference=report.reference))
     return _with_unsubscribe(email, unsubscribe_url)
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.areas.rerouting import apply_rerouting, preview_rerouting
-from app.areas.forms import AreaImportForm, RerouteForm
+from app.areas.forms import AreaForm, AreaImportForm, RerouteForm
 from app.db import db
 from app.forms import validated
 from app.errors import DomainError
@@ -19,6 +19,8 @@ from geo.areas import AREA_KIND_RANK
 from geo.validation import validate_routing
 
 bp = Blueprint("areas_admin", __name__, url_prefix="/intern/admin/gebiete")
+KIND_LABELS = {"boundary": _l("Stadtgebiet"), "district": _l("Bezirk"), "ortsteil": _l("Ortsteil"),
+               "custom": _l("eigenes Gebiet")}
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -39,8 +41,13 @@ def _page(jurisdiction: Jurisdiction, status: int = 200, import_errors: list[str
     areas = list(db.session.scalars(select(Area).where(Area.jurisdiction_id == jurisdiction.id)
                                     .order_by(Area.rank, Area.name)))
     findings = validate_routing(db.session, jurisdiction.id)
+    # Rules without an area hold for the whole town: the town's boundary shows them.
+    town_wide = rules.pop(None, 0)
+    for area in areas:
+        if area.kind == "boundary":
+            rules[area.id] = rules.get(area.id, 0) + town_wide
     return render_template("areas/admin.html", jurisdiction=jurisdiction, areas=areas, rules=rules,
-                           findings=findings, kinds=list(AREA_KIND_RANK), srids=SUPPORTED_SRIDS,
+                           findings=findings, kinds=list(AREA_KIND_RANK), kind_labels=KIND_LABELS, srids=SUPPORTED_SRIDS,
                            import_errors=import_errors or []), status
 
 
@@ -77,6 +84,31 @@ def upload():
     for note in result.repairs[:20]:
         flash(_("Repariert: %(note)s", note=note))
     return redirect(url_for(".index"))
+
+
+@bp.post("/<int:area_id>")
+@role_required("admin")
+def update_area(area_id: int):
+    """Rename an area, change its kind or rank (audited with before and after). Open reports keep
+    their department; the page's re-routing preview shows what a changed rank would move."""
+    jurisdiction = _jurisdiction()
+    area = db.session.get(Area, area_id)
+    if area is None or area.jurisdiction_id != jurisdiction.id:
+        raise DomainError(_("Dieses Gebiet gibt es nicht."), "area", status=404)
+    form = validated(AreaForm(request.form))
+    rank = form.rank.data if form.rank.data is not None else AREA_KIND_RANK[form.kind.data]
+    changes = {}
+    for field, value in (("name", form.name.data), ("kind", form.kind.data), ("rank", rank)):
+        if getattr(area, field) != value:
+            changes[field] = [getattr(area, field), value]
+            setattr(area, field, value)
+    if changes:
+        db.session.flush()
+        audit.record("area_update", staff=current_staff(), jurisdiction_id=jurisdiction.id, target=f"area:{area.code}",
+                     changes=changes)
+    db.session.commit()
+    flash(_("Das Gebiet %(name)s wurde gespeichert.", name=area.name) if changes else _("Es gab nichts zu ändern."))
+    return redirect(url_for(".index"), 303)
 
 
 @bp.get("/umleitung")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -114,3 +114,27 @@ class ReroutingMove(db.Model):
     to_department_id: Mapped[int]
     from_rule_id: Mapped[int | None]
     to_rule_id: Mapped[int | None]
+
+
+class AdminUpload(db.Model):
+    """A file uploaded on an admin page (migration 2410): an address file, imported by a worker,
+    or an earlier system's reports, kept between the dry run and the import.
+
+    The page shows ``done`` of ``total`` while the job runs; the file's bytes are dropped once
+    it is done or failed (only the counts and the refusal stay)."""
+
+    __tablename__ = "admin_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "addresses" or "reports"
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    srid: Mapped[int | None]
+    state: Mapped[str] = mapped_column(String(10), default="queued")  # queued, running, done, failed
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

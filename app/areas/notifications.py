@@ -20,7 +20,7 @@ LISTED = 50  # references listed in the mail; the rest is counted
 def reports_rerouted(message: OutboxMessage) -> EmailMessage | None:
     run = db.session.get(ReroutingRun, message.payload.get("run_id"))
     department = db.session.get(Department, message.payload.get("department_id"))
-    if run is None or department is None or not department.email:
+    if run is None or department is None or not department.emails:
         return None
     moves = db.session.execute(
         select(Report.reference, Report.routing_explanation, ReroutingMove.from_department_id)
@@ -33,10 +33,10 @@ def reports_rerouted(message: OutboxMessage) -> EmailMessage | None:
         Department.jurisdiction_id == department.jurisdiction_id))}
     listed = [{"reference": m.reference, "from": names.get(m.from_department_id, "?"),
                "explanation": m.routing_explanation,
-               "url": absolute_url("public.report", reference=m.reference)} for m in moves[:LISTED]]
+               "url": absolute_url("public.short_report", reference=m.reference)} for m in moves[:LISTED]]
     with force_locale("de"):
         subject = f"{len(moves)} Meldungen neu an {department.name} zugeordnet"
-        return compose_email(department.email, subject, "reports_rerouted", message, locale="de",
+        return compose_email(department.emails, subject, "reports_rerouted", message, locale="de",
                              department=department, run=run, count=len(moves), listed=listed,
                              more=len(moves) - len(listed))
 

@@ -100,7 +100,7 @@ def load_sample_reports(session, jurisdiction: Jurisdiction, count: int = 200, s
         if not boundary.contains(point):
             continue
         category = rng.choice(categories)
-        decision = route_point(session, jurisdiction.id, category.id, point.x, point.y, category_code=category.code)
+        decision = route_point(session, jurisdiction.id, category.id, point.x, point.y, category_name=category.name)
         created = dates[made]
         status = rng.choice(statuses)
         made += 1

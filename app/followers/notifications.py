@@ -42,7 +42,7 @@ def follow_confirm(message: OutboxMessage) -> EmailMessage | None:
         subject = gettext("Bitte bestätigen: Neuigkeiten zur Meldung %(ref)s erhalten", ref=report.reference)
         return compose_email(follower.email, subject, "follow_confirm", message, locale=follower.locale,
                              report=report, confirm_url=absolute_url("followers.confirm", token=follow_token(follower)),
-                             report_url=absolute_url("public.report", reference=report.reference))
+                             report_url=absolute_url("public.short_report", reference=report.reference))
 
 
 def follower_update(message: OutboxMessage) -> EmailMessage | None:
@@ -61,7 +61,7 @@ def follower_update(message: OutboxMessage) -> EmailMessage | None:
         subject = gettext("Meldung %(ref)s, der Sie folgen: %(status)s", ref=report.reference, status=status_label)
         return compose_email(follower.email, subject, "follower_update", message, locale=locale, report=report,
                              change=change, status_label=status_label,
-                             report_url=absolute_url("public.report", reference=report.reference))
+                             report_url=absolute_url("public.short_report", reference=report.reference))
 
 
 MESSAGES = (

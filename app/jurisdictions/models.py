@@ -5,13 +5,14 @@ from datetime import date, datetime
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.db import db, utcnow
 from app.jurisdictions.legal import LegalInfo
 from app.jurisdictions.texts import translated
 from sqlalchemy import SmallInteger, text  # noqa: E402  (department/category notification settings)
-from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
+from sqlalchemy import LargeBinary  # noqa: E402
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB  # noqa: E402
 
 DEFAULT_REMINDER_DAYS = {"eingegangen": 2, "in_pruefung": 5, "in_bearbeitung": 21}
 
@@ -30,15 +31,29 @@ class Jurisdiction(db.Model):
     # Impressum, privacy and accessibility pages: one object, read through ``legal_info`` (fields
     # and checks: app/jurisdictions/legal.py; set with `flask town-legal`, migration 1100).
     legal: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # Show the public when a report is expected to be done (report page, Open311
+    # ``expected_datetime``); off unless the town chooses it (migration 1903).
+    public_deadlines: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # Names, colours, mail sender and signature, contact, map view, retention: the town profile
+    # (fields and checks: app/jurisdictions/profile.py; migration 2410). ``profile_version`` goes up
+    # with every change of profile, name or crest: app.branding caches a town's face by it.
+    profile: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    profile_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The sanitised crest (media/crest.py), read only when served.
+    crest: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    crest_type: Mapped[str | None] = mapped_column(String(20))
     # The town's video in German Sign Language (BITV 2.0 § 4): a file under the static folder
-    # ("video/dgs.mp4", captions next to it as .vtt) or an https URL; empty: not there yet (migration 2400).
+    # ("video/dgs.mp4", captions next to it as .vtt) or an https URL; empty: not there yet (migration 2420).
     sign_language_video: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     areas: Mapped[list[Area]] = relationship(back_populates="jurisdiction")
     departments: Mapped[list[Department]] = relationship(back_populates="jurisdiction")
     categories: Mapped[list[Category]] = relationship(back_populates="jurisdiction")
 
-    __table_args__ = (CheckConstraint("jsonb_typeof(legal) = 'object'", name="legal_object"),)
+    __table_args__ = (CheckConstraint("jsonb_typeof(legal) = 'object'", name="legal_object"),
+                      CheckConstraint("jsonb_typeof(profile) = 'object'", name="profile_object"),
+                      CheckConstraint("crest_type IS NULL OR crest_type IN ('image/svg+xml', 'image/png')",
+                                      name="crest_type"))
 
     @property
     def legal_info(self) -> LegalInfo:
@@ -82,15 +97,28 @@ class Department(db.Model):
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
+    # Every address gets each mail to the department (migration 2410 replaced the one ``email``).
+    emails: Mapped[list[str]] = mapped_column(ARRAY(String(320)), default=list, server_default=text("'{}'::varchar[]"))
     # New reports by mail at once ('immediate') or once a day at ``digest_hour`` ('digest');
     # a back-office system may also receive signed JSON events at ``webhook_url``.
     notification_mode: Mapped[str] = mapped_column(String(10), default="immediate", server_default="immediate")
     digest_hour: Mapped[int] = mapped_column(SmallInteger, default=7, server_default="7")
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    # A retired department takes no reports; its open ones went to ``successor``.
+    retired_at: Mapped[datetime | None]
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
 
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="departments")
+
+    @property
+    def email(self) -> str | None:
+        """The first address (what code written before several addresses reads)."""
+        return self.emails[0] if self.emails else None
+
+    @email.setter
+    def email(self, value: str | None) -> None:
+        self.emails = [value] if value else []
 
 
 class Category(db.Model):
@@ -123,6 +151,9 @@ class Category(db.Model):
     # Shown when the category is chosen; a stop notice ends the form instead (migration 2300).
     notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     stop_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A retired category is not offered; its open reports moved to ``successor`` (migration 2410).
+    retired_at: Mapped[datetime | None]
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
 
     # Texts in the citizens' other languages, {"tr": {"name": ..., "notice": ...}} (app/jurisdictions/texts.py).
     translations: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))

@@ -2,7 +2,7 @@
 
 German is the source and the fallback: a text missing in a language shows in German. English
 names, descriptions and groups live in the ``*_en`` columns of migration 1700; everything else
-beyond German lives in a ``translations`` object ``{language: {field: text}}`` (migration 2400).
+beyond German lives in a ``translations`` object ``{language: {field: text}}`` (migration 2420).
 The town file and the admin form use flat keys, ``name_tr`` or ``notice_en``: ``flat_keys``
 and ``from_flat`` translate between the two. No Flask here.
 """

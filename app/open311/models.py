@@ -70,7 +70,7 @@ class ServiceAttribute(db.Model):
     order: Mapped[int] = mapped_column(default=0)
     # For the list types: [{"key": "...", "name": "...", "name_en": "...", "name_tr": "..."}].
     values: Mapped[list] = mapped_column(JSONB, default=list)
-    # The question and its help in other languages: {"tr": {"label": ..., "help": ...}} (migration 2400).
+    # The question and its help in other languages: {"tr": {"label": ..., "help": ...}} (migration 2420).
     translations: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
 
     category: Mapped[Category] = relationship()
@@ -92,12 +92,16 @@ class ReportAttributeValue(db.Model):
     """The answer a report gave to one attribute (a list of keys for multivaluelist)."""
 
     __tablename__ = "report_attribute_values"
-    __table_args__ = (UniqueConstraint("report_id", "attribute_id"),)
+    __table_args__ = (UniqueConstraint("report_id", "attribute_id"),
+                      Index("ix_report_attribute_values_answer_text_trgm", "answer_text", postgresql_using="gin",
+                            postgresql_ops={"answer_text": "gin_trgm_ops"}))
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     attribute_id: Mapped[int] = mapped_column(ForeignKey("service_attributes.id", ondelete="CASCADE"))
     value: Mapped[object] = mapped_column(JSONB)
+    # The answer in German words (choices by name), for the staff queue's text search (revision 1904).
+    answer_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     attribute: Mapped[ServiceAttribute] = relationship()
 

@@ -12,6 +12,7 @@ from app.open311.formats import w3c
 from app.open311.models import ServiceAttribute
 from app.reports.models import Report, StatusChange
 from app.reports.photos import photo_version
+from app.reports.questions import Answer
 from app.reports.status import STATUSES
 from app.urls import absolute_url
 
@@ -58,7 +59,15 @@ def _status_notes(report: Report) -> str | None:
     return notes[-1] if notes else None
 
 
-def request(report: Report, locale: str, extensions: bool = False) -> dict:
+def attributes(answers: list[Answer]) -> list[dict]:
+    """The report's answers to its category's questions, as far as they are public: choices,
+    numbers and dates (typed text may be about people and stays with staff). ``value`` is what
+    a client would post (a key, keys, a number, a date); ``name`` is it in words."""
+    return [{"code": a.code, "description": a.question, "datatype": a.datatype, "value": a.value, "name": a.text}
+            for a in answers if a.public]
+
+
+def request(report: Report, locale: str, extensions: bool = False, answers: list[Answer] | None = None) -> dict:
     point = to_shape(report.location)
     photos = _photo_urls(report)
     item = {
@@ -72,13 +81,15 @@ def request(report: Report, locale: str, extensions: bool = False) -> dict:
         "service_notice": None,
         "requested_datetime": w3c(report.created_at),
         "updated_datetime": w3c(max(report.updated_at, report.status_changed_at)),
-        "expected_datetime": None,
+        # Only where the town shows its deadlines to the public, and only while the report is open.
+        "expected_datetime": w3c(expected) if (expected := report.public_expected_completion) else None,
         "address": report.public_address,
         "address_id": None,
         "zipcode": None,
         "lat": round(point.y, 7),
         "long": round(point.x, 7),
         "media_url": photos[0] if photos else None,
+        "attributes": attributes(answers or []),
     }
     if extensions:
         item["extended_attributes"] = {

@@ -34,6 +34,7 @@ from app.open311.queries import (
     MAX_PAGE_SIZE, RequestFilter, active_services, find_request, find_requests, find_updates, service_by_code,
 )
 from app.validation import clean_text
+from app.reports.questions import answers_for_reports
 from app.reports.status import STATUSES
 from app.urls import absolute_url
 
@@ -410,7 +411,9 @@ def get_requests(fmt: str):
         if wanted.start is None and wanted.updated_after is None and wanted.updated_before is None:
             wanted.end = utcnow()
             wanted.start = wanted.end - DEFAULT_WINDOW
-    body = [present.request(r, _locale(), _extensions()) for r in find_requests(jurisdiction, wanted)]
+    reports = find_requests(jurisdiction, wanted)
+    answers = answers_for_reports([r.id for r in reports], _locale())
+    body = [present.request(r, _locale(), _extensions(), answers.get(r.id)) for r in reports]
     return render(fmt, "service_requests", body)
 
 
@@ -421,7 +424,8 @@ def get_request(service_request_id: str, fmt: str):
     report = find_request(jurisdiction, clean_text(service_request_id))
     if report is None:
         raise NotFound(_l("service_request_id „%(id)s“ wurde nicht gefunden.", id=service_request_id[:40]))
-    return render(fmt, "service_requests", [present.request(report, _locale(), _extensions())])
+    answers = answers_for_reports([report.id], _locale()).get(report.id)
+    return render(fmt, "service_requests", [present.request(report, _locale(), _extensions(), answers)])
 
 
 # ---------------------------------------------------------------- mySociety: servicerequestupdates

@@ -79,6 +79,13 @@ SCHEMAS = {
             "address": NULLABLE_STRING, "address_id": NULLABLE_STRING, "zipcode": NULLABLE_STRING,
             "lat": {"type": "number"}, "long": {"type": "number"},
             "media_url": {"type": "string", "nullable": True, "description": "The first published photo."},
+            "attributes": {
+                "type": "array", "description": "Answers to the category's questions (service definition), as "
+                                                "far as public: choices, numbers and dates; typed text stays with staff.",
+                "items": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "description": {"type": "string"}, "datatype": {"type": "string"},
+                    "value": {"description": "A key, a list of keys, a number or a W3C date, as posted."},
+                    "name": {"type": "string", "description": "The answer in words."}}}},
             "extended_attributes": {
                 "type": "object", "description": "Only with extensions=true.",
                 "properties": {

@@ -81,6 +81,8 @@ class Registry:
     skip_rules: list[SkipRule] = field(default_factory=list)
     prefetchers: list[Prefetch] = field(default_factory=list)
     unsubscribes: Unsubscribes | None = None
+    # Who mails come from (the town's profile, registered by app.branding); None: MAIL_FROM.
+    sender: Callable[[], Address] | None = None
 
 
 def _registry(app: Flask | None = None) -> Registry:
@@ -109,6 +111,11 @@ def register_prefetch(app: Flask, hook: Prefetch) -> None:
 
 def register_unsubscribes(app: Flask, handler: Unsubscribes) -> None:
     _registry(app).unsubscribes = handler
+
+
+def register_sender(app: Flask, sender: Callable[[], Address]) -> None:
+    """Mails come from ``sender()`` (the town's name and address) instead of ``MAIL_FROM``."""
+    _registry(app).sender = sender
 
 
 def prefetch(messages: list[OutboxMessage]) -> dict:
@@ -150,15 +157,21 @@ def recipient_address(to: str) -> Address:
         raise ValueError("recipient is not one valid e-mail address") from None
 
 
-def compose_email(to: str, subject: str, template: str, message: OutboxMessage, **context) -> EmailMessage:
+def compose_email(to: str | list[str], subject: str, template: str, message: OutboxMessage,
+                  **context) -> EmailMessage:
     """A plain-text + HTML mail from ``templates/mail/<template>.{txt,html}``.
 
-    Every header is derived from the outbox row (Message-ID, Date), so building the
-    same row twice gives the same mail.
+    ``to``: one address, or a list (a department's addresses: each gets the mail). Every header
+    is derived from the outbox row (Message-ID, Date), so building the same row twice gives the
+    same mail.
     """
+    addresses = [to] if isinstance(to, str) else list(to)
+    if not addresses:
+        raise ValueError("no recipient")
+    sender = _registry().sender
     email = EmailMessage()
-    email["From"] = sender_address(current_app.config["MAIL_FROM"])
-    email["To"] = recipient_address(to)
+    email["From"] = sender() if sender is not None else sender_address(current_app.config["MAIL_FROM"])
+    email["To"] = [recipient_address(address) for address in addresses]
     email["Subject"] = subject
     email["Date"] = formatdate(message.created_at.timestamp(), localtime=True) if message.created_at \
         else formatdate(localtime=True)
@@ -166,7 +179,7 @@ def compose_email(to: str, subject: str, template: str, message: OutboxMessage, 
     email["Auto-Submitted"] = "auto-generated"
     text = render_template(f"mail/{template}.txt", **context)
     html = render_template(f"mail/{template}.html", **context)
-    unsubscribe_url = _unsubscribe_url(message, to)
+    unsubscribe_url = _unsubscribe_url(message, addresses[0]) if len(addresses) == 1 else None
     if unsubscribe_url:
         email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

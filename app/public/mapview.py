@@ -17,16 +17,17 @@ attribution (OpenStreetMap's) is given in the visitor's language, see ``tile_att
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 
-import folium
 from flask import current_app, url_for
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
+from app.branding import current_town
 from app.config import SETTINGS
 
-# Harsewinkel's centre; the town page could carry its own later.
+# Where a map opens when the town profile says nothing (Harsewinkel's centre).
 DEFAULT_CENTER = (51.962, 8.229)
 DEFAULT_ZOOM = 14
 MAP_ID = "reports"  # folium names the element "map_<id>" and the JS variable alike
@@ -40,6 +41,9 @@ def tile_attribution() -> str:
     it is built here from a translated message instead. Returned as plain text: templates put
     it into a data attribute, where it must be escaped.
     """
+    town = current_town()
+    if town.tile_attribution:  # the profile's credit is plain text
+        return str(escape(town.tile_attribution))
     configured = current_app.config["TILE_ATTRIBUTION"]
     if configured != SETTINGS["TILE_ATTRIBUTION"][0]:
         return configured
@@ -47,16 +51,24 @@ def tile_attribution() -> str:
     return str(Markup("&copy; ") + escape(gettext("%(osm)s-Mitwirkende")) % {"osm": link})
 
 
-class LocalAssetsMap(folium.Map):
-    """A folium map whose JavaScript and CSS come from this app, not from CDNs.
+@functools.cache
+def _local_assets_map_class():
+    """folium is imported when a map is built, not at app start (it costs a second of every
+    `flask` command's start-up, see docs/BENCHMARKS.md "Town file")."""
+    import folium
 
-    Only Leaflet is needed: markers and clusters are drawn by ``static/js/map.js``
-    from the map API, so jQuery, Bootstrap, awesome-markers and Font Awesome (folium's
-    other defaults) are left out altogether.
-    """
+    class LocalAssetsMap(folium.Map):
+        """A folium map whose JavaScript and CSS come from this app, not from CDNs.
 
-    default_js: list[tuple[str, str]] = []
-    default_css: list[tuple[str, str]] = []
+        Only Leaflet is needed: markers and clusters are drawn by ``static/js/map.js``
+        from the map API, so jQuery, Bootstrap, awesome-markers and Font Awesome (folium's
+        other defaults) are left out altogether.
+        """
+
+        default_js: list[tuple[str, str]] = []
+        default_css: list[tuple[str, str]] = []
+
+    return LocalAssetsMap
 
 
 def asset_urls() -> tuple[list[str], list[str]]:
@@ -66,16 +78,26 @@ def asset_urls() -> tuple[list[str], list[str]]:
     return scripts, styles
 
 
-def build_map(center: tuple[float, float] = DEFAULT_CENTER, zoom: int = DEFAULT_ZOOM, map_id: str = MAP_ID,
-              min_zoom: int = 11) -> LocalAssetsMap:
+def tile_url() -> str:
+    """The town's tile source (its profile, else TILE_URL)."""
+    return current_town().tile_url or current_app.config["TILE_URL"]
+
+
+def build_map(center: tuple[float, float] | None = None, zoom: int | None = None, map_id: str = MAP_ID,
+              min_zoom: int = 11):
+    town = current_town()
+    center = center or town.map_center
+    zoom = zoom or town.map_zoom
     scripts, styles = asset_urls()
-    fmap = LocalAssetsMap(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
+    import folium
+
+    fmap = _local_assets_map_class()(location=list(center), zoom_start=zoom, tiles=None, control_scale=True,
                           min_zoom=min_zoom, max_zoom=19)
     # Read by folium when it renders the page header: the vendored files only.
     fmap.default_js = [(f"js{i}", url) for i, url in enumerate(scripts)]
     fmap.default_css = [(f"css{i}", url) for i, url in enumerate(styles)]
     fmap._id = map_id
-    tiles = folium.TileLayer(tiles=current_app.config["TILE_URL"], attr=tile_attribution(),
+    tiles = folium.TileLayer(tiles=tile_url(), attr=tile_attribution(),
                              name="Karte", max_zoom=19, min_zoom=min_zoom)
     tiles._id = "base"
     tiles.add_to(fmap)
@@ -86,7 +108,7 @@ def map_element_id(map_id: str = MAP_ID) -> str:
     return f"map_{map_id}"
 
 
-def map_script(fmap: LocalAssetsMap) -> str:
+def map_script(fmap) -> str:
     """folium's generated Leaflet set-up code, to be served as a file of its own."""
     figure = fmap.get_root()
     figure.render()

@@ -20,12 +20,12 @@ def reporter_comment(message: OutboxMessage) -> EmailMessage | None:
     else:
         comment = None
         report = db.session.get(Report, message.payload["report_id"]) if message.payload.get("report_id") else None
-    if report is None or not report.department.email:
+    if report is None or not report.department.emails:
         return None
     photo_count = len(message.payload.get("photo_ids", []))
     with force_locale("de"):
         subject = f"Ergänzung der meldenden Person zu {report.reference}"
-        return compose_email(report.department.email, subject, "reporter_comment", message, locale="de",
+        return compose_email(report.department.emails, subject, "reporter_comment", message, locale="de",
                              report=report, comment=comment, photo_count=photo_count,
                              # The staff page, not the public one: the remark is never public,
                              # nor are the photos before staff publish them.

@@ -95,6 +95,7 @@ def map_script():
 
 # For every template with a map (the staff pages too), not only the public ones.
 bp.add_app_template_global(mapview.tile_attribution)
+bp.add_app_template_global(mapview.tile_url)
 
 
 @bp.get("/meldungen")
@@ -135,6 +136,12 @@ def _render_report(item: Report, **values) -> str:
 @bp.get("/meldungen/<reference>")
 def report(reference: str):
     return _render_report(_public_report(reference), followed=request.args.get("folgen") == "angefragt")
+
+
+@bp.get("/m/<reference>")
+def short_report(reference: str):
+    """The short link mails carry ("…/m/HW-2026-00042"): the report's public page."""
+    return redirect(url_for("public.report", reference=reference.strip().upper()[:40]), 301)
 
 
 @bp.get("/meldungen/<reference>/popup.json")

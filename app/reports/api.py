@@ -82,7 +82,7 @@ def check_location():
             Category.jurisdiction_id == jurisdiction.id, Category.active).order_by(Category.id).limit(1))
     body = {"inside": True, "message": None, "department": None}
     try:
-        decision = route_point(db.session, jurisdiction.id, category.id, lon, lat, category_code=category.code)
+        decision = route_point(db.session, jurisdiction.id, category.id, lon, lat, category_name=category.name)
         if code and category.code == code:
             body["department"] = db.session.get(Department, decision.department_id).name
     except OutsideJurisdiction:

@@ -25,6 +25,7 @@ from app.outbox.models import OutboxMessage
 from app.outbox.operations import record_message
 from app.outbox.relay import note_new_messages
 from app.reports.models import Report, StatusChange
+from app.reports.questions import answers_for_reports
 from app.reports.status import OPEN_STATUSES, STATUSES
 from app.urls import absolute_url
 
@@ -85,7 +86,7 @@ def digest_reports(department_id: int, since: datetime, until: datetime) -> list
 
 def department_digest(message: OutboxMessage) -> EmailMessage | None:
     department = db.session.get(Department, message.payload.get("department_id"))
-    if department is None or not department.email:
+    if department is None or not department.emails:
         return None
     since = datetime.fromisoformat(message.payload["since"])
     until = datetime.fromisoformat(message.payload["until"])
@@ -95,8 +96,10 @@ def department_digest(message: OutboxMessage) -> EmailMessage | None:
     with force_locale("de"):
         local_day = until.astimezone(_tz()).strftime("%d.%m.%Y")
         subject = f"Tagesübersicht {local_day}: {len(reports)} neue Meldung{'en' if len(reports) != 1 else ''}"
-        items = [{"report": r, "url": absolute_url("public.report", reference=r.reference)} for r in reports]
-        return compose_email(department.email, subject, "department_digest", message, locale="de",
+        answers = answers_for_reports([r.id for r in reports], "de")
+        items = [{"report": r, "url": absolute_url("public.short_report", reference=r.reference),
+                  "answers": answers.get(r.id, [])} for r in reports]
+        return compose_email(department.emails, subject, "department_digest", message, locale="de",
                              department=department, items=items, day=local_day)
 
 
@@ -130,14 +133,14 @@ def record_due_reminders(now: datetime | None = None, limit: int = 2000) -> int:
 
 def reminder(message: OutboxMessage) -> EmailMessage | None:
     report = db.session.get(Report, message.payload.get("report_id"))
-    if report is None or report.status != message.payload.get("status") or not report.department.email:
+    if report is None or report.status != message.payload.get("status") or not report.department.emails:
         return None  # moved on since: no reminder needed
     with force_locale("de"):
         status_label = STATUSES[report.status].label("de")
         subject = f"Erinnerung: Meldung {report.reference} seit über {message.payload['days']} Tagen „{status_label}“"
-        return compose_email(report.department.email, subject, "reminder", message, locale="de", report=report,
+        return compose_email(report.department.emails, subject, "reminder", message, locale="de", report=report,
                              status_label=status_label, days=message.payload["days"],
-                             report_url=absolute_url("public.report", reference=report.reference))
+                             report_url=absolute_url("public.short_report", reference=report.reference))
 
 
 # --- webhook events ---------------------------------------------------------------

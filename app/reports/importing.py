@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -217,12 +218,13 @@ def import_reports(session: Session, jurisdiction: Jurisdiction, data: str, kind
         "SELECT r.reference, r.jurisdiction_id = :jid AND EXISTS (SELECT 1 FROM status_changes s "
         "WHERE s.report_id = r.id AND s.actor = :actor) FROM reports r WHERE r.reference = ANY(:refs)"),
         {"jid": jid, "actor": IMPORT_ACTOR, "refs": list(seen)}).all()) if seen else {}
-    fresh = []
+    fresh, kept = [], []
     for row in checked:
         if row[1] not in existing:
             fresh.append(row)
         elif existing[row[1]]:
             result.unchanged += 1
+            kept.append(row[1])
         else:
             result.rejected.append((row[0], f"reference {row[1]!r} is already used by another report"))
     if fresh:
@@ -249,6 +251,8 @@ def import_reports(session: Session, jurisdiction: Jurisdiction, data: str, kind
             "kept": "Übernommen aus dem bisherigen System mit der dort zuständigen Stelle"}))
         result.imported = len(ids)
         result.imported_ids = ids
+        kept += list(session.scalars(text("SELECT reference FROM reports WHERE id = ANY(:ids)"), {"ids": ids}))
+    raise_reference_counters(session, jurisdiction, kept)
     if photos is not None and result.imported_ids:
         result.photos = _attach_photos(session, result.imported_ids, photos, result, seen)
     result.rejected.sort()
@@ -259,6 +263,24 @@ def import_reports(session: Session, jurisdiction: Jurisdiction, data: str, kind
                     "photos": result.photos})
     session.flush()
     return result
+
+
+def raise_reference_counters(session: Session, jurisdiction: Jurisdiction, references: list[str]) -> None:
+    """Old references written in our own pattern (``HW-2026-000123``) move the town's counter
+    for that year past them, so the next citizen report never gets an imported reference."""
+    pattern = re.compile(rf"^{re.escape(jurisdiction.reference_prefix)}-(\d{{4}})-(\d{{1,9}})$")
+    highest: dict[int, int] = {}
+    for reference in references:
+        match = pattern.match(reference)
+        if match:
+            year, number = int(match.group(1)), int(match.group(2))
+            highest[year] = max(highest.get(year, 0), number)
+    for year, number in highest.items():
+        session.execute(text(
+            "INSERT INTO reference_counters (jurisdiction_id, year, last_number) VALUES (:jid, :year, :n) "
+            "ON CONFLICT (jurisdiction_id, year) DO UPDATE "
+            "SET last_number = GREATEST(reference_counters.last_number, EXCLUDED.last_number)"),
+            {"jid": jurisdiction.id, "year": year, "n": number})
 
 
 def _attach_photos(session: Session, ids: list[int], folder: Path, result: ImportResult,

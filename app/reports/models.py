@@ -1,7 +1,7 @@
 """Reports, their photos and their status history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -103,6 +103,20 @@ class Report(db.Model):
         return STATUSES[self.status]
 
     @property
+    def expected_completion(self) -> datetime:
+        """When the report is expected to be done: its creation plus the category's target days
+        (the rule of the queue's "überfällig" badge and of the escalation)."""
+        return self.created_at + timedelta(days=self.category.target_days)
+
+    @property
+    def public_expected_completion(self) -> datetime | None:
+        """The expected completion the public may see: only while the report is open, and only
+        in a town that chose to show it (``Jurisdiction.public_deadlines``)."""
+        if not (self.status_info.is_open and self.jurisdiction.public_deadlines):
+            return None
+        return self.expected_completion
+
+    @property
     def shown_description(self) -> str | None:
         """The description the public may see, or None while it is unpublished."""
         if not self.description_published:
@@ -123,6 +137,8 @@ class Photo(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     source_type: Mapped[str] = mapped_column(String(10))
     published: Mapped[bool] = mapped_column(default=False)
+    # Taken by staff after the work ("Foto danach", field mode; migration 1903).
+    after_fix: Mapped[bool] = mapped_column(default=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="photos")

@@ -11,15 +11,16 @@ from app.db import db
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report, StatusChange
+from app.reports.questions import report_answers
 from app.reports.status import STATUSES
 from app.reports.tokens import confirm_email_token
 from app.urls import absolute_url
 
 
 def _report_context(report: Report) -> dict:
-    context = {"report": report, "report_url": absolute_url("public.report", reference=report.reference)}
+    context = {"report": report, "report_url": absolute_url("public.short_report", reference=report.reference)}
     if report.tracking_token:
-        context["tracking_url"] = absolute_url("reports.track", token=report.tracking_token)
+        context["tracking_url"] = absolute_url("reports.short_track", token=report.tracking_token)
     return context
 
 
@@ -54,12 +55,13 @@ def status_changed(message: OutboxMessage) -> EmailMessage | None:
 
 def new_report(message: OutboxMessage) -> EmailMessage | None:
     report = _report(message)
-    if report is None or not report.department.email:
+    if report is None or not report.department.emails:
         return None
     with force_locale("de"):
         subject = f"Neue Meldung {report.reference}: {report.category.name}"
-        return compose_email(report.department.email, subject, "new_report", message, locale="de",
-                             category_label=report.category.name, **_report_context(report))
+        return compose_email(report.department.emails, subject, "new_report", message, locale="de",
+                             category_label=report.category.name, answers=report_answers(report.id, "de"),
+                             **_report_context(report))
 
 
 MESSAGES = (

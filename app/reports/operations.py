@@ -190,7 +190,7 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     processed = process_uploads(data.photos)
     try:
         decision = route_point(db.session, jurisdiction.id, category.id, data.lon, data.lat,
-                               category_code=category.code)
+                               category_name=category.name)
     except OutsideJurisdiction:
         raise ValidationFailed([DomainError(
             _l("Dieser Ort liegt außerhalb des Stadtgebiets (%(town)s). Bitte setzen Sie die Markierung innerhalb des Stadtgebiets.",

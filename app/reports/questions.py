@@ -3,6 +3,7 @@ checked the same way for the web form, the intake API and Open311, stored with t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -98,26 +99,63 @@ def category_extras(categories: list[Category]) -> dict[str, list[ServiceAttribu
 
 
 def store_answers(report, answers: list[tuple[ServiceAttribute, object]]) -> None:
-    """Add the checked answers to a flushed report (flushes)."""
+    """Add the checked answers to a flushed report (flushes); each with its German text, which
+    the staff queue's text search reads (choices by their names, not their keys)."""
     for attribute, value in answers:
-        db.session.add(ReportAttributeValue(report_id=report.id, attribute_id=attribute.id, value=value))
+        db.session.add(ReportAttributeValue(report_id=report.id, attribute_id=attribute.id, value=value,
+                                            answer_text=answer_text(attribute, value, "de")))
     db.session.flush()
+
+
+def answer_text(attribute: ServiceAttribute, value, locale: str) -> str:
+    """One answer as a person reads it: choice keys as their names, whole numbers without ".0"."""
+    names = {str(v.get("key")): choice_name(v, locale) for v in attribute.values or []}
+    if isinstance(value, list):
+        return ", ".join(str(names.get(str(v), v)) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(names.get(str(value), value))
+
+
+# Answers anyone may read (Open311, the public): choices, numbers and dates. Typed text may
+# hold what a person wrote about themselves or others, so it stays with staff.
+PUBLIC_DATATYPES = ("singlevaluelist", "multivaluelist", "number", "datetime")
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: str
+    datatype: str
+    question: str
+    value: object  # as stored: a key, a list of keys, a number or a text
+    text: str      # as a person reads it
+
+    @property
+    def public(self) -> bool:
+        return self.datatype in PUBLIC_DATATYPES
+
+
+def answers_for_reports(report_ids: list[int], locale: str) -> dict[int, list[Answer]]:
+    """The answers of several reports in one query: report id -> answers in the questions' order."""
+    if not report_ids:
+        return {}
+    rows = db.session.execute(select(ReportAttributeValue.report_id, ServiceAttribute, ReportAttributeValue.value)
+                              .join(ReportAttributeValue, ReportAttributeValue.attribute_id == ServiceAttribute.id)
+                              .where(ReportAttributeValue.report_id.in_(report_ids))
+                              .order_by(ReportAttributeValue.report_id, ServiceAttribute.order,
+                                        ServiceAttribute.id)).all()
+    result: dict[int, list[Answer]] = {}
+    for report_id, attribute, value in rows:
+        result.setdefault(report_id, []).append(Answer(attribute.code, attribute.datatype, attribute.label(locale),
+                                                       value, answer_text(attribute, value, locale)))
+    return result
+
+
+def answers_in_words(answers: list[Answer]) -> str:
+    """"Frage: Antwort; Frage: Antwort" for one cell of a table (CSV export)."""
+    return "; ".join(f"{a.question}: {a.text}" for a in answers)
 
 
 def report_answers(report_id: int, locale: str) -> list[tuple[str, str]]:
     """(question, answer as text) of a report, in the questions' order; choice keys as their names."""
-    rows = db.session.execute(select(ServiceAttribute, ReportAttributeValue.value)
-                              .join(ReportAttributeValue, ReportAttributeValue.attribute_id == ServiceAttribute.id)
-                              .where(ReportAttributeValue.report_id == report_id)
-                              .order_by(ServiceAttribute.order, ServiceAttribute.id)).all()
-    result = []
-    for attribute, value in rows:
-        names = {str(v.get("key")): choice_name(v, locale) for v in attribute.values or []}
-        if isinstance(value, list):
-            text = ", ".join(str(names.get(str(v), v)) for v in value)
-        elif isinstance(value, float) and value.is_integer():
-            text = str(int(value))
-        else:
-            text = str(names.get(str(value), value))
-        result.append((attribute.label(locale), text))
-    return result
+    return [(a.question, a.text) for a in answers_for_reports([report_id], locale).get(report_id, [])]

@@ -14,7 +14,7 @@ from app.db import db
 from app.errors import NotFound, ValidationFailed
 from app.jurisdictions.models import Category, Jurisdiction
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug
-from app.public.mapview import tile_attribution
+from app.public.mapview import tile_attribution, tile_url
 from app.reports.models import Photo, Report
 from app.reports.intake import intake_limit, report_input, submit
 from app.reports.operations import clean_idempotency_key, confirm_reporter_email, report_to_confirm
@@ -41,7 +41,7 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
         "reverseUrl": "/api/v1/reverse",
         "nearbyUrl": "/api/v1/reports/nearby",
         "serviceWorker": url_for("reports.service_worker"),
-        "tileUrl": config["TILE_URL"],
+        "tileUrl": tile_url(),
         "tileAttribution": tile_attribution(),
         "bounds": town_bounds(db.session, jurisdiction.id),
         "maxPhotos": config["MAX_PHOTOS_PER_REPORT"],
@@ -169,6 +169,13 @@ def submitted(token: str):
 def track(token: str):
     report = _report_by_token(token)
     return _private(Response(render_template("reports/track.html", report=report)))
+
+
+@bp.get("/t/<token>")
+def short_track(token: str):
+    """The short tracking link mails carry ("…/t/<token>"). The token is a secret: this rule's
+    ``<token>`` puts the path under the log redaction (app/logs.py) like /verfolgen/."""
+    return _private(redirect(url_for("reports.track", token=token), 302))
 
 
 @bp.get("/verfolgen/<token>/fotos/<int:photo_id>/<variant>.jpg")

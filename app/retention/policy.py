@@ -89,42 +89,57 @@ _PERSONAL_COLUMNS = {"reporter_email": None, "reporter_name": None, "reporter_ph
                      "reporter_email_confirmed": False, "idempotency_key": None}
 
 
-def _closed_before(cutoff: datetime):
-    """Reports closed before ``cutoff`` (the status change that closed them is the clock)."""
-    return and_(Report.status.in_(CLOSED_STATUSES), Report.status_changed_at < cutoff)
+def _closed_before(cutoff: datetime, jurisdiction_id: int | None = None):
+    """Reports closed before ``cutoff`` (the status change that closed them is the clock), of
+    one town if ``jurisdiction_id`` is given (each town may set its own period)."""
+    closed = and_(Report.status.in_(CLOSED_STATUSES), Report.status_changed_at < cutoff)
+    return closed if jurisdiction_id is None else and_(closed, Report.jurisdiction_id == jurisdiction_id)
 
 
-def _closed_report_ids(cutoff: datetime):
-    return select(Report.id).where(_closed_before(cutoff))
+def _closed_report_ids(cutoff: datetime, jurisdiction_id: int | None = None):
+    return select(Report.id).where(_closed_before(cutoff, jurisdiction_id))
 
 
-def anonymise_closed_reports(now: datetime, days: int) -> int:
+def town_periods(config) -> list[tuple[int, int, int]]:
+    """(town id, closed days, unconfirmed days) per town: its profile's periods (the profile
+    page, app/jurisdictions/profile.py), else the RETENTION_* settings."""
+    from app.jurisdictions.models import Jurisdiction
+
+    periods = []
+    for jid, profile in db.session.execute(select(Jurisdiction.id, Jurisdiction.profile)).all():
+        profile = profile or {}
+        periods.append((jid, int(profile.get("retention_closed_days") or config["RETENTION_CLOSED_DAYS"]),
+                        int(profile.get("retention_unconfirmed_days") or config["RETENTION_UNCONFIRMED_DAYS"])))
+    return periods
+
+
+def anonymise_closed_reports(now: datetime, days: int, jurisdiction_id: int | None = None) -> int:
     """Remove the reporter's contact data from reports closed more than ``days`` ago."""
     personal = or_(Report.reporter_email.is_not(None), Report.reporter_name.is_not(None),
                    Report.reporter_phone.is_not(None), Report.tracking_token.is_not(None))
-    return db.session.execute(update(Report).where(_closed_before(now - timedelta(days=days)), personal)
+    return db.session.execute(update(Report).where(_closed_before(now - timedelta(days=days), jurisdiction_id), personal)
                               .values(**_PERSONAL_COLUMNS).execution_options(synchronize_session=False)).rowcount
 
 
-def delete_reporter_comments(now: datetime, days: int) -> int:
+def delete_reporter_comments(now: datetime, days: int, jurisdiction_id: int | None = None) -> int:
     """The reporter's remarks go with the reporter's contact data (see the module docstring)."""
     return db.session.execute(delete(ReporterComment).where(
-        ReporterComment.report_id.in_(_closed_report_ids(now - timedelta(days=days))))
+        ReporterComment.report_id.in_(_closed_report_ids(now - timedelta(days=days), jurisdiction_id)))
         .execution_options(synchronize_session=False)).rowcount
 
 
-def anonymise_open311_submissions(now: datetime, days: int) -> int:
+def anonymise_open311_submissions(now: datetime, days: int, jurisdiction_id: int | None = None) -> int:
     """Forget the device and account ids an Open311 client sent with a report now anonymised."""
     return db.session.execute(update(Open311Submission).where(
-        Open311Submission.report_id.in_(_closed_report_ids(now - timedelta(days=days))),
+        Open311Submission.report_id.in_(_closed_report_ids(now - timedelta(days=days), jurisdiction_id)),
         or_(Open311Submission.device_id.is_not(None), Open311Submission.account_id.is_not(None)))
         .values(device_id=None, account_id=None).execution_options(synchronize_session=False)).rowcount
 
 
-def delete_followers(now: datetime, closed_days: int, unconfirmed_days: int) -> int:
+def delete_followers(now: datetime, closed_days: int, unconfirmed_days: int, jurisdiction_id: int | None = None) -> int:
     """Followers of reports closed long ago (with the unsubscribe entries), and followers
     who never confirmed and did not unsubscribe either."""
-    closed = _closed_report_ids(now - timedelta(days=closed_days))
+    closed = _closed_report_ids(now - timedelta(days=closed_days), jurisdiction_id)
     deleted = db.session.execute(delete(Follower).where(
         or_(Follower.report_id.in_(closed),
             and_(Follower.confirmed_at.is_(None), Follower.unsubscribed_at.is_(None),
@@ -160,11 +175,13 @@ def erase_unsubscribed_followers() -> int:
         .values(email=None).execution_options(synchronize_session=False)).rowcount
 
 
-def delete_unconfirmed_reports(now: datetime, days: int, result: RetentionResult) -> list[str]:
+def delete_unconfirmed_reports(now: datetime, days: int, result: RetentionResult,
+                               jurisdiction_id: int | None = None) -> list[str]:
     """Delete old unconfirmed reports (each in a savepoint); returns the storage keys to remove."""
     keys: list[str] = []
+    town = [Report.jurisdiction_id == jurisdiction_id] if jurisdiction_id is not None else []
     ids = list(db.session.scalars(select(Report.id).where(
-        Report.status == "unbestaetigt", Report.created_at < now - timedelta(days=days))))
+        Report.status == "unbestaetigt", Report.created_at < now - timedelta(days=days), *town)))
     for report_id in ids:
         photo_keys = [key for variants in db.session.scalars(select(Photo.variants).where(Photo.report_id == report_id))
                       for key in (variants or {}).values()]
@@ -202,18 +219,19 @@ def _remove_files(keys: list[str]) -> int:
 def apply_retention(config, now: datetime | None = None) -> RetentionResult:
     """Apply every rule above in one transaction, then remove the deleted reports' files."""
     now = now or utcnow()
-    closed_days = int(config["RETENTION_CLOSED_DAYS"])
     subscription_days = int(config["RETENTION_UNCONFIRMED_SUBSCRIPTION_DAYS"])
     result = RetentionResult()
+    keys: list[str] = []
     try:
-        result.anonymised_reports = anonymise_closed_reports(now, closed_days)
-        result.deleted_reporter_comments = delete_reporter_comments(now, closed_days)
-        result.anonymised_open311_submissions = anonymise_open311_submissions(now, closed_days)
-        result.deleted_followers = delete_followers(now, closed_days, subscription_days)
+        for jid, closed_days, unconfirmed_days in town_periods(config):
+            result.anonymised_reports += anonymise_closed_reports(now, closed_days, jid)
+            result.deleted_reporter_comments += delete_reporter_comments(now, closed_days, jid)
+            result.anonymised_open311_submissions += anonymise_open311_submissions(now, closed_days, jid)
+            result.deleted_followers += delete_followers(now, closed_days, subscription_days, jid)
+            keys += delete_unconfirmed_reports(now, unconfirmed_days, result, jid)
         result.deleted_alert_subscriptions = delete_unconfirmed_alert_subscriptions(now, subscription_days)
         result.erased_alert_subscriptions = erase_unsubscribed_alert_subscriptions()
         result.erased_followers = erase_unsubscribed_followers()
-        keys = delete_unconfirmed_reports(now, int(config["RETENTION_UNCONFIRMED_DAYS"]), result)
         result.deleted_outbox_messages = db.session.execute(delete(OutboxMessage).where(
             OutboxMessage.state.in_(("sent", "cancelled")),
             OutboxMessage.created_at < now - timedelta(days=int(config["RETENTION_OUTBOX_DAYS"])))).rowcount

@@ -10,10 +10,12 @@ def init_app(app: Flask) -> None:
     from app.staff import cli, jobs, notifications
     from app.tasks import Task, register_tasks
     from app.staff.auth import bp as auth_bp
+    from app.staff.field_routes import bp as field_bp
     from app.staff.routes import bp as staff_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(field_bp)
     register_messages(app, *notifications.MESSAGES)
     # Hourly at :10: reports overdue beyond the grace period go to the dispatchers, once.
     register_tasks(app, Task("escalations", jobs.escalate_overdue, 60 * 60, 10 * 60))

@@ -42,8 +42,14 @@ def _check_oidc_settings(state) -> None:
 RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both cases take the same time. Made on
+    first use, not at import: an Argon2 hash costs a good part of a second, and every `flask`
+    command (and worker start) imports this module without signing anyone in."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 def hash_password(password: str) -> str:
@@ -148,7 +154,7 @@ def find_user(username: str) -> StaffUser | None:
 def _dummy_check(password: str) -> None:
     """As long as a real check: unknown names and throttled attempts must not answer faster."""
     try:
-        _hasher.verify(_DUMMY_HASH, password or "-")
+        _hasher.verify(_dummy_hash(), password or "-")
     except VerificationError:
         pass
 

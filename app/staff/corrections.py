@@ -109,7 +109,7 @@ def plan_correction(user: StaffUser, report: Report, *, category_id: int | None,
     place = place or None
     try:
         decision = route_point(db.session, report.jurisdiction_id, category.id, new_lon, new_lat,
-                               category_code=category.code)
+                               category_name=category.name)
     except OutsideJurisdiction:
         raise DomainError(_l("Dieser Ort liegt außerhalb des Stadtgebiets."), "location")
     except NoRoutingRule:

@@ -20,7 +20,7 @@ from app.staff.models import ReportEscalation, StaffUser
 
 
 def expected_completion(report: Report) -> datetime:
-    return report.created_at + timedelta(days=report.category.target_days)
+    return report.expected_completion
 
 
 def escalation_of(report: Report) -> ReportEscalation | None:

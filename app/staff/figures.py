@@ -48,7 +48,34 @@ def compute_dashboard(session, jurisdiction_id: int) -> dict:
     open_by_channel = session.execute(text("""
         SELECT coalesce(channel, '') AS channel, count(*) AS n FROM reports
         WHERE jurisdiction_id = :j AND status = ANY(:open) GROUP BY 1 ORDER BY n DESC, 1"""), params).all()
+    # Open work per person and per team ("Meine Aufgaben" of each): the reports given to them
+    # directly. Everyone of a department is listed, also with nothing to do (who can take more).
+    open_by_assignee = session.execute(text("""
+        WITH work AS (
+            SELECT a.staff_user_id, a.team_id, count(*) AS n,
+                   count(*) FILTER (WHERE r.created_at < now() - make_interval(days => c.target_days)) AS overdue
+            FROM report_assignments a
+            JOIN reports r ON r.id = a.report_id AND r.status = ANY(:open) AND r.jurisdiction_id = :j
+            JOIN categories c ON c.id = r.category_id
+            GROUP BY a.staff_user_id, a.team_id)
+        SELECT 'person' AS kind, coalesce(nullif(u.display_name, ''), u.username) AS label, d.name AS department,
+               coalesce(w.n, 0) AS n, coalesce(w.overdue, 0) AS overdue
+        FROM staff_users u JOIN departments d ON d.id = u.department_id
+        LEFT JOIN work w ON w.staff_user_id = u.id
+        WHERE u.jurisdiction_id = :j AND (u.active OR w.n > 0)
+        UNION ALL
+        SELECT 'team', t.name, d.name, coalesce(w.n, 0), coalesce(w.overdue, 0)
+        FROM staff_teams t JOIN departments d ON d.id = t.department_id
+        LEFT JOIN work w ON w.team_id = t.id
+        WHERE t.jurisdiction_id = :j
+        ORDER BY n DESC, department, kind DESC, label"""), params).all()
+    open_unassigned = session.execute(text("""
+        SELECT count(*) FROM reports r WHERE r.jurisdiction_id = :j AND r.status = ANY(:open)
+          AND NOT EXISTS (SELECT 1 FROM report_assignments a WHERE a.report_id = r.id)"""), params).scalar_one()
     return {
+        "open_unassigned": open_unassigned,
+        "open_by_assignee": [{"kind": r.kind, "label": r.label, "department": r.department, "n": r.n,
+                              "overdue": r.overdue} for r in open_by_assignee],
         "open_by_channel": [{"channel": r.channel, "n": r.n} for r in open_by_channel],
         "open_by_department": [{"code": r.code, "label": r.name, "n": r.n, "overdue": r.overdue}
                                for r in open_by_department],

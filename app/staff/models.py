@@ -204,3 +204,19 @@ class ReportEscalation(db.Model):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     escalated_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
+
+
+class FieldUpdate(db.Model):
+    """A change a clerk sent from the field with an idempotency key (migration 1903).
+
+    The phone keeps a change made without signal and sends it when the network returns, with the
+    same key each time; the first arrival does the work and stores its ``outcome``, a repeat gets
+    that outcome back and changes nothing."""
+
+    __tablename__ = "field_updates"
+
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[dict] = mapped_column(JSONB)

@@ -9,6 +9,7 @@ from app.db import db
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report
+from app.reports.questions import report_answers
 from app.staff.models import ReportAssignment, StaffTeamMember, StaffUser
 from app.urls import absolute_url
 
@@ -28,13 +29,14 @@ def staff_password_reset(message: OutboxMessage) -> EmailMessage | None:
 
 def staff_reassigned(message: OutboxMessage) -> EmailMessage | None:
     report = db.session.get(Report, message.payload.get("report_id"))
-    if report is None or report.department_id != message.payload.get("department_id") or not report.department.email:
+    if report is None or report.department_id != message.payload.get("department_id") or not report.department.emails:
         return None
     with force_locale("de"):
         subject = f"Meldung {report.reference} an Sie weitergeleitet: {report.category.name}"
-        return compose_email(report.department.email, subject, "staff_reassigned", message, locale="de",
+        return compose_email(report.department.emails, subject, "staff_reassigned", message, locale="de",
                              report=report, reason=message.payload.get("reason", ""),
                              from_department=message.payload.get("from_department", ""),
+                             answers=report_answers(report.id, "de"),
                              staff_url=absolute_url("staff.report_detail", report_id=report.id))
 
 
@@ -53,6 +55,7 @@ def staff_assigned(message: OutboxMessage) -> EmailMessage | None:
         subject = f"Meldung {report.reference} an Sie übergeben: {report.category.name}"
         return compose_email(user.email, subject, "staff_assigned", message, locale="de", report=report, user=user,
                              team=assignment.team, by=message.payload.get("by", ""),
+                             answers=report_answers(report.id, "de"),
                              staff_url=absolute_url("staff.report_detail", report_id=report.id))
 
 

@@ -44,8 +44,9 @@ def report_by_reference(user: StaffUser, reference: str) -> Report | None:
 
 
 def set_status(user: StaffUser, report: Report, new_status: str, *, public_note: str = "", detail: str = "",
-               duplicate_of_reference: str = "") -> None:
-    """Change the status through ``change_status`` (history + reporter mail) and audit it.
+               duplicate_of_reference: str = "", extra_changes: dict | None = None) -> None:
+    """Change the status through ``change_status`` (history + reporter mail) and audit it
+    (``extra_changes`` go into the same audit row, e.g. the photos taken in the field).
 
     Raises ``DomainError`` for an unknown status, a missing detail, an unknown original.
     """
@@ -65,7 +66,7 @@ def set_status(user: StaffUser, report: Report, new_status: str, *, public_note:
     if duplicate_of is not None:
         changes["duplicate_of"] = duplicate_of.reference
         changes["followers_moved"] = move_followers(report, duplicate_of)
-    audit.record("status", staff=user, report=report, changes=changes)
+    audit.record("status", staff=user, report=report, changes={**changes, **(extra_changes or {})})
 
 
 def move_followers(duplicate: Report, original: Report) -> int:
@@ -108,6 +109,8 @@ def forward_target(user: StaffUser, department_id: int | str | None, *, field: s
     department = db.session.get(Department, department_id)
     if department is None or department.jurisdiction_id != user.jurisdiction_id:
         raise DomainError(_l("Diese Abteilung gibt es nicht."), field)
+    if department.retired_at is not None:
+        raise DomainError(_l("Diese Abteilung ist aufgelöst."), field)
     return department
 
 

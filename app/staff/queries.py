@@ -20,6 +20,7 @@ from sqlalchemy.sql import Select
 from app.db import db, utcnow
 from app.errors import DomainError, ValidationFailed
 from app.jurisdictions.models import Area, Category, Department
+from app.open311.models import ReportAttributeValue
 from app.reports.models import Report
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from app.staff.access import sees_all_departments
@@ -159,8 +160,12 @@ def scoped_conditions(f: QueueFilters, user: StaffUser, with_status: bool = True
         conds.append(Report.created_at >= now - timedelta(days=f.max_age_days))
     if f.text:
         like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # Answers to extra questions by their words; ``= ANY(ARRAY(subquery))`` is computed once
+        # and then read through the primary key, so the reports' trigram indexes still serve the rest.
+        answered = func.array(select(ReportAttributeValue.report_id).where(ReportAttributeValue.answer_text.ilike(like))
+                              .scalar_subquery())
         conds.append(or_(Report.reference == f.text.upper(), Report.description.ilike(like),
-                         Report.address.ilike(like)))
+                         Report.address.ilike(like), Report.id == func.any(answered)))
     if f.escalated:
         conds.append(escalated())
     if f.assignment == "meine":

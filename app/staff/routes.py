@@ -5,11 +5,12 @@ import csv
 import io
 import json
 
-from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, stream_with_context,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   stream_with_context, url_for)
 from babel.dates import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, format_number, get_locale, get_timezone, gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app.db import db, utcnow
 from app.errors import DomainError
@@ -18,7 +19,8 @@ from app.forms import validated
 from app.jurisdictions.models import Category, Department
 from app.reports.models import Photo
 from app.reports.photos import storage
-from app.reports.questions import report_answers
+from app.reports.intake import answers_from
+from app.reports.questions import answers_for_reports, answers_in_words, category_extras, report_answers
 from app.reports.status import STATUSES
 from app.staff import additions, assignments, corrections, deadlines, intake as staff_intake, operations as ops
 from app.staff.intake import CHANNEL_LABELS, ONLINE_LABEL
@@ -89,7 +91,8 @@ def _report_page(report, status=200):
                                     .order_by(InternalNote.id)))
     entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.report_id == report.id)
                                       .order_by(AuditEntry.id.desc()).limit(200)))
-    departments = list(db.session.scalars(select(Department).where(Department.jurisdiction_id == report.jurisdiction_id)
+    departments = list(db.session.scalars(select(Department).where(Department.jurisdiction_id == report.jurisdiction_id,
+                                                                   Department.retired_at.is_(None))
                                           .order_by(Department.name)))
     templates = ops.templates_for(report)
     from geoalchemy2.shape import to_shape
@@ -243,38 +246,59 @@ def correct(report_id: int):
 @bp.get("/aufnehmen")
 @role_required(*ANY_ROLE)
 def intake_form():
-    return render_template("staff/intake.html", categories=_intake_categories(), channels=CHANNEL_LABELS)
+    return _intake_page(MultiDict(), {})
 
 
-def _intake_categories():
-    user = current_staff()
-    return list(db.session.scalars(select(Category).where(Category.jurisdiction_id == user.jurisdiction_id,
-                                                          Category.active).order_by(Category.name)))
+def _intake_page(form, errors: dict[str, str], status: int = 200):
+    categories = list(db.session.scalars(select(Category).where(Category.jurisdiction_id == current_staff().jurisdiction_id,
+                                                                Category.active).order_by(Category.name)))
+    return render_template("staff/intake.html", categories=categories, channels=CHANNEL_LABELS, form=form,
+                           errors=errors, category_extras=category_extras(categories)), status
 
 
 @bp.post("/aufnehmen")
 @role_required(*ANY_ROLE)
 def intake_submit():
-    """Take a report for a caller; it is routed like the citizen's, whatever the clerk's department."""
+    """Take a report for a caller; it is routed like the citizen's, whatever the clerk's department.
+    A refusal shows the form again with every problem named and what was typed kept (photos aside)."""
     user = current_staff()
-    form = validated(IntakeForm(request.form))
-    photos = [upload.read() for upload in request.files.getlist("photos") if upload.filename]
-    data = ReportInput(category_code=form.category.data, description=form.description.data,
-                       lat=parse_coordinate(form.lat.data, -90, 90), lon=parse_coordinate(form.lon.data, -180, 180),
-                       address=form.address.data or None, email=form.email.data or None, name=form.name.data or None,
-                       phone=form.phone.data or None, channel=form.channel.data, locale="de", photos=photos)
     try:
+        form = validated(IntakeForm(request.form))
+        photos = [upload.read() for upload in request.files.getlist("photos") if upload.filename]
+        data = ReportInput(category_code=form.category.data, description=form.description.data,
+                           lat=parse_coordinate(form.lat.data, -90, 90), lon=parse_coordinate(form.lon.data, -180, 180),
+                           address=form.address.data or None, email=form.email.data or None,
+                           name=form.name.data or None, phone=form.phone.data or None, channel=form.channel.data,
+                           locale="de", photos=photos, answers=answers_from(request.form, form.category.data))
         report = staff_intake.take_report(user, data)
         db.session.commit()
-    except DomainError:
+    except DomainError as exc:
         db.session.rollback()  # also removes photo files stored before the refusal
-        raise
+        errors: dict[str, str] = {}
+        for error in getattr(exc, "errors", [exc]):
+            errors.setdefault(error.field or "form", str(error.message))
+        return _intake_page(request.form, errors, 400)
     message = _("Meldung %(ref)s aufgenommen; zuständig ist „%(name)s“.", ref=report.reference,
                 name=report.department.name)
     flash(message)
     if can_view_report(user, report):
         return redirect(url_for("staff.report_detail", report_id=report.id), 303)
     return redirect(url_for("staff.intake_form"), 303)
+
+
+@bp.get("/aufnehmen/aehnliche")
+@role_required(*ANY_ROLE)
+def intake_similar():
+    """The intake page's duplicate hint (JSON): open reports of the category near the typed place."""
+    found = staff_intake.similar_open_reports(
+        current_staff(), request.args.get("category", ""), request.args.get("lat", ""), request.args.get("lon", ""),
+        request.args.get("address", ""), radius_m=current_app.config.get("DUPLICATE_RADIUS_M", 50))
+    locale = g.get("locale", "de")
+    return {"reports": [{"reference": s.report.reference, "url": url_for("staff.report_detail", report_id=s.report.id),
+                         "category_label": s.category.label(locale),
+                         "status_label": STATUSES[s.report.status].label(locale),
+                         "distance": _("%(m)s m entfernt", m=format_number(round(s.report.distance_m)))}
+                        for s in found]}
 
 
 @bp.post("/meldungen/<int:report_id>/zuweisung")
@@ -421,6 +445,18 @@ def _export_rows(filters, user):
         filters.after = page.next_cursor
 
 
+def _batches(rows, size: int = 1000):
+    """The rows in lists of ``size`` (one query for their answers and contacts per list)."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _contacts_for(ids: list[int]) -> dict[int, tuple]:
     from app.reports.models import Report
 
@@ -439,7 +475,7 @@ def export_csv():
     names = lookups(user)
     with_contacts = request.args.get("kontakte") == "1" and can_export_contacts(user)
     header = ["reference", "status", "category", "department", "priority", "created_at", "address", "lat", "lon",
-              "overdue", "hidden"]
+              "overdue", "hidden", "answers"]
     if with_contacts:
         header += ["reporter_name", "reporter_email"]
 
@@ -447,29 +483,21 @@ def export_csv():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(header)
-        batch = []
-
-        def flush_batch():
+        yield buffer.getvalue()
+        for batch in _batches(_export_rows(filters, user)):
+            buffer.seek(0)
+            buffer.truncate()
             contacts = _contacts_for([r.id for r in batch]) if with_contacts else {}
+            answers = answers_for_reports([r.id for r in batch], "de")
             for r in batch:
                 row = [r.reference, r.status, names["category_by_id"][r.category_id].code,
                        names["department_by_id"][r.department_id].code, r.priority, r.created_at.isoformat(),
                        _csv_safe(r.address or ""), f"{r.lat:.6f}", f"{r.lon:.6f}", int(bool(r.overdue)),
-                       int(r.hidden)]
+                       int(r.hidden), _csv_safe(answers_in_words(answers.get(r.id, [])))]
                 if with_contacts:
                     row += [_csv_safe(v) for v in contacts.get(r.id, ("", ""))]
                 writer.writerow(row)
-            batch.clear()
-
-        for row in _export_rows(filters, user):
-            batch.append(row)
-            if len(batch) >= 1000:
-                flush_batch()
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        flush_batch()
-        yield buffer.getvalue()
+            yield buffer.getvalue()
 
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="meldungen.csv"'
@@ -488,18 +516,25 @@ def export_geojson():
     filters = parse_filters(request.args, user)
     names = lookups(user)
 
+    def features(batch):
+        answers = answers_for_reports([r.id for r in batch], "de")
+        for r in batch:
+            yield {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(r.lon, 6), round(r.lat, 6)]},
+                   "properties": {"reference": r.reference, "status": r.status,
+                                  "category": names["category_by_id"][r.category_id].code,
+                                  "department": names["department_by_id"][r.department_id].code,
+                                  "priority": r.priority, "created_at": r.created_at.isoformat(),
+                                  "address": r.address, "overdue": bool(r.overdue), "hidden": r.hidden,
+                                  "answers": [{"code": a.code, "question": a.question, "answer": a.text,
+                                               "value": a.value} for a in answers.get(r.id, [])]}}
+
     def generate():
         yield '{"type":"FeatureCollection","features":['
         first = True
-        for r in _export_rows(filters, user):
-            feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(r.lon, 6), round(r.lat, 6)]},
-                       "properties": {"reference": r.reference, "status": r.status,
-                                      "category": names["category_by_id"][r.category_id].code,
-                                      "department": names["department_by_id"][r.department_id].code,
-                                      "priority": r.priority, "created_at": r.created_at.isoformat(),
-                                      "address": r.address, "overdue": bool(r.overdue), "hidden": r.hidden}}
-            yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
-            first = False
+        for batch in _batches(_export_rows(filters, user)):
+            for feature in features(batch):
+                yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
+                first = False
         yield "]}"
 
     response = Response(stream_with_context(generate()), mimetype="application/geo+json")

@@ -50,6 +50,7 @@ ACTIONS = {
     "user_update": _l("Konto geändert"),
     "template_create": _l("Textbaustein angelegt"),
     "category_update": _l("Kategorie geändert"),
+    "town_update": _l("Einstellung der Stadt geändert"),
     "catalog_entry_created": _l("Leistung angelegt"),
     "catalog_entry_saved": _l("Leistung gespeichert"),
     "catalog_entry_reviewed": _l("Leistung als geprüft vermerkt"),
@@ -59,6 +60,42 @@ ACTIONS = {
     "catalog_contact_saved": _l("Kontaktdaten einer Abteilung gespeichert"),
     "areas_imported": _l("Gebiete importiert"),
     "rerouting_applied": _l("Meldungen nach neuen Regeln zugeordnet"),
+    "town_profile_update": _l("Stadtprofil geändert"),
+    "town_crest_update": _l("Wappen oder Logo geändert"),
+    "department_create": _l("Abteilung angelegt"),
+    "department_update": _l("Abteilung geändert"),
+    "department_retire": _l("Abteilung aufgelöst"),
+    "category_retire": _l("Kategorie aufgelöst"),
+    "area_update": _l("Gebiet geändert"),
+    "addresses_imported": _l("Adressen importiert"),
+    "staff_imported": _l("Konten importiert"),
+    "reports_imported": _l("Meldungen aus dem alten System übernommen"),
+}
+
+# The town profile page's fields (app/jurisdictions/profile.py, legal.py), for the page and the log.
+PROFILE_FIELDS = {
+    "name": _l("Name der Stadt (amtlich)"),
+    "short_name": _l("Kurzname (nach „in“)"),
+    "name_in_sentence": _l("Name im Satz (nach „von“)"),
+    "colour": _l("Hauptfarbe"),
+    "colour_dark": _l("Dunkle Farbe (Kopfzeile)"),
+    "website": _l("Website der Stadt"),
+    "mail_sender_name": _l("Absendername der E-Mails"),
+    "mail_sender_address": _l("Absenderadresse der E-Mails"),
+    "mail_signature": _l("Signatur der E-Mails"),
+    "contact_phone": _l("Telefon"),
+    "contact_email": _l("E-Mail für Bürgerinnen und Bürger"),
+    "contact_address": _l("Anschrift"),
+    "opening_hours": _l("Öffnungszeiten"),
+    "map_lat": _l("Kartenmitte: Breite"),
+    "map_lon": _l("Kartenmitte: Länge"),
+    "map_zoom": _l("Kartenmitte: Zoomstufe"),
+    "tile_url": _l("Kartenkacheln (Adresse)"),
+    "tile_attribution": _l("Kartenkacheln (Quellenangabe)"),
+    "retention_closed_days": _l("Personenbezogene Daten erledigter Meldungen löschen nach (Tagen)"),
+    "retention_unconfirmed_days": _l("Unbestätigte Meldungen löschen nach (Tagen)"),
+    "crest": _l("Wappen oder Logo"),
+    "legal": _l("Rechtliche Angaben"),
 }
 
 ROLES = {"admin": _l("Administration"), "dispatcher": _l("Leitstelle"), "staff": _l("Abteilung")}
@@ -69,14 +106,19 @@ FIELDS = {
     "display_name": _l("Name"), "name": _l("Name"), "name_en": _l("englischer Name"), "title": _l("Titel"),
     "target_days": _l("Zieltage"), "publish_immediately": _l("sofort veröffentlichen"),
     "oidc_subject": _l("Dienstkonto-Kennung"), "department_id": _l("Abteilung"), "password": _l("Passwort"),
+    "public_deadlines": _l("Erledigungsdatum öffentlich"),
 }
+
+AREA_FIELDS = {"kind": _l("Art"), "rank": _l("Rang"), "emails": _l("E-Mail-Adressen"),
+               "notification_mode": _l("Benachrichtigung"), "digest_hour": _l("Stunde der Sammelmail")}
 
 # The ``target`` column: "kind:key".
 TARGETS = {
     "user": _l("Konto %(key)s"), "template": _l("Textbaustein Nr. %(key)s"), "category": _l("Kategorie %(key)s"),
     "catalog": _l("Leistung %(key)s"), "department": _l("Abteilung %(key)s"),
     "rerouting_run": _l("Neuzuordnung Nr. %(key)s"), "photo": _l("Foto Nr. %(key)s"),
-    "oidc": _l("Dienstkonto-Kennung %(key)s"), "team": _l("Team %(key)s"),
+    "oidc": _l("Dienstkonto-Kennung %(key)s"), "team": _l("Team %(key)s"), "town": _l("Stadt %(key)s"),
+    "area": _l("Gebiet %(key)s"),
 }
 
 
@@ -158,6 +200,10 @@ class AuditWording:
                 out.append(_("Duplikat von %(ref)s", ref=c["duplicate_of"]))
             if c.get("followers_moved"):
                 out.append(_("%(n)s Abonnements übertragen", n=format_decimal(c["followers_moved"])))
+            if c.get("after_photos"):
+                out.append(_("%(n)s Foto(s) nach der Erledigung", n=format_decimal(c["after_photos"])))
+            if c.get("field"):
+                out.append(_("unterwegs mit dem Telefon gemeldet"))
         elif action == "priority":
             from app.staff.operations import PRIORITIES
 
@@ -209,11 +255,30 @@ class AuditWording:
                          updated=format_decimal(c.get("updated", c.get("replaced", 0)))))
         elif action == "rerouting_applied":
             out.append(_("%(n)s Meldungen einer anderen Abteilung zugeordnet", n=format_decimal(c.get("moved", 0))))
+        elif action in ("town_profile_update", "town_crest_update", "department_update", "area_update",
+                        "department_create"):
+            for field, value in c.items():
+                label = PROFILE_FIELDS.get(field) or FIELDS.get(field) or AREA_FIELDS.get(field) or _("Angabe")
+                if isinstance(value, list) and len(value) == 2:
+                    old, new = (", ".join(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) else v
+                                for v in value)
+                    if isinstance(old, (dict, list)) or isinstance(new, (dict, list)):
+                        out.append(_("%(label)s geändert", label=label))
+                    else:
+                        out.append(f"{label}: {_change(old, new)}")
+        elif action in ("department_retire", "category_retire"):
+            if c.get("successor"):
+                name = self.department(c["successor"]) if action == "department_retire" else \
+                    self.categories.get(c["successor"], c["successor"])
+                out.append(_("offene Meldungen an „%(name)s“: %(n)s", name=name, n=format_decimal(c.get("moved", 0))))
+        elif action in ("addresses_imported", "staff_imported", "reports_imported"):
+            out.append(_("%(n)s übernommen, %(r)s abgelehnt", n=format_decimal(c.get("imported", 0)),
+                         r=format_decimal(c.get("rejected", 0))))
         elif action == "user_create":
             out.append(_("Rolle: %(role)s", role=ROLES.get(c.get("role"), _value(c.get("role")))))
             if c.get("department"):
                 out.append(_("Abteilung: %(name)s", name=self.department(c["department"])))
-        elif action in ("user_update", "category_update", "template_create"):
+        elif action in ("user_update", "category_update", "template_create", "town_update"):
             for field, value in c.items():
                 if field not in FIELDS:
                     continue

@@ -19,6 +19,10 @@ def export_town_file(slug: str, file: Path) -> list[Path]:
 
     spec = town_spec(db.session, jurisdiction_by_slug(slug))
     written = []
+    if spec["town"]["crest_data"]:
+        path = file.parent / spec["town"]["crest"]
+        path.write_bytes(spec["town"]["crest_data"])
+        written.append(path)
     for area in spec["areas"]:
         path = file.parent / area["file"]
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +78,7 @@ def init_app(app: Flask) -> None:
     def export_command(slug, file):
         """Write the town file FILE (TOML) and its area geometries as GeoJSON files beside it."""
         paths = export_town_file(slug, file)
-        click.echo(f"wrote {paths[0]} and {len(paths) - 1} area files")
+        click.echo(f"wrote {paths[0]} and {len(paths) - 1} files beside it (areas, crest)")
 
     @town_cli.command("apply")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

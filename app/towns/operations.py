@@ -54,6 +54,14 @@ class _Changes:
                actor=ACTOR)
 
 
+def _crest_label(town: dict) -> str | None:
+    """A crest in the audit log and the output: its type and a short fingerprint, not its bytes."""
+    import hashlib
+
+    data = town.get("crest_data")
+    return f"{town['crest_type']} sha256:{hashlib.sha256(data).hexdigest()[:12]}" if data else None
+
+
 def _describe(diff: dict) -> str:
     def short(v):
         text_ = json.dumps(v, ensure_ascii=False, default=str)
@@ -76,25 +84,39 @@ def apply_town(session: Session, spec: dict) -> list[str]:
         jurisdiction = Jurisdiction(slug=wanted["slug"], name=wanted["name"],
                                     reference_prefix=wanted["reference_prefix"],
                                     contact_email=wanted["contact_email"] or None, legal=wanted["legal"] or {},
+                                    public_deadlines=wanted["public_deadlines"],
+                                    profile=wanted["profile"] or {}, crest=wanted["crest_data"],
+                                    crest_type=wanted["crest_type"],
                                     sign_language_video=wanted["sign_language_video"])
         session.add(jurisdiction)
         session.flush()
         changes.jurisdiction_id = jurisdiction.id
         changes.add("create_town", wanted["slug"], f"+ town {wanted['slug']} ({wanted['name']})",
-                    {k: [None, v] for k, v in wanted.items() if v})
+                    {k: [None, _crest_label(wanted) if k == "crest" else v] for k, v in wanted.items()
+                     if v and k not in ("crest_data", "crest_type")})
         current = town_spec(session, jurisdiction) | {"town": wanted}
     else:
         current = town_spec(session, jurisdiction)
-        keys = ("name", "reference_prefix", "contact_email", "sign_language_video") + \
-            (("legal",) if wanted["legal"] is not None else ())
+        keys = ("name", "reference_prefix", "contact_email", "public_deadlines", "sign_language_video") \
+            + (("legal",) if wanted["legal"] is not None else ()) \
+            + (("profile",) if wanted["profile"] is not None else ())
         diff = _diff(current["town"], wanted, keys)
+        if wanted["crest_data"] is not None and wanted["crest_data"] != current["town"]["crest_data"]:
+            diff["crest"] = [_crest_label(current["town"]), _crest_label(wanted)]
         if diff:
             jurisdiction.name = wanted["name"]
             jurisdiction.reference_prefix = wanted["reference_prefix"]
             jurisdiction.contact_email = wanted["contact_email"] or None
+            jurisdiction.public_deadlines = wanted["public_deadlines"]
             jurisdiction.sign_language_video = wanted["sign_language_video"]
             if wanted["legal"] is not None:
                 jurisdiction.legal = dict(wanted["legal"])
+            if wanted["profile"] is not None:
+                jurisdiction.profile = dict(wanted["profile"])
+            if "crest" in diff:
+                jurisdiction.crest, jurisdiction.crest_type = wanted["crest_data"], wanted["crest_type"]
+            if diff.keys() & {"name", "contact_email", "profile", "crest"}:
+                jurisdiction.profile_version = (jurisdiction.profile_version or 1) + 1
             changes.add("update_town", wanted["slug"], f"~ town: {_describe(diff)}", diff)
     departments = _apply_departments(session, jurisdiction, spec, current, changes)
     areas = _apply_areas(session, jurisdiction, spec, current, changes)
@@ -122,7 +144,7 @@ def _apply_departments(session, jurisdiction, spec, current, changes) -> dict[st
         if not diff:
             continue
         department.name = wanted["name"]
-        department.email = wanted["emails"][0] if wanted["emails"] else None
+        department.emails = list(wanted["emails"])
         department.notification_mode = wanted["notification"]
         department.digest_hour = wanted["digest_hour"]
         department.webhook_url = wanted["webhook_url"] or None

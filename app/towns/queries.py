@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from app.jurisdictions.models import Area, Category, Department, Jurisdiction, RoutingRule
 from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, TEXT_LANGUAGES, to_flat
 from app.open311.models import ServiceAttribute
+from app.towns.townfile import crest_file_name
 
 # Geometry as the town file holds it: GeoJSON rounded to 7 decimals of a degree (about 1 cm).
 GEOJSON_DIGITS = 7
@@ -22,8 +23,12 @@ def town_spec(session: Session, jurisdiction: Jurisdiction) -> dict:
     questions by their order; rules are sorted by the writer). Areas carry ``geometry`` text."""
     jid = jurisdiction.id
     town = {"slug": jurisdiction.slug, "name": jurisdiction.name, "reference_prefix": jurisdiction.reference_prefix,
-            "contact_email": jurisdiction.contact_email or "", "sign_language_video": jurisdiction.sign_language_video or "",
-            "legal": dict(jurisdiction.legal or {})}
+            "contact_email": jurisdiction.contact_email or "", "public_deadlines": jurisdiction.public_deadlines,
+            "sign_language_video": jurisdiction.sign_language_video or "",
+            "legal": dict(jurisdiction.legal or {}),
+            "profile": dict(jurisdiction.profile or {}),
+            "crest": crest_file_name(jurisdiction.crest_type) if jurisdiction.crest_type else "",
+            "crest_type": jurisdiction.crest_type, "crest_data": jurisdiction.crest if jurisdiction.crest_type else None}
     departments = list(session.scalars(select(Department).where(Department.jurisdiction_id == jid)
                                        .order_by(Department.id)))
     areas = list(session.scalars(select(Area).where(Area.jurisdiction_id == jid).order_by(Area.id)))
@@ -51,7 +56,7 @@ def town_spec(session: Session, jurisdiction: Jurisdiction) -> dict:
 
 def department_spec(department: Department) -> dict:
     return {"code": department.code, "name": department.name,
-            "emails": [department.email] if department.email else [],
+            "emails": list(department.emails or []),
             "notification": department.notification_mode, "digest_hour": department.digest_hour,
             "webhook_url": department.webhook_url or ""}
 

@@ -7,8 +7,11 @@ town exported, applied and exported again gives the same bytes. No database, no 
 
 The form (every key of the file; those marked * are required)::
 
-    town        {slug*, name*, reference_prefix*, contact_email, sign_language_video, legal: {field: text}}
-                (without a ``legal`` table the statement details stay as they are)
+    town        {slug*, name*, reference_prefix*, contact_email, crest, public_deadlines, sign_language_video, legal: {field: text},
+                 profile: {key: value}}
+                (without a ``legal`` or ``profile`` table those stay as they are; ``crest``: an SVG
+                or PNG file beside the town file, sanitised as the admin page does; without it the
+                crest stays; profile keys: app/jurisdictions/profile.py)
     departments [{code*, name*, emails, notification, digest_hour, webhook_url}]
     areas       [{code*, name*, kind*, file*}]      file: GeoJSON (WGS 84) beside the town file
     categories  [{code*, name*, name_en, description, description_en, group, group_en, icon, publish_immediately, active,
@@ -26,6 +29,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
+from app.jurisdictions import profile as town_profile
 from app.jurisdictions.legal import FIELD_NAMES, LegalSettingsError, merged_legal
 from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, TEXT_LANGUAGES, flat_keys
 from app.validation import is_email
@@ -50,7 +54,8 @@ class TownFileError(ValueError):
 
 # key, type, required, default (None: no default, the key is simply absent)
 _TOWN = (("slug", str, True, None), ("name", str, True, None), ("reference_prefix", str, True, None),
-         ("contact_email", str, False, ""), ("sign_language_video", str, False, ""))
+         ("contact_email", str, False, ""), ("crest", str, False, ""), ("public_deadlines", bool, False, False),
+         ("sign_language_video", str, False, ""))
 # The DGS video: a file under app/static (mp4/webm) or an https address.
 _VIDEO_FILE_RE = re.compile(r"^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_./-]{0,400}\.(mp4|webm)$")
 _DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", list, False, []),
@@ -177,11 +182,24 @@ def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
     for key in raw:
         if key not in _TOP:
             check.error(key, "unknown key (allowed: " + ", ".join(_TOP) + ")", None)
-    town = check.table(raw.get("town"), _TOWN + (("legal", dict, False, None),), "town", "[town]", 0)
+    town = check.table(raw.get("town"), _TOWN + (("legal", dict, False, None), ("profile", dict, False, None)),
+                       "town", "[town]", 0)
     if "town" not in raw:
         check.errors.append("town: missing")
     # No [town.legal] table: the file leaves the statement details as they are (`flask town-legal`).
     legal = town.pop("legal", None)
+    # No [town.profile] table: the profile stays as the admin page set it.
+    profile = town.pop("profile", None)
+    town["profile"] = None
+    if profile is not None:
+        try:
+            town["profile"] = town_profile.clean_profile(profile)
+        except town_profile.ProfileError as exc:
+            for key, problem in exc.problems.items():
+                check.error(f"town.profile.{key}", problem, check.where.find("[town.profile]", 0, key))
+    town["crest_data"], town["crest_type"] = None, None
+    if town.get("crest") and base_dir is not None:
+        town["crest_data"], town["crest_type"] = _read_crest(base_dir, town["crest"], check)
     if town.get("reference_prefix") and not _PREFIX_RE.match(town["reference_prefix"]):
         check.error("town.reference_prefix", "1 to 8 capital letters or digits", check.where.find("[town]", 0, "reference_prefix"))
     if town.get("contact_email") and not is_email(town["contact_email"]):
@@ -223,8 +241,8 @@ def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
         for address in emails:
             if not isinstance(address, str) or not is_email(address):
                 check.error(f"departments[{index}].emails", f"{address!r} is not an e-mail address", line)
-        if len(emails) > 1:
-            check.error(f"departments[{index}].emails", "only one address per department so far", line)
+        if len(set(emails)) != len(emails):
+            check.error(f"departments[{index}].emails", "an address appears twice", line)
         if item.get("notification") not in NOTIFICATION_MODES:
             check.error(f"departments[{index}].notification", "one of " + ", ".join(NOTIFICATION_MODES),
                         check.where.find("[[departments]]", index - 1, "notification"))
@@ -313,6 +331,26 @@ def _check_category(check: _Checker, item: dict, index: int) -> None:
     item["questions"] = questions
 
 
+def _read_crest(base_dir: Path, name: str, check: _Checker) -> tuple[bytes | None, str | None]:
+    from media.crest import CrestRejected, clean_crest
+
+    line = check.where.find("[town]", 0, "crest")
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        check.error("town.crest", f"{name!r}: give a path relative to the town file, inside its folder", line)
+        return None, None
+    try:
+        return clean_crest((base_dir / name).read_bytes())
+    except FileNotFoundError:
+        check.error("town.crest", f"{name!r} does not exist", line)
+    except CrestRejected as exc:
+        check.error("town.crest", f"{name!r} is not a crest we can use ({exc.code}): an SVG or PNG up to 512 KB", line)
+    return None, None
+
+
+def crest_file_name(media_type: str) -> str:
+    return "crest.png" if media_type == "image/png" else "crest.svg"
+
+
 def _read_geometry(base_dir: Path, name: str, path: str, line: int | None, check: _Checker) -> str | None:
     """The GeoJSON geometry of an area file (a geometry, a Feature or a one-feature collection)."""
     file = (base_dir / name)
@@ -349,6 +387,8 @@ def rule_key(rule: dict) -> tuple:
 def _value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
     if isinstance(value, (int, date)):
         return str(value) if not isinstance(value, date) else value.isoformat()
     if isinstance(value, str):
@@ -381,6 +421,9 @@ def render_town_file(spec: dict) -> str:
     if spec["town"].get("legal"):
         out += ["", "[town.legal]"] + [f"{k} = {_value(spec['town']['legal'][k])}"
                                        for k in FIELD_NAMES if k in spec["town"]["legal"]]
+    if spec["town"].get("profile"):
+        out += ["", "[town.profile]"] + [f"{k} = {_value(spec['town']['profile'][k])}"
+                                         for k in town_profile.FIELD_NAMES if k in spec["town"]["profile"]]
     for department in spec["departments"]:
         out += ["", "[[departments]]"] + _lines(department, _DEPARTMENT)
     for area in spec["areas"]:

@@ -39,7 +39,7 @@ def test_preview_lists_moves_and_writes_nothing(db_session):
     assert preview.plan.moved == 1
     assert [(a.code, b.code, n) for a, b, n in preview.flows_named()] == [("bauhof-marienfeld", "gruen", 1)]
     assert [row["reference"] for row in preview.sample] == [moving.reference]
-    assert preview.sample[0]["new_explanation"].endswith("gesamte Kommune × gruenflaeche")
+    assert preview.sample[0]["new_explanation"] == "ganze Stadt · Grünfläche / Baum → Grünflächen"
     db.session.expire_all()
     assert db.session.get(Report, moving.id).department.code == "bauhof-marienfeld"
     assert db.session.get(Report, staying.id).department.code == "gruen"
@@ -57,7 +57,7 @@ def test_apply_moves_open_reports_with_audit_and_outbox(db_session):
     for report in moving:
         report = db.session.get(Report, report.id)
         assert report.department.code == "gruen"
-        assert report.routing_explanation == f"Regel {report.routing_rule_id}: gesamte Kommune × gruenflaeche"
+        assert report.routing_explanation == "ganze Stadt · Grünfläche / Baum → Grünflächen"
     assert db.session.get(Report, closed.id).department.code == "bauhof-marienfeld"
     run = db.session.get(ReroutingRun, run.id)
     assert (run.moved, run.actor, run.reason) == (3, "admin:test", "Neuordnung Bauhof")
@@ -98,7 +98,7 @@ def test_reports_outside_every_area_keep_their_department(db_session):
     assert db.session.get(Report, report.id).department.code == "tiefbau"
 
 
-def test_department_gaining_reports_gets_a_mail(committing, smtp_server):
+def test_department_gaining_reports_gets_a_mail_with_the_routing_in_words(committing, smtp_server):
     with committing.app_context():
         reports = [make_report(point=MARIENFELD, category_code="spielplatz") for _ in range(2)]
         references = sorted(r.reference for r in reports)
@@ -119,6 +119,11 @@ def test_department_gaining_reports_gets_a_mail(committing, smtp_server):
             body = rerouted[0].get_body(("plain",)).get_content()
             assert all(ref in body for ref in references)
             assert "Bauhof Marienfeld" in body
+            # The routing in the words of the staff page (issue 19 point 9), no "Regel N: … × code".
+            assert body.count("ganze Stadt · Spielplatz → Grünflächen") == 2
+            assert "Regel" not in body and "×" not in body and "spielplatz" not in body
+            html = rerouted[0].get_body(("html",)).get_content()
+            assert "ganze Stadt · Spielplatz → Grünflächen" in html and "Regel" not in html
         finally:
             db.session.rollback()
             db.session.execute(text("DELETE FROM rerouting_runs"))

@@ -59,7 +59,7 @@ def test_most_specific_area_wins_then_category_then_fallback(db_session):
     add_rule("gruen", area("ortsteil-harsewinkel"))                 # Ortsteil × all
     # In the custom area: the custom area's rule beats the Ortsteil's.
     assert route(CENTRE, "schlagloch").department_code == "ordnungsamt"
-    assert "Gebiet innenstadt × schlagloch" in route(CENTRE, "schlagloch").explanation
+    assert route(CENTRE, "schlagloch").explanation == "Gebiet innenstadt · Schlagloch / Straßenschaden → Ordnungsamt"
     # Outside it, still in the Ortsteil: the Ortsteil's category rule beats its catch-all.
     elsewhere = (8.245, 51.965)
     assert route(elsewhere, "schlagloch").department_code == "abfall"
@@ -67,7 +67,7 @@ def test_most_specific_area_wins_then_category_then_fallback(db_session):
     # town-wide category rule (area first, then category).
     decision = route(elsewhere, "strassenlaterne")
     assert decision.department_code == "gruen"
-    assert decision.explanation.endswith("Ortsteil Harsewinkel × alle Kategorien")
+    assert decision.explanation == "Ortsteil Harsewinkel · alle Kategorien → Grünflächen"
     # In Greffen nothing area-specific: the town-wide category rule.
     assert route(GREFFEN, "strassenlaterne").department_code == "stadtwerke"
 
@@ -78,7 +78,7 @@ def test_category_without_any_rule_uses_the_fallback(db_session):
     db.session.flush()
     decision = route(MARIENFELD, "brunnen")
     assert decision.department_code == "buergerbuero"
-    assert decision.explanation.endswith("Auffangregel (gesamte Kommune × alle Kategorien)")
+    assert decision.explanation == "ganze Stadt · alle Kategorien → Zentrale Anliegenstelle"
 
 
 def test_without_fallback_a_category_without_rule_is_a_configuration_error(db_session):

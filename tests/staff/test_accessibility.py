@@ -91,6 +91,9 @@ def test_staff_pages_pass_axe(live_server, workspace_data, committed_catalog, ch
             f"/intern/admin/leistungen/stellen/{department_id}", "/intern/admin/warteschlange",
             "/intern/eingang?lang=en", f"/intern/meldungen/{report.id}", "/intern/admin/?lang=de",
             f"/intern/admin/kategorien/{category_id}",
+            "/intern/admin/stadtprofil", "/intern/admin/stadtprofil?lang=en", "/intern/admin/adressen/",
+            "/intern/admin/meldungen-import", f"/intern/admin/abteilungen/{department_id}/aufloesen",
+            f"/intern/admin/kategorien/{category_id}/aufloesen", "/intern/admin/?lang=de",
         ], problems)
         # An error page inside the workspace (bad filter) is a page too.
         response = page.goto(live_server.url + "/intern/eingang?sort=quer")
@@ -222,7 +225,8 @@ def test_staff_pages_reflow_at_320_css_pixels(live_server, workspace_data, chrom
     try:
         _sign_in(page, live_server.url, workspace_data["admin"].username)
         for path in ("/intern/eingang", f"/intern/meldungen/{report.id}", "/intern/uebersicht", "/intern/admin/",
-                     "/intern/admin/protokoll"):
+                     "/intern/admin/protokoll", "/intern/admin/stadtprofil", "/intern/admin/adressen/",
+                     "/intern/admin/meldungen-import", "/intern/admin/gebiete/"):
             page.goto(live_server.url + path)
             too_wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
                 .filter(e => !e.closest('.table-scroll') && e.getBoundingClientRect().right > 321)

@@ -21,22 +21,22 @@ def _admin(client):
 def test_a_department_is_created_and_changed_with_audit(client, db_session):
     token = _admin(client)
     made = client.post("/intern/admin/abteilungen/neu", data={"csrf_token": token, "code": "bauhof-greffen",
-                                                              "name": "Bauhof Greffen", "email": "bauhof@greffen.example",
+                                                              "name": "Bauhof Greffen", "emails": "bauhof@greffen.example",
                                                               "notification": "immediate"})
     assert made.status_code == 303
     greffen = department("bauhof-greffen")
     assert greffen.email == "bauhof@greffen.example" and greffen.notification_mode == "immediate"
     bad = client.post("/intern/admin/abteilungen/neu", data={"csrf_token": token, "code": "bauhof-greffen",
-                                                             "name": "", "email": "kein-mail", "notification": ""})
+                                                             "name": "", "emails": "kein-mail", "notification": ""})
     assert bad.status_code == 400
     text = bad.get_data(as_text=True)
     assert "Bitte geben Sie einen Namen an." in text and "Bitte wählen Sie, wie die Abteilung" in text
     changed = client.post(f"/intern/admin/abteilungen/{greffen.id}", data={
-        "csrf_token": token, "name": "Bauhof Greffen", "email": "", "notification": "digest", "digest_hour": "6"})
+        "csrf_token": token, "name": "Bauhof Greffen", "emails": "", "notification": "digest", "digest_hour": "6"})
     assert changed.status_code == 303
     assert greffen.notification_mode == "digest" and greffen.digest_hour == 6 and greffen.email is None
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "department_update"))
-    assert entry.changes == {"email": ["bauhof@greffen.example", None], "notification_mode": ["immediate", "digest"],
+    assert entry.changes == {"emails": [["bauhof@greffen.example"], []], "notification_mode": ["immediate", "digest"],
                              "digest_hour": [7, 6]}
 
 

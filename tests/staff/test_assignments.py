@@ -92,3 +92,39 @@ def test_teams_bulk_assignment_and_forwarding_ends_it(app, client):
     client.post(f"/intern/meldungen/{reports[0].id}/abteilung", data={
         "csrf_token": token, "department": str(department("abfall").id), "reason": "Müll", "confirmed": "1"})
     assert db.session.get(ReportAssignment, reports[0].id) is None
+
+
+def test_dashboard_shows_open_work_per_person_and_team(app, client):
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from app.db import utcnow
+    from app.reports.operations import change_status
+
+    dispatcher = make_staff("dispatcher")
+    anna = make_staff("staff", "tiefbau", username="anna-tiefbau")
+    anna.display_name = "Anna Albers"
+    idle = make_staff("staff", "gruen", username="ben-gruen")
+    idle.display_name = "Ben Brandt"
+    team = StaffTeam(jurisdiction_id=anna.jurisdiction_id, department_id=department("tiefbau").id, name="Kolonne Nord")
+    db.session.add(team)
+    db.session.flush()
+    reports = [make_report(category_code="schlagloch") for _ in range(5)]
+    for report in reports[:3]:
+        db.session.add(ReportAssignment(report_id=report.id, staff_user_id=anna.id))
+    db.session.add(ReportAssignment(report_id=reports[3].id, team_id=team.id))
+    reports[0].created_at = utcnow() - timedelta(days=60)  # overdue
+    change_status(reports[2], "erledigt", public_note="Behoben.", actor="test")  # done: no longer open work
+    db.session.flush()
+    db.session.execute(text("DELETE FROM staff_dashboard_snapshots"))
+    login(client, dispatcher.username, PASSWORD)
+    body = client.get("/intern/uebersicht").get_data(as_text=True)
+    table = body[body.index('id="by-assignee"'):body.index("</table>", body.index('id="by-assignee"'))]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", table)
+    assert rows[:2] == [("Anna Albers", "Tiefbau und Straßen", "2", "1"),
+                        ("Kolonne Nord (Team)", "Tiefbau und Straßen", "1", "0")]
+    assert ("Ben Brandt", "Grünflächen", "0", "0") in rows  # listed with nothing to do
+    # The reports given to nobody, linked to the queue's filter.
+    unassigned = re.search(r'zuweisung=niemand">Niemandem zugewiesen</a></th><td>([^<]+)</td>', table)
+    assert unassigned and unassigned.group(1) == "1"  # reports[4]

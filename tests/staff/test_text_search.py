@@ -10,11 +10,13 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 from werkzeug.datastructures import MultiDict
 
 from app.db import db
+from app.open311.models import ServiceAttribute
 from app.staff.queries import parse_filters, queue_select
-from tests.factories import GREFFEN, make_report
+from tests.factories import GREFFEN, category, make_report
 from tests.staff.helpers import login, make_staff
 
-TRIGRAM_INDEXES = {"ix_reports_description_trgm", "ix_reports_address_trgm"}
+TRIGRAM_INDEXES = {"ix_reports_description_trgm", "ix_reports_address_trgm",
+                   "ix_report_attribute_values_answer_text_trgm"}
 FILLER_REPORTS = 20_000
 
 
@@ -54,17 +56,30 @@ def _fill_reports(template_id: int, n: int) -> None:
                location, 'Teststraße ' || (g % 300), 'Meldung ' || g || ' ' || md5(g::text), true, false, 0, status,
                status_changed_at, false, 'de', created_at - g * interval '1 minute', updated_at
         FROM reports, generate_series(1, :n) AS g WHERE reports.id = :id"""), {"id": template_id, "n": n})
+    # Every filler report answered an extra question of its category (revision 1904 searches the answers).
+    attribute = ServiceAttribute(category_id=db.session.scalar(text("SELECT category_id FROM reports WHERE id = :id"),
+                                                               {"id": template_id}),
+                                 code="tiefe", datatype="string", description="Wie tief ist es?")
+    db.session.add(attribute)
+    db.session.flush()
+    db.session.execute(text("""
+        INSERT INTO report_attribute_values (report_id, attribute_id, value, answer_text)
+        SELECT id, :aid, to_jsonb('Tiefe ' || id), 'Tiefe ' || id || ' cm ' || md5(id::text)
+        FROM reports WHERE reference LIKE 'TS-%'"""), {"aid": attribute.id})
     # As on a long-running database: GIN's pending list merged (autovacuum does that) and statistics current.
     db.session.execute(text("SELECT gin_clean_pending_list('ix_reports_description_trgm'), "
-                            "gin_clean_pending_list('ix_reports_address_trgm')"))
+                            "gin_clean_pending_list('ix_reports_address_trgm'), "
+                            "gin_clean_pending_list('ix_report_attribute_values_answer_text_trgm')"))
     db.session.execute(text("ANALYZE reports"))
+    db.session.execute(text("ANALYZE report_attribute_values"))
 
 
 def test_trigram_indexes_exist_and_are_valid(db_session):
     rows = db.session.execute(text("""
         SELECT c.relname, i.indisvalid, pg_get_indexdef(i.indexrelid)
         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = 'reports'::regclass AND c.relname = ANY(:names)"""),
+        WHERE i.indrelid IN ('reports'::regclass, 'report_attribute_values'::regclass)
+          AND c.relname = ANY(:names)"""),
                               {"names": sorted(TRIGRAM_INDEXES)}).all()
     assert {r[0] for r in rows} == TRIGRAM_INDEXES
     for name, valid, definition in rows:
@@ -111,3 +126,26 @@ def test_text_search_results(client):
     assert search("%") == {percent.reference}
     assert search("ab") == set()                                # two characters: still correct (no index needed)
     assert search("Laterne hell") == set()
+
+
+def test_text_search_finds_answers_to_extra_questions_by_their_words(client):
+    lamp = category("strassenlaterne")
+    db.session.add_all([
+        ServiceAttribute(category_id=lamp.id, code="zustand", datatype="multivaluelist", description="Was ist los?",
+                         values=[{"key": "aus", "name": "Brennt nicht"}, {"key": "flackert", "name": "Flackert"}]),
+        ServiceAttribute(category_id=lamp.id, code="mast", datatype="string", description="Mastnummer")])
+    db.session.flush()
+    answered = make_report(category_code="strassenlaterne", description="Laterne kaputt",
+                           answers={"zustand": ["aus", "flackert"], "mast": ["M-7731"]})
+    other = make_report(category_code="strassenlaterne", description="Laterne schief", answers={"zustand": ["aus"]})
+    login(client, make_staff("dispatcher").username)
+
+    def search(term: str) -> set[str]:
+        response = client.get("/intern/eingang", query_string={"q": term})
+        assert response.status_code == 200
+        return set(_refs(response.get_data(as_text=True)))
+
+    assert search("m-7731") == {answered.reference}                       # a typed answer
+    assert search("flackert") == {answered.reference}                     # a choice, by its name
+    assert search("brennt nicht") == {answered.reference, other.reference}
+    assert search("Laterne schief") == {other.reference}                  # the description still counts

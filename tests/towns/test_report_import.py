@@ -140,3 +140,26 @@ def test_a_file_without_the_header_is_refused_whole(app, db_session, tmp_path):
     file.write_text("ref;code\n1;2\n", encoding="utf-8")
     outcome = app.test_cli_runner().invoke(args=["reports", "import", str(file)])
     assert outcome.exit_code == 1 and "line 1: the header must be" in outcome.output
+
+
+def test_imported_references_in_our_own_pattern_raise_the_counter(db_session):
+    """An old system that already wrote HW-2026-000123: the next citizen report gets 124, not 1."""
+    from app.db import db
+    from app.reports.importing import import_reports
+    from app.reports.operations import next_reference
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    year = now.year
+    lon, lat = GREFFEN
+    data = _csv([[f"HW-{year}-000123", "schlagloch", f"{lat}", f"{lon}", "erledigt", "2024-03-01T08:00:00Z", "", "a", ""],
+                 [f"HW-{year}-000045", "schlagloch", f"{lat}", f"{lon}", "open", "2024-03-01T08:00:00Z", "", "b", ""],
+                 ["HW-2019-000900", "schlagloch", f"{lat}", f"{lon}", "closed", "2019-03-01T08:00:00Z", "", "c", ""],
+                 [f"XY-{year}-999999", "schlagloch", f"{lat}", f"{lon}", "closed", "2024-03-01T08:00:00Z", "", "d", ""]])
+    result = import_reports(db.session, town(), data, "csv")
+    assert result.summary() == "imported=4 unchanged=0 rejected=0"
+    assert next_reference(town(), now) == f"HW-{year}-000124"
+    assert next_reference(town(), datetime(2019, 6, 1, tzinfo=timezone.utc)) == "HW-2019-000901"
+    # A counter already past the imported numbers is not lowered by a second import.
+    import_reports(db.session, town(), data, "csv")
+    assert next_reference(town(), now) == f"HW-{year}-000125"

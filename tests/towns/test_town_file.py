@@ -29,10 +29,11 @@ def export(tmp_path: Path, name: str) -> dict[str, bytes]:
 def test_export_apply_export_is_byte_identical_and_equals_the_demo_file(db_session, tmp_path):
     first = export(tmp_path, "first")
     assert sorted(first) == ["areas/ortsteil-greffen.geojson", "areas/ortsteil-harsewinkel.geojson",
-                             "areas/ortsteil-marienfeld.geojson", "areas/stadtgebiet.geojson", "town.toml"]
+                             "areas/ortsteil-marienfeld.geojson", "areas/stadtgebiet.geojson", "crest.svg", "town.toml"]
     # The test town was loaded from the repository's town file: the export gives it back unchanged.
     assert first["town.toml"] == TOWN_FILE.read_bytes()
     assert first["areas/ortsteil-greffen.geojson"] == (TOWN_FILE.parent / "areas/ortsteil-greffen.geojson").read_bytes()
+    assert first["crest.svg"] == (TOWN_FILE.parent / "crest.svg").read_bytes()
     before = db_session.scalar(select(func.count()).select_from(AuditEntry))
     assert apply_town_file(tmp_path / "first" / "town.toml") == []
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before

@@ -138,11 +138,11 @@ def test_citizen_mail_carries_the_towns_sender_signature_short_links_and_the_sit
     _change(report.id, "in_bearbeitung", "Wir sind dran.")
     drain(app)
     [mail] = smtp_server.wait_for(1)
-    assert parseaddr(mail["From"])[0] == parseaddr(app.config["MAIL_FROM"])[0] and "Harsewinkel" in mail["From"]
+    assert parseaddr(mail["From"])[0] == "Mängelmelder der Stadt Harsewinkel"  # the town profile's sender
     text = body_text(mail)
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "Ihr Mängelmelder der Stadt Harsewinkel" in text and "Ihr Mängelmelder der Stadt Harsewinkel" in html
-    assert _link(text, "/verfolgen/")  # the plain text has the full address
+    assert _link(text, "/t/")  # the plain text has the (short) address
     assert f">Stand der Meldung {report.reference}</a>" in html
     assert f">Öffentliche Seite der Meldung {report.reference}</a>" in html
     assert re.search(r">https?://[^<]*/verfolgen/", html) is None  # no raw long address as link text

@@ -273,3 +273,31 @@ def test_unsubscribed_followers_that_still_hold_their_address_are_erased(committ
     assert db.session.get(Follower, old_style.id).email is None
     assert db.session.get(Follower, staying.id).email == "bleibt@example.org"
     assert _run(app)["erased_followers"] == 0
+
+
+def test_a_towns_profile_sets_its_own_periods(committing):
+    """The town profile's retention periods win over the settings (app/jurisdictions/profile.py)."""
+    from app.jurisdictions.models import Jurisdiction
+
+    app = committing
+    closed = _commit_report(email="profil@example.org")
+    _age(closed, status="erledigt", closed_days_ago=10)
+    unconfirmed = _commit_report(email="unbestaetigt@example.org")
+    _age(unconfirmed, status="unbestaetigt", made_days_ago=3)
+    closed_id, unconfirmed_id = closed.id, unconfirmed.id
+    result = apply_retention(app.config)  # settings: 90 and 7 days
+    assert result.anonymised_reports == 0 and result.deleted_reports == 0
+    row = db.session.get(Jurisdiction, town().id)
+    saved = dict(row.profile)
+    row.profile = dict(saved, retention_closed_days=7, retention_unconfirmed_days=2)
+    db.session.commit()
+    try:
+        result = apply_retention(app.config)
+        assert result.anonymised_reports == 1 and result.deleted_reports == 1
+        db.session.expire_all()
+        assert db.session.get(Report, closed_id).reporter_email is None
+        assert db.session.get(Report, unconfirmed_id) is None
+    finally:
+        row = db.session.get(Jurisdiction, town().id)
+        row.profile = saved
+        db.session.commit()

@@ -272,27 +272,7 @@
   var photosReady = Promise.resolve();
   var photoGps = null;
 
-  function shrink(file) {
-    // Decodable formats are re-encoded at most cfg.photoLongSide px wide/high (orientation
-    // applied, metadata gone). HEIC and anything the browser cannot decode go as they are:
-    // the server copes with full-size originals.
-    if (!window.createImageBitmap || !/^image\/(jpeg|png|webp)$/.test(file.type)) {
-      return Promise.resolve({ blob: file, name: file.name });
-    }
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var scale = Math.min(1, cfg.photoLongSide / Math.max(bitmap.width, bitmap.height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      if (bitmap.close) { bitmap.close(); }
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) {
-          resolve(blob ? { blob: blob, name: file.name.replace(/\.[^.]*$/, "") + ".jpg" } : { blob: file, name: file.name });
-        }, "image/jpeg", 0.85);
-      });
-    }).catch(function () { return { blob: file, name: file.name }; });
-  }
+  function shrink(file) { return MMQueue.shrink(file, cfg.photoLongSide); }
 
   // Photos from the camera button and from the gallery add up (one camera shot per tap on a
   // phone); each preview has a button that takes its photo out again.

@@ -1,7 +1,7 @@
 """Category and question texts in any language; the town's video in German Sign Language
 
-Revision ID: 2400
-Revises: 1902 (the one head on main when this was written)
+Revision ID: 2420
+Revises: 2410 (the one head on main when this was merged)
 Create Date: 2026-12-06 08:00:00
 
 ``categories.translations`` and ``service_attributes.translations`` hold the texts of the
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "2400"
-down_revision = "1902"
+revision = "2420"
+down_revision = "2410"
 branch_labels = None
 depends_on = None
 
