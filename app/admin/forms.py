@@ -13,6 +13,7 @@ from app.validation import normalize_email
 from app.reports.status import STATUSES
 from app.staff.models import ROLES
 from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys
+from app.jurisdictions.video import valid_sign_language_video
 
 _ID = Regexp(r"^\d{1,18}$", message=_l("Diese Auswahl gibt es nicht."))
 
@@ -55,6 +56,16 @@ _DEADLINE = _l("Die Bearbeitungsfrist muss zwischen 1 und 365 Tagen liegen.")
 
 class PublicDeadlinesForm(Form):
     public_deadlines = Flag()
+
+
+def _sign_language_video(form: Form, field) -> None:
+    if not valid_sign_language_video(field.data or ""):
+        raise ValidationError(str(_l("Bitte geben Sie eine https-Adresse oder eine MP4- oder WebM-Datei unter "
+                                     "app/static an (z. B. video/dgs.mp4).")))
+
+
+class SignLanguageVideoForm(Form):
+    video = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Angabe zum Video"), 500), _sign_language_video])
 
 
 class CategorySettingsForm(Form):

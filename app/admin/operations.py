@@ -150,13 +150,24 @@ def delete_text_template(admin: StaffUser, template_id: int) -> None:
 def set_public_deadlines(admin: StaffUser, show: bool) -> bool:
     """Whether the public sees a report's expected completion date (report page, Open311
     ``expected_datetime``); audited, flushes. Returns False when nothing changed."""
+    return _set_town_field(admin, "public_deadlines", show)
+
+
+def set_sign_language_video(admin: StaffUser, video: str) -> bool:
+    """The town's DGS video for /gebaerdensprache (a checked file path or https URL, or empty);
+    audited, flushes. Returns False when nothing changed."""
+    return _set_town_field(admin, "sign_language_video", video)
+
+
+def _set_town_field(admin: StaffUser, field: str, value) -> bool:
+    """Set one column of the admin's town, audited as ``town_update``; False when it was already so."""
     from app.jurisdictions.models import Jurisdiction
 
     town = db.session.get(Jurisdiction, admin.jurisdiction_id)
-    if town.public_deadlines == show:
+    if getattr(town, field) == value:
         return False
-    audit.record("town_update", staff=admin, changes={"public_deadlines": [town.public_deadlines, show]})
-    town.public_deadlines = show
+    audit.record("town_update", staff=admin, changes={field: [getattr(town, field), value]})
+    setattr(town, field, value)
     db.session.flush()
     return True
 

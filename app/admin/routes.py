@@ -8,7 +8,7 @@ from app.admin import operations, queries
 from app.admin.forms import (
     QUESTION_KINDS, AccountForm, AccountUpdateForm, AuditFilterForm, CategoryCreateForm, CategoryEditForm,
     CategorySettingsForm, DepartmentCreateForm, DepartmentForm, PublicDeadlinesForm, QuestionForm, RetireForm,
-    RuleForm, TextTemplateForm,
+    RuleForm, SignLanguageVideoForm, TextTemplateForm,
 )
 from app.db import db
 from app.errors import DomainError
@@ -37,7 +37,8 @@ def index():
     lists = queries.town_settings(current_staff().jurisdiction_id)
     town_row = db.session.get(Jurisdiction, current_staff().jurisdiction_id)
     return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(),
-                           public_deadlines=town_row.public_deadlines, **lists)
+                           public_deadlines=town_row.public_deadlines,
+                           sign_language_video=town_row.sign_language_video, **lists)
 
 
 @bp.get("/stadtprofil")
@@ -181,6 +182,16 @@ def delete_template(template_id: int):
     db.session.commit()
     flash(_("Der Textbaustein wurde gelöscht."))
     return redirect(url_for("admin.index"), 303)
+
+
+@bp.post("/gebaerdensprache-video")
+@role_required("admin")
+def sign_language_video():
+    video = validated(SignLanguageVideoForm(request.form)).video.data or ""
+    changed = operations.set_sign_language_video(current_staff(), video)
+    db.session.commit()
+    flash(_("Das Video in Gebärdensprache wurde gespeichert.") if changed else _("Es gab nichts zu ändern."))
+    return redirect(url_for("admin.index") + "#gebaerdensprache", 303)
 
 
 @bp.post("/fristen-oeffentlich")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from app.jurisdictions import profile as town_profile
 from app.jurisdictions.legal import FIELD_NAMES, LegalSettingsError, merged_legal
+from app.jurisdictions.video import valid_sign_language_video
 from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, TEXT_LANGUAGES, flat_keys
 from app.validation import is_email
 
@@ -56,8 +57,6 @@ class TownFileError(ValueError):
 _TOWN = (("slug", str, True, None), ("name", str, True, None), ("reference_prefix", str, True, None),
          ("contact_email", str, False, ""), ("crest", str, False, ""), ("public_deadlines", bool, False, False),
          ("sign_language_video", str, False, ""))
-# The DGS video: a file under app/static (mp4/webm) or an https address.
-_VIDEO_FILE_RE = re.compile(r"^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_./-]{0,400}\.(mp4|webm)$")
 _DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", list, False, []),
                ("notification", str, False, "immediate"), ("digest_hour", int, False, 7),
                ("webhook_url", str, False, ""))
@@ -206,7 +205,7 @@ def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
         check.error("town.contact_email", f"{town['contact_email']!r} is not an e-mail address",
                     check.where.find("[town]", 0, "contact_email"))
     video = town.get("sign_language_video") or ""
-    if video and not (video.startswith("https://") or _VIDEO_FILE_RE.match(video)):
+    if not valid_sign_language_video(video):
         check.error("town.sign_language_video", "an https:// address or a .mp4/.webm file under app/static",
                     check.where.find("[town]", 0, "sign_language_video"))
     try:

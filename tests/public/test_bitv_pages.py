@@ -108,3 +108,24 @@ def test_the_town_file_sets_the_video_and_refuses_anything_else(app, db_session,
         assert any(e.startswith("line 7: town.sign_language_video: an https:// address") for e in refused.value.errors), \
             refused.value.errors
     assert town().sign_language_video == "video/dgs-harsewinkel.mp4"
+
+
+def test_the_admin_sets_the_video_on_the_admin_page_audited_and_checked(client, db_session):
+    from sqlalchemy import select
+
+    from app.staff.models import AuditEntry
+    from tests.conftest import csrf_token
+    from tests.staff.helpers import PASSWORD, login, make_staff
+
+    login(client, make_staff("admin").username, PASSWORD)
+    token = csrf_token(client, "/intern/admin/")
+    refused = client.post("/intern/admin/gebaerdensprache-video", data={"csrf_token": token, "video": "http://x.example/v"})
+    assert refused.status_code == 400 and "https-Adresse" in refused.get_data(as_text=True)
+    saved = client.post("/intern/admin/gebaerdensprache-video",
+                        data={"csrf_token": token, "video": "https://www.harsewinkel.example/dgs"})
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("#gebaerdensprache")
+    assert town().sign_language_video == "https://www.harsewinkel.example/dgs"
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "town_update"))
+    assert entry.changes == {"sign_language_video": ["", "https://www.harsewinkel.example/dgs"]}
+    assert 'value="https://www.harsewinkel.example/dgs"' in client.get("/intern/admin/").get_data(as_text=True)
+    assert 'href="https://www.harsewinkel.example/dgs"' in client.get("/gebaerdensprache").get_data(as_text=True)
