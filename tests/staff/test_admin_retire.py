@@ -57,7 +57,9 @@ def test_retiring_a_department_asks_where_its_reports_go_then_moves_reports_and_
                         data={"csrf_token": token, "successor": str(ordnung.id), "confirmed": "1"})
     assert again.status_code == 400
     report_page = client.get(f"/intern/meldungen/{report.id}").get_data(as_text=True)
-    assert f'<option value="{gruen.id}"' not in report_page  # not offered for forwarding
+    forward_select = report_page.split('name="department"', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{department("tiefbau").id}"' in forward_select
+    assert f'<option value="{gruen.id}"' not in forward_select  # not offered for forwarding
     forwarded = client.post(f"/intern/meldungen/{report.id}/abteilung",
                             data={"csrf_token": token, "department": str(gruen.id), "reason": "Test"})
     assert forwarded.status_code == 400 and "Diese Abteilung ist aufgelöst." in forwarded.get_data(as_text=True)
