@@ -61,7 +61,10 @@ def language_links() -> list[dict]:
     current = g.get("locale", DEFAULT_LOCALE)
     links = []
     for code in offered_languages():
-        query = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", code)]
+        # A sign-in's "next" travels along only as a path of this site (never echo an outside address).
+        query = [(k, v) for k, v in request.args.items(multi=True)
+                 if k != "lang" and not (k == "next" and not (v.startswith("/") and not v.startswith("//")))]
+        query.append(("lang", code))
         links.append({"code": code, "name": LANGUAGE_NAMES[code], "dir": text_direction(code),
                       "url": f"{request.path}?{urlencode(query)}", "current": code == current})
     return links
