@@ -51,6 +51,8 @@ SETTINGS: dict[str, tuple[object, type | object]] = {
     "TOWN_HOSTS_CACHE_SECONDS": (30.0, float),
     "TILE_URL": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", str),
     "TILE_ATTRIBUTION": ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-Mitwirkende', str),
+    # Languages citizen pages and mails offer (German is always offered; staff pages stay de/en).
+    "LANGUAGES": ("de,en,tr,uk,ar", str),
     "MAILCATCHER_DIR": ("", str),
     "RATELIMIT_STORAGE_URI": ("", str),
     "LOG_LEVEL": ("INFO", str),
@@ -197,7 +199,6 @@ def load_config(overrides: dict | None = None) -> dict:
         config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     config.setdefault("BABEL_DEFAULT_LOCALE", "de")
     config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
-    config.setdefault("LANGUAGES", ("de", "en"))
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     config.setdefault("SESSION_COOKIE_SECURE", config["BASE_URL"].startswith("https://"))

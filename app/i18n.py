@@ -1,22 +1,73 @@
-"""Language choice: German unless the visitor picked English (``?lang=en``, kept in a cookie)."""
+"""Language choice: German unless the visitor picked another language (``?lang=tr``, kept in a cookie).
+
+Citizen pages and citizen mails speak German, English, Turkish, Ukrainian and Arabic (the
+setting ``LANGUAGES``); staff pages stay German and English (their catalogs have no other
+language, so a Turkish visitor of a staff page reads German, the source language). Arabic is
+written right to left: ``text_direction`` gives ``rtl`` for it, and the base layout puts it on
+``<html dir>``.
+"""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_babel import Babel, refresh
 
 from app.config import PROJECT_ROOT
+from app.jurisdictions.texts import choice_name
 
 babel = Babel()
 LANG_COOKIE = "lang"
+DEFAULT_LOCALE = "de"
+# Every language a citizen page may be shown in, each named in its own language (the switch
+# shows these names, so a reader finds theirs without reading the current one).
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English", "tr": "Türkçe", "uk": "Українська", "ar": "العربية"}
+RTL_LANGUAGES = frozenset({"ar"})
+# Staff pages (everything under /intern) have German and English catalogs only.
+STAFF_PATH_PREFIX = "/intern"
+STAFF_LANGUAGES = ("de", "en")
+
+
+def offered_languages() -> tuple[str, ...]:
+    """The languages this installation offers (setting ``LANGUAGES``; German always, first)."""
+    configured = current_app.config.get("LANGUAGES", tuple(LANGUAGE_NAMES)) if has_app_context() \
+        else tuple(LANGUAGE_NAMES)
+    if isinstance(configured, str):
+        configured = [code.strip() for code in configured.split(",")]
+    return (DEFAULT_LOCALE,) + tuple(c for c in configured if c in LANGUAGE_NAMES and c != DEFAULT_LOCALE)
+
+
+def supported_locale(code: str | None) -> str:
+    """``code`` if it is an offered language, else German: what a report, follow or alert stores."""
+    return code if code in offered_languages() else DEFAULT_LOCALE
+
+
+def text_direction(locale: str) -> str:
+    return "rtl" if locale in RTL_LANGUAGES else "ltr"
 
 
 def select_locale() -> str:
     if not has_request_context():
-        return g.get("locale", "de")
-    choice = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    return choice if choice in ("de", "en") else "de"
+        return g.get("locale", DEFAULT_LOCALE)
+    locale = supported_locale(request.args.get("lang") or request.cookies.get(LANG_COOKIE))
+    if request.path.startswith(STAFF_PATH_PREFIX) and locale not in STAFF_LANGUAGES:
+        return DEFAULT_LOCALE
+    return locale
+
+
+def language_links() -> list[dict]:
+    """The switch: per offered language the current page (path and query) in that language."""
+    current = g.get("locale", DEFAULT_LOCALE)
+    links = []
+    for code in offered_languages():
+        # A sign-in's "next" travels along only as a path of this site (never echo an outside address).
+        query = [(k, v) for k, v in request.args.items(multi=True)
+                 if k != "lang" and not (k == "next" and not (v.startswith("/") and not v.startswith("//")))]
+        query.append(("lang", code))
+        links.append({"code": code, "name": LANGUAGE_NAMES[code], "dir": text_direction(code),
+                      "url": f"{request.path}?{urlencode(query)}", "current": code == current})
+    return links
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +75,7 @@ def init_app(app: Flask) -> None:
     dirs = sorted(str(p.parent.parent.parent) for p in Path(PROJECT_ROOT, "app").glob("**/translations/*/LC_MESSAGES/messages.po"))
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(dirs) or "translations")
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["text_direction"] = text_direction  # mails: the direction of their own locale
 
     @app.before_request
     def _pick_locale():
@@ -35,11 +87,14 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _remember_locale(response):
         chosen = request.args.get("lang")
-        if chosen in ("de", "en") and request.cookies.get(LANG_COOKIE) != chosen:
+        if chosen in offered_languages() and request.cookies.get(LANG_COOKIE) != chosen:
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
-        response.headers.setdefault("Content-Language", g.get("locale", "de"))
+        response.headers.setdefault("Content-Language", g.get("locale", DEFAULT_LOCALE))
         return response
 
     @app.context_processor
     def _locale_context():
-        return {"locale": g.get("locale", "de")}
+        locale = g.get("locale", DEFAULT_LOCALE)
+        return {"locale": locale, "text_dir": text_direction(locale),
+                "language_links": language_links if has_request_context() else list,
+                "choice_name": choice_name}

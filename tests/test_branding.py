@@ -41,8 +41,8 @@ def test_every_page_names_the_town_and_links_its_statements(client):
     assert "Ein Angebot der Stadt Harsewinkel" in page
     for path in ("/impressum", "/datenschutz", "/barrierefreiheit"):
         assert f'href="{path}"' in page
-    # Pages that do not exist yet are not linked (Leichte Sprache, Gebärdensprache).
-    assert "Leichte Sprache" not in page and "Gebärdensprache" not in page
+    # Leichte Sprache and Gebärdensprache (BITV 2.0 § 4, issue 20) are linked once their pages exist.
+    assert 'href="/leichte-sprache"' in page and 'href="/gebaerdensprache"' in page
     assert 'href="/static/kern/kern.css"' in page and 'href="/static/kern/fonts.css"' in page
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "A service of Harsewinkel" in english

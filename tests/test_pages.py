@@ -27,7 +27,8 @@ def test_citizen_text_is_escaped_on_the_public_page(client, db_session):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
-@pytest.mark.parametrize("path", ["/", "/melden", "/datenschutz", "/impressum", "/barrierefreiheit", "/gibt-es-nicht"])
+@pytest.mark.parametrize("path", ["/", "/melden", "/datenschutz", "/impressum", "/barrierefreiheit", "/leichte-sprache",
+                                  "/gebaerdensprache", "/melden?lang=ar", "/gibt-es-nicht"])
 def test_no_page_answers_5xx_and_unknown_pages_are_404(client, path):
     response = client.get(path)
     assert response.status_code == (404 if path == "/gibt-es-nicht" else 200)
@@ -35,7 +36,8 @@ def test_no_page_answers_5xx_and_unknown_pages_are_404(client, path):
 
 @pytest.mark.browser
 def test_foundation_pages_pass_axe_in_chromium(live_server, phone):
-    for path in ["/", "/melden", "/datenschutz", "/impressum", "/barrierefreiheit"]:
+    for path in ["/", "/melden", "/datenschutz", "/impressum", "/barrierefreiheit", "/leichte-sprache",
+                 "/gebaerdensprache", "/gibt-es-nicht?lang=ar"]:
         phone.goto(live_server.url + path)
         violations = run_axe(phone)
         assert violations == [], f"{path}: {describe_violations(violations)}"

@@ -1,5 +1,10 @@
-"""The English catalogs agree with each other, are complete, and the pages that used to pick up
+"""The catalogs agree with each other, are complete, and the pages that used to pick up
 another package's wording now read right.
+
+Five languages: German is the source; English covers every message; Turkish, Ukrainian and
+Arabic cover every message a citizen reads (pages and mails; ``scripts/po_citizen.py`` says
+which sources those are), with the plural forms of each language. Staff pages are German and
+English only.
 
 Every feature package keeps its own catalog (``app/<package>/translations``, built by
 ``scripts/po_update.py``), and Flask-Babel merges them all into one domain: where two catalogs
@@ -31,9 +36,30 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ROOTS = ("app", "templates")
 
 
+CITIZEN_LANGUAGES = ("tr", "uk", "ar")
+PLURAL_FORMS = {"en": 2, "tr": 2, "uk": 3, "ar": 6}
+
+
 def _catalogs() -> dict[str, Catalog]:
     paths = sorted(ROOT.glob("app/**/translations/*/LC_MESSAGES/messages.po"))
     return {str(path.relative_to(ROOT)): read_po(path.open("rb")) for path in paths}
+
+
+def _language(path: str) -> str:
+    """The language of a catalog path (``app/public/translations/tr/LC_MESSAGES/messages.po`` → tr)."""
+    return path.split("/translations/")[1].split("/")[0]
+
+
+def _script(name: str):
+    """One of the scripts/ as a module (they are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / f"scripts/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _po_citizen():
+    return _script("po_citizen")
 
 
 def _msgid(message: Message) -> str:
@@ -50,21 +76,23 @@ def _translated(message: Message) -> bool:
 
 
 def test_there_are_several_catalogs_to_compare():
-    """The checks below are not vacuous: the catalogs are found and hold messages."""
+    """The checks below are not vacuous: the catalogs are found and hold messages, in every language."""
     catalogs = _catalogs()
     assert len(catalogs) >= 5, sorted(catalogs)
     assert all(len([m for m in catalog if m.id]) > 0 for catalog in catalogs.values())
+    assert {_language(path) for path in catalogs} == {"en", *CITIZEN_LANGUAGES}
 
 
 def test_no_two_catalogs_translate_a_message_differently():
-    translations: dict[tuple[str | None, str], dict[str, object]] = defaultdict(dict)
+    translations: dict[tuple[str, str | None, str], dict[str, object]] = defaultdict(dict)
     for path, catalog in _catalogs().items():
         for message in catalog:
             if message.id and _translated(message):
                 string = message.string if isinstance(message.string, str) else tuple(message.string)
-                translations[message.context, _msgid(message)][path] = string
+                translations[_language(path), message.context, _msgid(message)][path] = string
     conflicts = []
-    for (context, msgid), by_catalog in sorted(translations.items(), key=lambda item: (item[0][1], item[0][0] or "")):
+    for (_lang, context, msgid), by_catalog in sorted(translations.items(),
+                                                       key=lambda item: (item[0][2], item[0][0], item[0][1] or "")):
         if len(set(by_catalog.values())) > 1:
             lines = [f"  {path}: {string!r}" for path, string in sorted(by_catalog.items())]
             conflicts.append("\n".join([_label(context, msgid)] + lines))
@@ -74,7 +102,7 @@ def test_no_two_catalogs_translate_a_message_differently():
         "template a pgettext context or different German.\n" + "\n".join(conflicts))
 
 
-def test_english_catalogs_have_no_untranslated_or_fuzzy_entries():
+def test_no_catalog_has_untranslated_or_fuzzy_entries():
     problems = []
     for path, catalog in _catalogs().items():
         for message in catalog:
@@ -89,9 +117,7 @@ def test_english_catalogs_have_no_untranslated_or_fuzzy_entries():
 
 def _extracted_messages() -> dict[tuple[str | None, str], set[str]]:
     """(context, msgid) → files, extracted exactly as scripts/po_update.py extracts them."""
-    spec = importlib.util.spec_from_file_location("po_update", ROOT / "scripts/po_update.py")
-    po_update = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(po_update)
+    po_update = _script("po_update")
     found: dict[tuple[str | None, str], set[str]] = defaultdict(set)
     for root in SOURCE_ROOTS:
         for filename, _line, message, _comments, context in po_update.extract_from_dir(
@@ -104,14 +130,61 @@ def _extracted_messages() -> dict[tuple[str | None, str], set[str]]:
 
 def test_every_message_in_the_code_and_templates_has_an_english_translation():
     """A msgid (or a new pgettext context) that no catalog holds shows in German on English pages."""
-    translated = {(message.context, _msgid(message)) for catalog in _catalogs().values() for message in catalog
-                  if message.id and _translated(message)}
+    translated = {(message.context, _msgid(message)) for path, catalog in _catalogs().items()
+                  if _language(path) == "en" for message in catalog if message.id and _translated(message)}
     extracted = _extracted_messages()
     assert (None, "Mangel melden") in extracted  # the extraction itself works
     missing = [f"{_label(context, msgid)} in {', '.join(sorted(files))}"
                for (context, msgid), files in sorted(extracted.items(), key=lambda item: (item[0][1], item[0][0] or ""))
                if (context, msgid) not in translated]
     assert missing == [], "no catalog translates:\n" + "\n".join(missing)
+
+
+def test_every_citizen_message_is_translated_into_turkish_ukrainian_and_arabic():
+    """Every message extracted from a page or mail a citizen reads has a translation in each citizen language."""
+    po_citizen = _po_citizen()
+    citizen = po_citizen.citizen_messages()
+    assert (None, "Mangel melden") in citizen and (None, "Meldung senden") in citizen
+    # Staff-only text is not among them (staff pages stay German and English).
+    assert (None, "Meine Aufgaben") not in citizen
+    catalogs = _catalogs()
+    for lang in CITIZEN_LANGUAGES:
+        translated = {(m.context, _msgid(m)) for path, catalog in catalogs.items() if _language(path) == lang
+                      for m in catalog if m.id and _translated(m)}
+        missing = sorted(_label(context, msgid) for (context, msgid) in citizen if (context, msgid) not in translated)
+        assert missing == [], f"{lang}: {len(missing)} citizen messages untranslated:\n" + "\n".join(missing)
+
+
+def test_the_citizen_source_rule_tells_staff_files_from_citizen_files():
+    po_citizen = _po_citizen()
+    for staff in ("templates/staff/queue.html", "templates/admin/category.html", "app/reports/department_mail.py",
+                  "templates/mail/new_report.html", "templates/catalog/admin/form.html", "app/towns/cli.py"):
+        assert po_citizen.is_staff_source(staff), staff
+    for citizen in ("templates/reports/new.html", "templates/mail/confirm_email.html", "app/reports/routes.py",
+                    "templates/public/easy_language.html", "app/errors.py", "templates/base.html"):
+        assert not po_citizen.is_staff_source(citizen), citizen
+
+
+@pytest.mark.parametrize("lang", ["en", *CITIZEN_LANGUAGES])
+def test_each_catalog_declares_the_plural_forms_of_its_language(lang):
+    """Arabic has six plural forms, Ukrainian three, Turkish and English two; a plural message
+    carries exactly that many."""
+    for path, catalog in _catalogs().items():
+        if _language(path) != lang:
+            continue
+        assert catalog.num_plurals == PLURAL_FORMS[lang], path
+        for message in catalog:
+            if message.id and message.pluralizable:
+                assert len(message.string) == PLURAL_FORMS[lang], (path, message.id)
+
+
+def test_plural_rules_pick_the_arabic_and_ukrainian_forms(app):
+    """Flask-Babel chooses among the forms by the language's rule (here through Babel's own plural rules)."""
+    from babel import Locale
+    arabic = Locale.parse("ar").plural_form
+    assert [arabic(n) for n in (0, 1, 2, 3, 11, 100)] == ["zero", "one", "two", "few", "many", "other"]
+    ukrainian = Locale.parse("uk").plural_form
+    assert [ukrainian(n) for n in (1, 2, 5, 21)] == ["one", "few", "many", "one"]
 
 
 # What Flask-Babel serves from the merged catalogs, and the pages that showed another package's wording.

@@ -13,6 +13,8 @@ from app.icons import CATEGORY_ICONS
 from app.validation import normalize_email
 from app.reports.status import STATUSES
 from app.staff.models import ROLES
+from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys
+from app.jurisdictions.video import valid_sign_language_video
 
 _ID = Regexp(r"^\d{1,18}$", message=_l("Diese Auswahl gibt es nicht."))
 
@@ -53,6 +55,16 @@ class TextTemplateForm(Form):
 _DEADLINE = _l("Die Bearbeitungsfrist muss zwischen 1 und 365 Tagen liegen.")
 
 
+def _sign_language_video(form: Form, field) -> None:
+    if not valid_sign_language_video(field.data or ""):
+        raise ValidationError(str(_l("Bitte geben Sie eine https-Adresse oder eine MP4- oder WebM-Datei unter "
+                                     "app/static an (z. B. video/dgs.mp4).")))
+
+
+class SignLanguageVideoForm(Form):
+    video = StringField(filters=[cleaned], validators=[MaxLength(_l("Die Angabe zum Video"), 500), _sign_language_video])
+
+
 class CategorySettingsForm(Form):
     target_days = WholeNumber(message=_DEADLINE, validators=[InputRequired(_DEADLINE),
                                                              NumberRange(1, 365, message=_DEADLINE)])
@@ -88,6 +100,12 @@ class CategoryEditForm(Form):
     icon = StringField(validators=[Optional(), AnyOf(tuple(CATEGORY_ICONS), message=_l("Dieses Symbol gibt es nicht."))])
 
 
+# The category's texts in the citizens' other languages (name_tr, notice_en ...): empty shows the German.
+for _key in flat_keys(CATEGORY_FIELDS):
+    setattr(CategoryEditForm, _key, TextAreaField(filters=[cleaned], validators=[
+        MaxLength(_l("Ein übersetzter Text"), 200 if _key.startswith("name_") or _key.startswith("group_") else 2000)]))
+
+
 class QuestionForm(Form):
     code = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie einen Code an.")), _CODE])
     label = StringField(filters=[cleaned], validators=[InputRequired(_l("Bitte geben Sie die Frage an.")),
@@ -99,6 +117,10 @@ class QuestionForm(Form):
     order = WholeNumber(message=_l("Die Reihenfolge muss eine ganze Zahl sein."),
                         validators=[Optional(), NumberRange(0, 999, message=_l("Die Reihenfolge muss eine ganze Zahl sein."))])
     choices = TextAreaField(filters=[cleaned], validators=[MaxLength(_l("Die Auswahl"), 4000)])
+
+
+for _key in flat_keys(QUESTION_FIELDS):
+    setattr(QuestionForm, _key, StringField(filters=[cleaned], validators=[MaxLength(_l("Ein übersetzter Text"), 500)]))
 
 
 MAX_DEPARTMENT_EMAILS = 10

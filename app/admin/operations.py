@@ -21,6 +21,7 @@ from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff import audit, sessions
 from app.staff.auth import set_password
 from app.staff.models import StaffUser, TextTemplate
+from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys, from_flat
 
 
 def _department(raw: str | None, jurisdiction_id: int) -> Department | None:
@@ -146,6 +147,25 @@ def delete_text_template(admin: StaffUser, template_id: int) -> None:
     db.session.flush()
 
 
+def set_sign_language_video(admin: StaffUser, video: str) -> bool:
+    """The town's DGS video for /gebaerdensprache (a checked file path or https URL, or empty);
+    audited, flushes. Returns False when nothing changed."""
+    return _set_town_field(admin, "sign_language_video", video)
+
+
+def _set_town_field(admin: StaffUser, field: str, value) -> bool:
+    """Set one column of the admin's town, audited as ``town_update``; False when it was already so."""
+    from app.jurisdictions.models import Jurisdiction
+
+    town = db.session.get(Jurisdiction, admin.jurisdiction_id)
+    if getattr(town, field) == value:
+        return False
+    audit.record("town_update", staff=admin, changes={field: [getattr(town, field), value]})
+    setattr(town, field, value)
+    db.session.flush()
+    return True
+
+
 def update_category_settings(admin: StaffUser, category_id: int, form: CategorySettingsForm) -> Category:
     """Change a category's deadline and whether citizens can choose it (flushes)."""
     category = _category_in_town(admin, category_id)
@@ -191,11 +211,18 @@ def edit_category(admin: StaffUser, category_id: int, form: CategoryEditForm) ->
     category = _category_in_town(admin, category_id)
     values = {field: getattr(form, field).data for field in _CATEGORY_FIELDS}
     values.update(publish_immediately=bool(values["publish_immediately"]), active=bool(values["active"]),
-                  name_en=values["name_en"] or None)
+                  name_en=values["name_en"] or None,
+                  translations=from_flat({key: getattr(form, key).data for key in flat_keys(CATEGORY_FIELDS)},
+                                         CATEGORY_FIELDS))
     if form.icon.raw_data:  # a form without the icon grid keeps the icon
         values["icon"] = form.icon.data or ""
     _change_category(admin, category, values)
     return category
+
+
+# A yes/no question's answers, in every citizen language.
+YES_NO_CHOICES = [{"key": "ja", "name": "Ja", "name_en": "Yes", "name_tr": "Evet", "name_uk": "Так", "name_ar": "نعم"},
+                  {"key": "nein", "name": "Nein", "name_en": "No", "name_tr": "Hayır", "name_uk": "Ні", "name_ar": "لا"}]
 
 
 def _choice_key(name: str) -> str:
@@ -229,8 +256,7 @@ def add_question(admin: StaffUser, category_id: int, form: QuestionForm) -> Serv
         errors.append(DomainError(_l("Eine Frage mit diesem Code gibt es in dieser Kategorie schon."), "code"))
     kind = form.kind.data
     try:
-        choices = [{"key": "ja", "name": "Ja", "name_en": "Yes"}, {"key": "nein", "name": "Nein", "name_en": "No"}] \
-            if kind == "yesno" else parse_choices(form.choices.data)
+        choices = YES_NO_CHOICES if kind == "yesno" else parse_choices(form.choices.data)
     except DomainError as exc:
         errors.append(exc)
         choices = []
@@ -246,7 +272,8 @@ def add_question(admin: StaffUser, category_id: int, form: QuestionForm) -> Serv
         category_id=category.id, code=form.code.data, description=form.label.data,
         description_en=form.label_en.data or None, datatype="singlevaluelist" if kind == "yesno" else kind,
         required=bool(form.required.data), datatype_description=form.help.data, order=order,
-        values=choices if kind in ("singlevaluelist", "multivaluelist", "yesno") else [])
+        values=choices if kind in ("singlevaluelist", "multivaluelist", "yesno") else [],
+        translations=from_flat({key: getattr(form, key).data for key in flat_keys(QUESTION_FIELDS)}, QUESTION_FIELDS))
     db.session.add(question)
     db.session.flush()
     audit.record("question_create", staff=admin, target=f"category:{category.code}:{question.code}",

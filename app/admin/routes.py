@@ -8,7 +8,7 @@ from app.admin import operations, queries
 from app.admin.forms import (
     QUESTION_KINDS, AccountForm, AccountUpdateForm, AuditFilterForm, CategoryCreateForm, CategoryEditForm,
     CategorySettingsForm, DepartmentCreateForm, DepartmentForm, QuestionForm, RetireForm,
-    RuleForm, TextTemplateForm,
+    RuleForm, SignLanguageVideoForm, TextTemplateForm,
 )
 from app.db import db
 from app.errors import DomainError
@@ -18,6 +18,7 @@ from app.staff import oidc
 from app.staff.auth import current_staff, role_required
 from app.staff.models import ROLES
 from app.staff.wording import ACTIONS, AuditWording
+from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys, to_flat
 
 bp = Blueprint("admin", __name__, url_prefix="/intern/admin")
 
@@ -32,7 +33,9 @@ def _private(response):
 @role_required("admin")
 def index():
     lists = queries.town_settings(current_staff().jurisdiction_id)
-    return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(), **lists)
+    town_row = db.session.get(Jurisdiction, current_staff().jurisdiction_id)
+    return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(),
+                           sign_language_video=town_row.sign_language_video, **lists)
 
 
 @bp.get("/stadtprofil")
@@ -178,6 +181,16 @@ def delete_template(template_id: int):
     return redirect(url_for("admin.index"), 303)
 
 
+@bp.post("/gebaerdensprache-video")
+@role_required("admin")
+def sign_language_video():
+    video = validated(SignLanguageVideoForm(request.form)).video.data or ""
+    changed = operations.set_sign_language_video(current_staff(), video)
+    db.session.commit()
+    flash(_("Das Video in Gebärdensprache wurde gespeichert.") if changed else _("Es gab nichts zu ändern."))
+    return redirect(url_for("admin.index") + "#gebaerdensprache", 303)
+
+
 @bp.post("/kategorien/<int:category_id>")
 @role_required("admin")
 def update_category(category_id: int):
@@ -202,7 +215,8 @@ def create_category():
 def category(category_id: int):
     category, questions = queries.category_with_questions(current_staff().jurisdiction_id, category_id)
     return render_template("admin/category.html", category=category, questions=questions,
-                           question_kinds=QUESTION_KINDS)
+                           question_kinds=QUESTION_KINDS, translated_texts=to_flat(category.translations, CATEGORY_FIELDS),
+                           question_text_keys=flat_keys(QUESTION_FIELDS))
 
 
 @bp.post("/kategorien/<int:category_id>/bearbeiten")

@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, text
 from app.alerts.models import AlertSubscription
 from app.branding import short_town_name
 from app.db import db, utcnow
+from app.i18n import supported_locale
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.jurisdictions.queries import this_town_id
@@ -85,7 +86,7 @@ def subscribe(jurisdiction: Jurisdiction, data: AlertInput) -> AlertSubscription
         except DomainError as error:
             errors.append(error)
     subscription = AlertSubscription(jurisdiction_id=jurisdiction.id, email=email,
-                                     locale=data.locale if data.locale in ("de", "en") else "de",
+                                     locale=supported_locale(data.locale),
                                      token=secrets.token_urlsafe(32), notify_new=data.notify_new,
                                      notify_fixed=data.notify_fixed, category_ids=[])
     if data.where == "ortsteil":

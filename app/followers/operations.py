@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.db import db, utcnow
+from app.i18n import supported_locale
 from app.errors import DomainError, NotFound
 from app.jurisdictions.queries import this_town_id
 from app.followers.models import Follower, MailUnsubscribe
@@ -42,7 +43,7 @@ def request_follow(report: Report, email: str, locale: str = "de") -> Follower:
             Follower.report_id == report.id, Follower.unsubscribed_at.is_(None)))
         if count >= MAX_FOLLOWERS_PER_REPORT:
             raise DomainError(_l("Dieser Meldung folgen bereits sehr viele Personen."), "email")
-        follower = Follower(report_id=report.id, email=email, locale=locale if locale in ("de", "en") else "de")
+        follower = Follower(report_id=report.id, email=email, locale=supported_locale(locale))
         db.session.add(follower)
         db.session.flush()
     if follower.confirmed_at is None:

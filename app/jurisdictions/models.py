@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.db import db, utcnow
 from app.jurisdictions.legal import LegalInfo
+from app.jurisdictions.texts import translated
 from sqlalchemy import SmallInteger, text  # noqa: E402  (department/category notification settings)
 from sqlalchemy import LargeBinary  # noqa: E402
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB  # noqa: E402
@@ -43,6 +44,9 @@ class Jurisdiction(db.Model):
     # The sanitised crest (media/crest.py), read only when served.
     crest: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     crest_type: Mapped[str | None] = mapped_column(String(20))
+    # The town's video in German Sign Language (BITV 2.0 § 4): a file under the static folder
+    # ("video/dgs.mp4", captions next to it as .vtt) or an https URL; empty: not there yet (migration 2420).
+    sign_language_video: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     hosts: Mapped[list[JurisdictionHost]] = relationship(back_populates="jurisdiction", cascade="all, delete-orphan",
                                                          order_by="JurisdictionHost.position")
@@ -170,16 +174,26 @@ class Category(db.Model):
     retired_at: Mapped[datetime | None]
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
 
+    # Texts in the citizens' other languages, {"tr": {"name": ..., "notice": ...}} (app/jurisdictions/texts.py).
+    translations: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="categories")
 
+    def localized(self, field: str, locale: str) -> str:
+        """``field`` (name, description, group, notice, stop_notice) in ``locale``, German where missing."""
+        if locale == "de":
+            return getattr(self, field) or ""
+        own = getattr(self, f"{field}_en", None) if locale == "en" else None
+        return own or translated(self.translations, locale, field) or getattr(self, field) or ""
+
     def label(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name
+        return self.localized("name", locale)
 
     def help_text(self, locale: str) -> str:
-        return self.description_en if locale == "en" and self.description_en else self.description
+        return self.localized("description", locale)
 
     def group_label(self, locale: str) -> str:
-        return self.group_en if locale == "en" and self.group_en else self.group
+        return self.localized("group", locale)
 
 
 class RoutingRule(db.Model):

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import db, utcnow
 from app.jurisdictions.models import Category, Jurisdiction
+from app.jurisdictions.texts import translated
 from app.reports.models import Report
 
 # What a key may do. Reading is public and needs no key.
@@ -67,13 +68,24 @@ class ServiceAttribute(db.Model):
     description_en: Mapped[str | None] = mapped_column(Text)
     datatype_description: Mapped[str] = mapped_column(Text, default="")
     order: Mapped[int] = mapped_column(default=0)
-    # For the list types: [{"key": "...", "name": "...", "name_en": "..."}].
+    # For the list types: [{"key": "...", "name": "...", "name_en": "...", "name_tr": "..."}].
     values: Mapped[list] = mapped_column(JSONB, default=list)
+    # The question and its help in other languages: {"tr": {"label": ..., "help": ...}} (migration 2420).
+    translations: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
 
     category: Mapped[Category] = relationship()
 
     def label(self, locale: str) -> str:
-        return self.description_en if locale == "en" and self.description_en else self.description
+        if locale == "de":
+            return self.description
+        own = self.description_en if locale == "en" else None
+        return own or translated(self.translations, locale, "label") or self.description
+
+    def help(self, locale: str) -> str:
+        """The hint under the question (Open311 ``datatype_description``) in ``locale``."""
+        if locale == "de":
+            return self.datatype_description or ""
+        return translated(self.translations, locale, "help") or self.datatype_description or ""
 
 
 class ReportAttributeValue(db.Model):

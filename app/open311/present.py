@@ -7,6 +7,7 @@ from __future__ import annotations
 from geoalchemy2.shape import to_shape
 
 from app.jurisdictions.models import Category
+from app.jurisdictions.texts import choice_name
 from app.open311.formats import w3c
 from app.open311.models import ServiceAttribute
 from app.reports.models import Report, StatusChange
@@ -20,16 +21,16 @@ def service(category: Category, locale: str, has_attributes: bool) -> dict:
     return {
         "service_code": category.code,
         "service_name": category.label(locale),
-        "description": category.description or "",
+        "description": category.help_text(locale),
         "metadata": has_attributes,
         "type": "realtime",
         "keywords": "",
-        "group": category.group or "",
+        "group": category.group_label(locale),
     }
 
 
 def _value_name(value: dict, locale: str) -> str:
-    return str(value.get("name_en") if locale == "en" and value.get("name_en") else value.get("name", value.get("key")))
+    return choice_name(value, locale)
 
 
 def service_definition(category: Category, attributes: list[ServiceAttribute], locale: str) -> dict:
@@ -40,7 +41,7 @@ def service_definition(category: Category, attributes: list[ServiceAttribute], l
             "code": a.code,
             "datatype": a.datatype,
             "required": a.required,
-            "datatype_description": a.datatype_description or "",
+            "datatype_description": a.help(locale),
             "order": a.order,
             "description": a.label(locale),
             "values": [{"key": str(v.get("key")), "name": _value_name(v, locale)} for v in (a.values or [])],

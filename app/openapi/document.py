@@ -134,7 +134,8 @@ def _param(name: str, description: str, schema: dict | None = None, where: str =
 
 JURISDICTION = _param("jurisdiction_id", "The town (e.g. harsewinkel.de); default: the configured town.",
                       example="harsewinkel.de")
-LANG = _param("lang", "Language of names and error texts (German by default).", {"type": "string", "enum": ["de", "en"]})
+LANG = _param("lang", "Language of names and error texts (German by default; Arabic is written right to left).",
+               {"type": "string", "enum": ["de", "en", "tr", "uk", "ar"]})
 EXTENSIONS = _param("extensions", "true: add extended_attributes (detailed status, history, all photo URLs).",
                     {"type": "string", "enum": ["true", "false"]})
 DATE = {"type": "string", "format": "date-time"}

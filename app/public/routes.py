@@ -15,6 +15,7 @@ from app.icons import is_icon
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug, this_town_id
 from app.public import mapview
 from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
+from app.public.media import sign_language_video
 from app.public.queries import (
     PAGE_SIZE, RECENTLY_FIXED_DAYS, ReportFilter, area_centre, parse_filter, point_of, public_original_of,
     public_ortsteile, public_report_by_reference, public_thumbnails, report_page, sort_labels, status_filter_labels,
@@ -252,3 +253,17 @@ def imprint():
 @bp.get("/barrierefreiheit")
 def accessibility():
     return render_template("public/accessibility.html", jurisdiction=jurisdiction_by_slug(None))
+
+
+@bp.get("/leichte-sprache")
+def easy_language():
+    """What the service is and how to report, in Leichte Sprache (BITV 2.0 § 4)."""
+    return render_template("public/easy_language.html", jurisdiction=jurisdiction_by_slug(None))
+
+
+@bp.get("/gebaerdensprache")
+def sign_language():
+    """The town's video in German Sign Language (BITV 2.0 § 4), with its content as text."""
+    jurisdiction = jurisdiction_by_slug(None)
+    return render_template("public/sign_language.html", jurisdiction=jurisdiction,
+                           video=sign_language_video(jurisdiction.sign_language_video, current_app.static_folder))

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.branding import short_town_name
 from app.db import db, utcnow
+from app.i18n import supported_locale
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.jurisdictions.queries import hosted_neighbour_at, this_town_id
@@ -248,7 +249,7 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
         reporter_name=(data.name or "").strip() or None,
         reporter_phone=(data.phone or "").strip() or None,
         channel=data.channel,
-        locale=data.locale if data.locale in ("de", "en") else "de",
+        locale=supported_locale(data.locale),
         status="eingegangen",
         created_at=now,
         status_changed_at=now,

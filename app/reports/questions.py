@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.db import db
 from app.errors import DomainError, ValidationFailed
 from app.jurisdictions.models import Category
+from app.jurisdictions.texts import choice_name
 from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.validation import check_length, clean_text
 
@@ -108,8 +109,7 @@ def store_answers(report, answers: list[tuple[ServiceAttribute, object]]) -> Non
 
 def answer_text(attribute: ServiceAttribute, value, locale: str) -> str:
     """One answer as a person reads it: choice keys as their names, whole numbers without ".0"."""
-    names = {str(v.get("key")): (v.get("name_en") if locale == "en" and v.get("name_en") else v.get("name"))
-             for v in attribute.values or []}
+    names = {str(v.get("key")): choice_name(v, locale) for v in attribute.values or []}
     if isinstance(value, list):
         return ", ".join(str(names.get(str(v), v)) for v in value)
     if isinstance(value, float) and value.is_integer():

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+
 
 @dataclass(frozen=True)
 class Status:
@@ -25,8 +28,19 @@ class Status:
         return self.open311 == "open"
 
     def label(self, locale: str) -> str:
-        return self.label_en if locale == "en" else self.label_de
+        if locale == "de":
+            return self.label_de
+        if locale == "en":
+            return self.label_en
+        # The other citizen languages come from the catalogs (the msgids are listed below).
+        with force_locale(locale):
+            return gettext(self.label_de)
 
+
+# The German labels as msgids, so the extraction puts them in the catalogs for tr, uk and ar.
+# tests/test_languages.py checks that they are exactly the labels below.
+TRANSLATED_LABELS = (_l("Unbestätigt"), _l("Eingegangen"), _l("In Prüfung"), _l("In Bearbeitung"), _l("Erledigt"),
+                     _l("Nicht zuständig"), _l("Abgelehnt"), _l("Duplikat"))
 
 STATUSES: dict[str, Status] = {
     s.code: s

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from app.jurisdictions.models import Area, Category, Department, Jurisdiction, JurisdictionHost, RoutingRule
+from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys, from_flat
 from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff.audit import record
 from app.towns.queries import GEOJSON_DIGITS, category_spec, department_spec, question_spec, town_spec
@@ -85,7 +86,8 @@ def apply_town(session: Session, spec: dict) -> list[str]:
                                     contact_email=wanted["contact_email"] or None, legal=wanted["legal"] or {},
                                     public_deadlines=wanted["public_deadlines"],
                                     profile=wanted["profile"] or {}, crest=wanted["crest_data"],
-                                    crest_type=wanted["crest_type"])
+                                    crest_type=wanted["crest_type"],
+                                    sign_language_video=wanted["sign_language_video"])
         session.add(jurisdiction)
         session.flush()
         changes.jurisdiction_id = jurisdiction.id
@@ -95,7 +97,7 @@ def apply_town(session: Session, spec: dict) -> list[str]:
         current = town_spec(session, jurisdiction) | {"town": wanted}
     else:
         current = town_spec(session, jurisdiction)
-        keys = ("name", "reference_prefix", "contact_email", "public_deadlines", "hosts") \
+        keys = ("name", "reference_prefix", "contact_email", "public_deadlines", "sign_language_video", "hosts") \
             + (("legal",) if wanted["legal"] is not None else ()) \
             + (("profile",) if wanted["profile"] is not None else ())
         diff = _diff(current["town"], wanted, keys)
@@ -106,6 +108,7 @@ def apply_town(session: Session, spec: dict) -> list[str]:
             jurisdiction.reference_prefix = wanted["reference_prefix"]
             jurisdiction.contact_email = wanted["contact_email"] or None
             jurisdiction.public_deadlines = wanted["public_deadlines"]
+            jurisdiction.sign_language_video = wanted["sign_language_video"]
             if wanted["legal"] is not None:
                 jurisdiction.legal = dict(wanted["legal"])
             if wanted["profile"] is not None:
@@ -191,8 +194,9 @@ def _apply_areas(session, jurisdiction, spec, current, changes) -> dict[str, int
 
 
 _CATEGORY_KEYS = ("name", "name_en", "description", "description_en", "group", "group_en", "icon",
-                  "publish_immediately", "active", "target_days", "reminder_days", "notice", "stop_notice")
-_QUESTION_KEYS = ("label", "label_en", "kind", "required", "help", "order", "choices")
+                  "publish_immediately", "active", "target_days", "reminder_days", "notice", "stop_notice",
+                  *flat_keys(CATEGORY_FIELDS))
+_QUESTION_KEYS = ("label", "label_en", "kind", "required", "help", "order", "choices", *flat_keys(QUESTION_FIELDS))
 
 
 def _apply_categories(session, jurisdiction, spec, current, changes) -> dict[str, int]:
@@ -213,6 +217,7 @@ def _apply_categories(session, jurisdiction, spec, current, changes) -> dict[str
             category.publish_immediately, category.active = wanted["publish_immediately"], wanted["active"]
             category.target_days, category.reminder_days = wanted["target_days"], dict(wanted["reminder_days"])
             category.notice, category.stop_notice = wanted["notice"], wanted["stop_notice"]
+            category.translations = from_flat(wanted, CATEGORY_FIELDS)
             line = f"~ category {wanted['code']}: {_describe(diff)}" if before else \
                 f"+ category {wanted['code']} ({wanted['name']})"
             changes.add("update_category" if before else "create_category", wanted["code"], line, diff)
@@ -244,7 +249,8 @@ def _apply_questions(session, category: Category, wanted: list[dict], changes) -
         attribute.description, attribute.description_en = question["label"], question["label_en"] or None
         attribute.datatype, attribute.required = question["kind"], question["required"]
         attribute.datatype_description, attribute.order = question["help"], question["order"]
-        attribute.values = [{k: v for k, v in c.items() if v or k != "name_en"} for c in question["choices"]]
+        attribute.values = [{k: v for k, v in c.items() if v or not k.startswith("name_")} for c in question["choices"]]
+        attribute.translations = from_flat(question, QUESTION_FIELDS)
         target = f"{category.code}.{question['code']}"
         changes.add("update_question" if before else "create_question", target,
                     f"{'~' if before else '+'} question {target}: {_describe(diff)}", diff)

@@ -5,6 +5,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.jurisdictions.models import Area, Category, Department, Jurisdiction, RoutingRule
+from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, TEXT_LANGUAGES, to_flat
 from app.open311.models import ServiceAttribute
 from app.towns.townfile import crest_file_name
 
@@ -24,6 +25,7 @@ def town_spec(session: Session, jurisdiction: Jurisdiction) -> dict:
     town = {"slug": jurisdiction.slug, "name": jurisdiction.name, "reference_prefix": jurisdiction.reference_prefix,
             "contact_email": jurisdiction.contact_email or "", "public_deadlines": jurisdiction.public_deadlines,
             "hosts": [h.host for h in jurisdiction.hosts],
+            "sign_language_video": jurisdiction.sign_language_video or "",
             "legal": dict(jurisdiction.legal or {}),
             "profile": dict(jurisdiction.profile or {}),
             "crest": crest_file_name(jurisdiction.crest_type) if jurisdiction.crest_type else "",
@@ -67,12 +69,14 @@ def category_spec(category: Category, questions: list[ServiceAttribute]) -> dict
             "publish_immediately": category.publish_immediately, "active": category.active,
             "target_days": category.target_days, "reminder_days": dict(category.reminder_days or {}),
             "notice": category.notice or "", "stop_notice": category.stop_notice or "",
+            **to_flat(category.translations, CATEGORY_FIELDS),
             "questions": [question_spec(q) for q in questions]}
 
 
 def question_spec(attribute: ServiceAttribute) -> dict:
     return {"code": attribute.code, "label": attribute.description, "label_en": attribute.description_en or "",
             "kind": attribute.datatype, "required": attribute.required, "help": attribute.datatype_description or "",
-            "order": attribute.order,
+            "order": attribute.order, **to_flat(attribute.translations, QUESTION_FIELDS),
             "choices": [{"key": str(v.get("key", "")), "name": str(v.get("name", "")),
-                         "name_en": str(v.get("name_en") or "")} for v in (attribute.values or [])]}
+                         **{f"name_{lang}": str(v.get(f"name_{lang}") or "") for lang in TEXT_LANGUAGES}}
+                        for v in (attribute.values or [])]}

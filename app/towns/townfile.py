@@ -8,7 +8,7 @@ town exported, applied and exported again gives the same bytes. No database, no 
 The form (every key of the file; those marked * are required)::
 
     town        {slug*, name*, reference_prefix*, contact_email, hosts: [host name], crest, public_deadlines,
-                 legal: {field: text}, profile: {key: value}}
+                 sign_language_video, legal: {field: text}, profile: {key: value}}
                 (``hosts``: the names the town is served on, the first one in mail links;
                 without a ``legal`` or ``profile`` table those stay as they are; ``crest``: an SVG
                 or PNG file beside the town file, sanitised as the admin page does; without it the
@@ -17,7 +17,9 @@ The form (every key of the file; those marked * are required)::
     areas       [{code*, name*, kind*, file*}]      file: GeoJSON (WGS 84) beside the town file
     categories  [{code*, name*, name_en, description, description_en, group, group_en, icon, publish_immediately, active,
                   target_days, reminder_days, notice, stop_notice, questions: [{code*, label*, label_en, kind, required,
-                  help, order, choices: [{key*, name*, name_en}]}]}]
+                  help, order, choices: [{key*, name*, name_en, name_tr, name_uk, name_ar}]}],
+                  and the texts in other languages: name_tr, description_uk, notice_en, stop_notice_ar ...
+                  (app/jurisdictions/texts.py; questions: label_tr, help_en ...)}]
                 (icon: a name of the icon set in app/icons, e.g. "bulb"; empty for none)
     rules       [{area, category, department*, valid_from, valid_until}]
 """
@@ -32,6 +34,8 @@ from pathlib import Path
 from app.icons import CATEGORY_ICONS, is_icon
 from app.jurisdictions import profile as town_profile
 from app.jurisdictions.legal import FIELD_NAMES, LegalSettingsError, merged_legal
+from app.jurisdictions.video import valid_sign_language_video
+from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, TEXT_LANGUAGES, flat_keys
 from app.validation import is_email
 
 AREA_KINDS = ("boundary", "district", "ortsteil", "custom")
@@ -55,7 +59,7 @@ class TownFileError(ValueError):
 # key, type, required, default (None: no default, the key is simply absent)
 _TOWN = (("slug", str, True, None), ("name", str, True, None), ("reference_prefix", str, True, None),
          ("contact_email", str, False, ""), ("hosts", list, False, []), ("crest", str, False, ""),
-         ("public_deadlines", bool, False, False))
+         ("public_deadlines", bool, False, False), ("sign_language_video", str, False, ""))
 # A host name as the browser sends it (no scheme, port or path): maengelmelder.harsewinkel.de
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", list, False, []),
@@ -68,11 +72,14 @@ _CATEGORY = (("code", str, True, None), ("name", str, True, None), ("name_en", s
              ("group_en", str, False, ""), ("icon", str, False, ""),
              ("publish_immediately", bool, False, False), ("active", bool, False, True),
              ("target_days", int, False, 14), ("reminder_days", dict, False, None),
-             ("notice", str, False, ""), ("stop_notice", str, False, ""), ("questions", list, False, []))
+             ("notice", str, False, ""), ("stop_notice", str, False, ""), ("questions", list, False, [])) + tuple(
+    (key, str, False, "") for key in flat_keys(CATEGORY_FIELDS))
 _QUESTION = (("code", str, True, None), ("label", str, True, None), ("label_en", str, False, ""),
              ("kind", str, False, "string"), ("required", bool, False, False), ("help", str, False, ""),
-             ("order", int, False, 0), ("choices", list, False, []))
-_CHOICE = (("key", str, True, None), ("name", str, True, None), ("name_en", str, False, ""))
+             ("order", int, False, 0), ("choices", list, False, [])) + tuple(
+    (key, str, False, "") for key in flat_keys(QUESTION_FIELDS))
+_CHOICE = (("key", str, True, None), ("name", str, True, None)) + tuple(
+    (f"name_{lang}", str, False, "") for lang in TEXT_LANGUAGES)
 _RULE = (("area", str, False, None), ("category", str, False, None), ("department", str, True, None),
          ("valid_from", date, False, None), ("valid_until", date, False, None))
 _TOP = ("town", "departments", "areas", "categories", "rules")
@@ -216,6 +223,10 @@ def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
                     check.where.find("[town]", 0, "contact_email"))
     for problem in host_problems(town.get("hosts") or []):
         check.error("town.hosts", problem, check.where.find("[town]", 0, "hosts"))
+    video = town.get("sign_language_video") or ""
+    if not valid_sign_language_video(video):
+        check.error("town.sign_language_video", "an https:// address or a .mp4/.webm file under app/static",
+                    check.where.find("[town]", 0, "sign_language_video"))
     try:
         town["legal"] = None if legal is None else \
             merged_legal({}, {k: (v if isinstance(v, str) else repr(v)) for k, v in legal.items()})
@@ -448,7 +459,8 @@ def render_town_file(spec: dict) -> str:
         out += ["", "[[categories]]"] + _lines(category, _CATEGORY, skip=("questions",))
         for question in category.get("questions") or []:
             question = dict(question)
-            question["choices"] = [{k: v for k, v in c.items() if v or k != "name_en"} for c in question["choices"]]
+            question["choices"] = [{k: v for k, v in c.items() if v or not k.startswith("name_")}
+                                   for c in question["choices"]]
             out += ["", "[[categories.questions]]"] + _lines(question, _QUESTION)
     for rule in sorted(spec["rules"], key=rule_key):
         out += ["", "[[rules]]"] + _lines(rule, _RULE)

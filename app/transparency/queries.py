@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app.db import db
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.texts import translated
 from app.reports.status import CLOSED_STATUSES, PUBLIC_STATUSES
 
 MONTHS = 12
@@ -34,8 +35,12 @@ class CategoryRow:
     def share_fixed(self) -> float | None:
         return self.fixed / self.total if self.total else None
 
+    translations: dict | None = None
+
     def label(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name
+        if locale == "de":
+            return self.name
+        return (self.name_en if locale == "en" else None) or translated(self.translations, locale, "name") or self.name
 
 
 _PER_MONTH = text("""
@@ -63,7 +68,7 @@ _PER_MONTH = text("""
 """)
 
 _PER_CATEGORY = text("""
-    SELECT c.code, c.name, c.name_en,
+    SELECT c.code, c.name, c.name_en, c.translations,
            count(r.id) AS total,
            count(r.id) FILTER (WHERE r.status <> ALL(:closed)) AS open,
            count(r.id) FILTER (WHERE r.status = 'erledigt') AS fixed,
@@ -72,7 +77,7 @@ _PER_CATEGORY = text("""
     FROM categories c
     LEFT JOIN reports r ON r.category_id = c.id AND NOT r.hidden AND r.status = ANY(:public)
     WHERE c.jurisdiction_id = :j
-    GROUP BY c.id, c.code, c.name, c.name_en
+    GROUP BY c.id, c.code, c.name, c.name_en, c.translations
     ORDER BY count(r.id) DESC, c.name
 """)
 
@@ -93,8 +98,8 @@ def reports_per_category(jurisdiction: Jurisdiction) -> list[CategoryRow]:
     rows = db.session.execute(_PER_CATEGORY, {"j": jurisdiction.id, "public": list(PUBLIC_STATUSES),
                                               "closed": list(CLOSED_STATUSES)})
     return [CategoryRow(code, name, name_en, int(total), int(open_), int(fixed),
-                        float(median) if median is not None else None)
-            for code, name, name_en, total, open_, fixed, median in rows]
+                        float(median) if median is not None else None, translations)
+            for code, name, name_en, translations, total, open_, fixed, median in rows]
 
 
 def overall(jurisdiction: Jurisdiction) -> dict:

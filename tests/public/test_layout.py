@@ -80,7 +80,13 @@ def public_paths() -> list[str]:
             f"/meldung/eingegangen/{report.tracking_token}", f"/verfolgen/{report.tracking_token}",
             f"/verfolgen/{report.tracking_token}/ergaenzen", "/transparenz", "/benachrichtigungen",
             "/impressum", "/datenschutz", "/barrierefreiheit", "/leistungen", *_confirmation_paths(report),
-            *citizen_loop_paths()]
+            *citizen_loop_paths(),
+            # BITV 2.0 § 4 (issue 20), then the citizen languages beyond German and English (issue 20):
+            # Arabic right to left. The language sticks in a cookie, so each path names its own.
+            "/leichte-sprache?lang=de", "/gebaerdensprache?lang=de", "/melden?lang=tr", "/melden?lang=uk",
+            "/?lang=ar", "/melden?lang=ar", f"/meldungen/{report.reference}?lang=ar", "/meldungen?lang=ar",
+            "/karte?lat=51.9620&lon=8.2290&z=17&lang=ar", "/transparenz?lang=ar", "/gebaerdensprache?lang=ar",
+            "/leichte-sprache?lang=ar"]
 
 
 def citizen_loop_paths() -> list[str]:

@@ -291,18 +291,29 @@ def test_following_a_report_from_its_page_records_the_opt_in_mail(client, db_ses
 
 class _VisibleText(HTMLParser):
     """What a visitor reads or hears: text outside <script>/<style> plus the attributes shown or
-    read out (title, alt, aria-label, placeholder, the map script's data-t-* strings)."""
+    read out (title, alt, aria-label, placeholder, the map script's data-t-* strings). Text an
+    element marks as another language (``lang="de"`` on "Deutsch" in the language menu) is that
+    language on purpose and left out."""
 
     SHOWN_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder")
 
-    def __init__(self):
+    def __init__(self, page_lang: str = "en"):
         super().__init__()
         self.parts: list[str] = []
         self._hidden = 0
+        self._page_lang = page_lang
+        self._other_language: list[list] = []  # [tag, depth] of the element that set another lang
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self._hidden += 1
+        values = dict(attrs)
+        if self._other_language and self._other_language[-1][0] == tag:
+            self._other_language[-1][1] += 1
+        elif values.get("lang") and values["lang"] != self._page_lang and tag != "html":
+            self._other_language.append([tag, 1])
+        if self._other_language:
+            return
         for name, value in attrs:
             if value and (name in self.SHOWN_ATTRIBUTES or name.startswith("data-t-")):
                 self.parts.append(value)
@@ -310,9 +321,13 @@ class _VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
             self._hidden -= 1
+        if self._other_language and self._other_language[-1][0] == tag:
+            self._other_language[-1][1] -= 1
+            if self._other_language[-1][1] == 0:
+                self._other_language.pop()
 
     def handle_data(self, data):
-        if not self._hidden and data.strip():
+        if not self._hidden and not self._other_language and data.strip():
             self.parts.append(data)
 
 

@@ -63,7 +63,8 @@ def test_figures_per_category_and_month(client, db_session):
     assert sum(int(m["neu"]) for m in months) == before + 3  # the hidden report is not counted
 
     page = client.get("/transparenz").get_data(as_text=True)
-    assert page.count("<svg") == 3 and 'role="img"' in page
+    main = page[page.index("<main"):page.index("</main>")]  # the header's language menu has an icon
+    assert main.count("<svg") == 3 and 'role="img"' in main
     assert "<style" not in page and " style=" not in page  # the CSP forbids inline styles
     assert "Graffiti" in page
 
@@ -115,7 +116,8 @@ def test_chart_numbers_are_whole_counts_written_as_the_reader_writes_numbers(cli
     median = {r["kategorie"]: r for r in _csv(client, "/transparenz/kategorien.csv")}["spielplatz"]["median_tage_bis_erledigt"]
     page = client.get("/transparenz").get_data(as_text=True)
     assert median == "2.5" and "2,5 Tage" in page and "2.5 Tage" not in page
-    months = page[page.index('<svg'):page.index('</svg>')]
+    start = page.index('<svg', page.index("<main"))  # the first chart (the header's menu icon comes before main)
+    months = page[start:page.index('</svg>', start)]
     ticks = re.findall(r'text-anchor="end" font-size="11" fill="[^"]+">([^<]*)</text>', months)
     assert len(ticks) == 5 and ticks[0] == "0"
     assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", tick) for tick in ticks), ticks  # whole numbers, German thousands

@@ -161,3 +161,31 @@ def test_the_admin_chooses_a_categorys_icon_from_the_set(client, db_session):
     assert _edit(client, token, lamp, icon="").status_code == 303
     db_session.refresh(lamp)
     assert lamp.icon == ""
+
+
+def test_category_texts_and_questions_in_other_languages_reach_those_citizens(client, db_session):
+    """Issue 20: names, help, notices and questions per language; German where one is missing."""
+    token = _admin(client)
+    gully = category("gully")
+    page = client.get(f"/intern/admin/kategorien/{gully.id}").get_data(as_text=True)
+    # The form shows what the town file set, so saving it keeps it.
+    assert 'name="name_tr" lang="tr" dir="auto" value="Tıkalı yağmur ızgarası"' in page
+    fields = {key: value for key, value in ((k, gully.translations.get(k.rsplit("_", 1)[1], {})
+                                              .get(k.rsplit("_", 1)[0], "")) for k in ("name_tr", "name_uk", "name_ar"))}
+    response = _edit(client, token, gully, **fields, notice="Bitte Hausnummer angeben.",
+                     notice_ar="يرجى ذكر رقم المنزل.", stop_notice_en="", description_uk="Забита решітка.")
+    assert response.status_code == 303
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "category_update"))
+    assert entry.changes["translations"][1]["ar"] == {"name": "مصرف مياه مسدود", "notice": "يرجى ذكر رقم المنزل."}
+    made = client.post(f"/intern/admin/kategorien/{gully.id}/fragen",
+                       data={"csrf_token": token, "code": "wasser", "label": "Steht Wasser?", "kind": "yesno",
+                             "label_uk": "Чи стоїть вода?", "help_tr": "Yağmurdan sonra da mı?"})
+    assert made.status_code == 303
+
+    arabic = client.get("/melden?lang=ar").get_data(as_text=True)
+    assert "يرجى ذكر رقم المنزل." in arabic and "Bitte Hausnummer angeben." not in arabic
+    assert "Steht Wasser?" in arabic and "نعم" in arabic  # no Arabic question: German; yes/no in Arabic
+    ukrainian = client.get("/melden?lang=uk").get_data(as_text=True)
+    assert "Чи стоїть вода?" in ukrainian and "Забита решітка." in ukrainian and "Так" in ukrainian
+    assert "Bitte Hausnummer angeben." in ukrainian  # no Ukrainian notice: German
+    assert "Yağmurdan sonra da mı?" in client.get("/melden?lang=tr").get_data(as_text=True)
