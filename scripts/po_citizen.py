@@ -30,14 +30,15 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 CITIZEN_LANGUAGES = ("tr", "uk", "ar")
 # Packages whose catalogs get the citizen languages (staff, areas: German and English only).
-CITIZEN_PACKAGES = ("app", "app/public", "app/reports", "app/followers", "app/mapapi", "app/catalog", "app/open311")
+CITIZEN_PACKAGES = ("app", "app/public", "app/reports", "app/followers", "app/mapapi", "app/catalog", "app/open311",
+                    "app/account", "app/feedback")
 # Sources only staff (or a department, or an operator at the console) ever read.
 STAFF_SOURCES = (
-    "app/admin/*", "app/staff/*", "app/areas/*", "app/ops/*", "app/demo/*", "app/towns/*", "app/*/cli.py",
+    "app/admin/*", "app/staff/*", "app/areas/*", "app/ops/*", "app/operator/*", "app/demo/*", "app/towns/*", "app/*/cli.py",
     "app/cli.py", "app/catalog/admin.py", "app/catalog/exchange.py", "app/catalog/operations.py",
     "app/open311/admin.py", "app/open311/forms.py", "app/open311/keys.py", "app/outbox/operations.py",
     "app/reports/department_mail.py", "app/workorders/*",
-    "app/reports/importing.py", "app/reports/templates/mail/*",
+    "app/reports/importing.py", "app/reports/templates/mail/*", "app/feedback/templates/mail/questionnaire_not_fixed.*",
     "templates/staff/*", "templates/admin/*", "templates/catalog/admin/*", "templates/areas/*",
     "templates/open311/*", "templates/ops/*", "templates/demo/*", "templates/mail/staff_*",
     "templates/mail/new_report.*", "templates/mail/reporter_comment.*", "templates/mail/reports_rerouted.*",
