@@ -34,7 +34,7 @@ CITIZEN_PACKAGES = ("app", "app/public", "app/reports", "app/followers", "app/ma
                     "app/account", "app/feedback")
 # Sources only staff (or a department, or an operator at the console) ever read.
 STAFF_SOURCES = (
-    "app/admin/*", "app/staff/*", "app/areas/*", "app/ops/*", "app/operator/*", "app/demo/*", "app/towns/*", "app/*/cli.py",
+    "app/admin/*", "app/staff/*", "app/areas/*", "app/ops/*", "app/operator/*", "app/icons/*", "app/demo/*", "app/towns/*", "app/*/cli.py",
     "app/cli.py", "app/catalog/admin.py", "app/catalog/exchange.py", "app/catalog/operations.py",
     "app/open311/admin.py", "app/open311/forms.py", "app/open311/keys.py", "app/outbox/operations.py",
     "app/reports/department_mail.py", "app/workorders/*",
