@@ -32,6 +32,8 @@ def _private(response):
 @bp.get("/")
 @role_required("admin")
 def index():
+    from app.jurisdictions.models import Jurisdiction
+
     lists = queries.town_settings(current_staff().jurisdiction_id)
     town_row = db.session.get(Jurisdiction, current_staff().jurisdiction_id)
     return render_template("admin/index.html", roles=ROLES, statuses=STATUSES, oidc_enabled=oidc.enabled(),

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.browser import PHONE, describe_violations, run_axe
-from tests.intake.test_browser import REFERENCE, committed_reports, open_intake, set_pin_by_tapping_the_map
+from tests.intake.test_browser import REFERENCE, committed_reports, open_intake, set_pin_by_tapping_the_map, show_step
 
 pytestmark = pytest.mark.browser
 
@@ -57,17 +57,23 @@ def test_intake_in_the_citizens_language_pin_set_report_sent_axe_clean(live_serv
         violations = run_axe(page, tags=AXE_TAGS)
         assert violations == [], describe_violations(violations)
 
+        # With JavaScript the form shows one step at a time: the map on the place step, the tiles
+        # on the category step; each is measured where it is shown.
+        show_step(page, "step-place")
         layout = page.evaluate(_LAYOUT)
         assert layout["scrollWidth"] <= layout["width"], layout
         assert layout["map"] == "ltr"  # Leaflet stays left to right inside
         assert layout["zoomInsideMap"] and layout["zoomReachable"], repr(layout)
+        show_step(page, "step-category")
+        tiles = page.evaluate(_LAYOUT)
         if lang == "ar":
             assert layout["page"] == "rtl" and layout["description"] == "rtl"
-            assert layout["inputRightOfLabel"], "the radio button sits at the start (right) of an Arabic tile"
+            assert tiles["inputRightOfLabel"], "the radio button sits at the start (right) of an Arabic tile"
         else:
             assert layout["page"] == "ltr"
 
         page.get_by_label(category_name).check()
+        show_step(page, "step-description")
         page.fill("#description", description)
         set_pin_by_tapping_the_map(page)
         assert page.locator("#map .leaflet-marker-icon").count() == 1
@@ -80,6 +86,7 @@ def test_intake_in_the_citizens_language_pin_set_report_sent_axe_clean(live_serv
                                " || document.querySelector('#map .leaflet-tile-container').style.transform !== before",
                                arg=before)
 
+        show_step(page, "step-send")
         page.locator("#send").click()
         page.wait_for_url(re.compile(r"/meldung/eingegangen/"))
         assert page.get_by_role("heading", level=1).inner_text().startswith(heading)
