@@ -89,7 +89,9 @@ def test_report_to_status_mail_to_public_page(committing, smtp_server):
     assert mail["Subject"] == f"Ihre Meldung {reference}: In Bearbeitung"
     text = body_text(mail)
     assert "In Bearbeitung" in text and "Die Schaukel wird am Montag repariert." in text
-    assert f"/verfolgen/{report.tracking_token}" in text
+    # The private tracking page, by the short link mails carry (/t/<token> redirects to /verfolgen/<token>).
+    assert f"/t/{report.tracking_token}" in text
+    assert client.get(f"/t/{report.tracking_token}").headers["Location"].endswith(f"/verfolgen/{report.tracking_token}")
     assert mail.get_body(preferencelist=("html",)) is not None
     db.session.expire_all()
     assert {m.state for m in db.session.scalars(select(OutboxMessage))} == {"sent"}
