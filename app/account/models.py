@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import db, utcnow
@@ -21,6 +21,8 @@ class CitizenSignIn(db.Model):
     __tablename__ = "citizen_sign_ins"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # The town whose host the link was asked on: valid only there (revision 2600).
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
     email: Mapped[str | None] = mapped_column(String(320))
     locale: Mapped[str] = mapped_column(String(5), default="de")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -29,6 +29,7 @@ from app.feedback.models import FixedQuestionnaire
 from app.followers.models import Follower, MailUnsubscribe
 from app.followers.tokens import email_digest
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.queries import this_town_id
 from app.open311.models import Open311Submission, ReportAttributeValue
 from app.outbox.operations import record_message
 from app.outbox.recipients import may_mail
@@ -53,7 +54,7 @@ def request_sign_in(email: str, locale: str = "de") -> None:
     address = normalize_email(email).lower()
     if not may_mail(address):
         return
-    sign_in = CitizenSignIn(email=address, locale=locale if locale in ("de", "en") else "de", created_at=utcnow())
+    sign_in = CitizenSignIn(jurisdiction_id=this_town_id(), email=address, locale=locale if locale in ("de", "en") else "de", created_at=utcnow())
     db.session.add(sign_in)
     db.session.flush()
     record_message("citizen_sign_in", f"citizen_sign_in:{sign_in.id}", {"sign_in_id": sign_in.id})
@@ -68,6 +69,7 @@ def sign_in_by_link(token: str, lock: bool = False) -> CitizenSignIn:
     sign_in_id = read_sign_in_token(token)
     sign_in = db.session.get(CitizenSignIn, sign_in_id, with_for_update=lock) if sign_in_id else None
     if (sign_in is None or sign_in.email is None or sign_in.link_used_at is not None
+            or sign_in.jurisdiction_id != this_town_id()  # a link of another town's host
             or _link_expired(sign_in, utcnow())):
         raise NotFound(_l("Dieser Anmeldelink ist ungültig, abgelaufen oder wurde schon benutzt. "
                           "Bitte fordern Sie einen neuen an."))
@@ -83,7 +85,7 @@ def use_sign_in_link(token: str) -> CitizenSignIn:
 
 def sign_in_verified(email: str, locale: str = "de") -> CitizenSignIn:
     """Start a session for an address the town's identity broker vouched for (flushes)."""
-    sign_in = CitizenSignIn(email=email.lower(), locale=locale if locale in ("de", "en") else "de",
+    sign_in = CitizenSignIn(jurisdiction_id=this_town_id(), email=email.lower(), locale=locale if locale in ("de", "en") else "de",
                             created_at=utcnow())
     db.session.add(sign_in)
     _start_session(sign_in)

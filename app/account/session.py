@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.account.models import CitizenSignIn
 from app.account.tokens import session_hash
 from app.db import db, utcnow
+from app.jurisdictions.queries import this_town_id
 
 # A session of Meine Meldungen lasts this long after the link was used (no idle extension: the
 # page is for a look and a few changes, often on a shared computer).
@@ -23,7 +24,7 @@ def current_email() -> str | None:
     if not isinstance(token, str):
         return None
     email = db.session.scalar(select(CitizenSignIn.email).where(
-        CitizenSignIn.session_hash == session_hash(token),
+        CitizenSignIn.session_hash == session_hash(token), CitizenSignIn.jurisdiction_id == this_town_id(),
         CitizenSignIn.link_used_at > utcnow() - timedelta(hours=SESSION_HOURS)))
     if email is None:
         session.pop(SESSION_KEY, None)

@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, select
 
 from app.db import db, utcnow
 from app.errors import DomainError, NotFound
+from app.jurisdictions.queries import this_town_id
 from app.feedback.models import FixedQuestionnaire, ReportVote
 from app.feedback.tokens import read_questionnaire_token
 from app.outbox.operations import record_message
@@ -39,13 +40,13 @@ def record_due_questionnaires(now: datetime | None = None) -> int:
                                                              StatusChange.old_status.is_distinct_from("erledigt"))
                      .correlate(Report).scalar_subquery())
     rows = db.session.execute(
-        select(Report.id, fixing_change.label("change_id"))
+        select(Report.id, Report.jurisdiction_id, fixing_change.label("change_id"))
         .where(Report.status == "erledigt", Report.reporter_email.is_not(None), Report.reporter_email_confirmed,
                Report.hidden.is_(False), Report.status_changed_at <= cutoff,
                Report.status_changed_at > cutoff - timedelta(days=QUESTION_WINDOW_DAYS))
         .order_by(Report.id).limit(MAX_PER_RUN)).all()
     count = 0
-    for report_id, change_id in rows:
+    for report_id, jurisdiction_id, change_id in rows:
         if change_id is None or db.session.scalar(select(exists().where(
                 FixedQuestionnaire.status_change_id == change_id))):
             continue
@@ -53,7 +54,8 @@ def record_due_questionnaires(now: datetime | None = None) -> int:
         db.session.add(questionnaire)
         db.session.flush()
         record_message("fixed_questionnaire", f"fixed_questionnaire:{questionnaire.id}",
-                       {"report_id": report_id, "questionnaire_id": questionnaire.id})
+                       {"report_id": report_id, "questionnaire_id": questionnaire.id},
+                       jurisdiction_id=jurisdiction_id)
         count += 1
     return count
 
@@ -63,7 +65,8 @@ def questionnaire_by_token(token: str, lock: bool = False) -> FixedQuestionnaire
     questionnaire_id = read_questionnaire_token(token)
     questionnaire = db.session.get(FixedQuestionnaire, questionnaire_id, with_for_update=lock) \
         if questionnaire_id else None
-    if questionnaire is None:
+    # A link of another town is not valid on this town's host (issue 21).
+    if questionnaire is None or questionnaire.report.jurisdiction_id != this_town_id():
         raise NotFound(_l("Dieser Link ist ungültig oder abgelaufen."))
     return questionnaire
 
@@ -87,7 +90,8 @@ def answer_questionnaire(token: str, answer: str, comment: str = "") -> FixedQue
     if answer == "nein" and report.status == "erledigt":
         change_status(report, "in_pruefung", public_note=REOPENED_NOTE, internal_note=text, actor="citizen")
         record_message("questionnaire_not_fixed", f"questionnaire_not_fixed:{questionnaire.id}",
-                       {"report_id": report.id, "questionnaire_id": questionnaire.id})
+                       {"report_id": report.id, "questionnaire_id": questionnaire.id},
+                       jurisdiction_id=report.jurisdiction_id)
     db.session.flush()
     return questionnaire
 

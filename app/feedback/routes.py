@@ -11,6 +11,7 @@ from app.errors import DomainError, NotFound
 from app.extensions import csrf, limiter
 from app.feedback import browser
 from app.feedback.operations import MAX_COMMENT, add_vote, answer_questionnaire, questionnaire_by_token, voted
+from app.public.queries import public_report_by_reference
 from app.reports.models import Report
 
 bp = Blueprint("feedback", __name__, template_folder="templates")
@@ -61,8 +62,8 @@ def answer(token: str):
 # --- "Ich auch" and "Noch nicht behoben" ---------------------------------------------------
 
 def _public_report(reference: str) -> Report:
-    report = db.session.scalar(select(Report).where(Report.reference == reference[:32].upper()))
-    if report is None or report.hidden or not report.status_info.public:
+    report = public_report_by_reference(reference.upper())  # this town's, public, not hidden
+    if report is None:
         raise NotFound(gettext("Diese Meldung gibt es nicht oder sie ist nicht öffentlich."))
     return report
 

@@ -17,7 +17,7 @@ from app.followers.operations import request_follow
 from app.outbox.models import OutboxMessage
 from app.outbox.recipients import cap_key
 from tests.conftest import csrf_token
-from tests.factories import GREFFEN, HARSEWINKEL, make_report
+from tests.factories import GREFFEN, HARSEWINKEL, make_report, town
 from tests.services import body_text
 from tests.staff.helpers import client_address
 from tests.workers.conftest import drain
@@ -77,8 +77,8 @@ def test_the_mailed_link_signs_in_once(committing, smtp_server):
 
 
 def test_the_link_expires_after_30_minutes(app, client, db_session):
-    sign_in = CitizenSignIn(email=ANNA, created_at=utcnow() - timedelta(minutes=31))
-    fresh = CitizenSignIn(email=ANNA, created_at=utcnow() - timedelta(minutes=29))
+    sign_in = CitizenSignIn(jurisdiction_id=town().id, email=ANNA, created_at=utcnow() - timedelta(minutes=31))
+    fresh = CitizenSignIn(jurisdiction_id=town().id, email=ANNA, created_at=utcnow() - timedelta(minutes=29))
     db.session.add_all([sign_in, fresh])
     db_session.commit()
     assert client.get(f"/meine-meldungen/anmelden/{sign_in_token(sign_in.id)}").status_code == 404

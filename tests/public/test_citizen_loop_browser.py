@@ -52,7 +52,7 @@ def test_meine_meldungen_signed_in_fits_and_passes_axe(public_live, chromium):
     request_follow(followed, ANNA).confirmed_at = utcnow()
     links = []
     for _ in WIDTHS:
-        sign_in = CitizenSignIn(email=ANNA)
+        sign_in = CitizenSignIn(jurisdiction_id=followed.jurisdiction_id, email=ANNA)
         db.session.add(sign_in)
         db.session.flush()
         links.append(f"/meine-meldungen/anmelden/{sign_in_token(sign_in.id)}")

@@ -106,7 +106,7 @@ def citizen_loop_paths() -> list[str]:
                         email="gefragt@example.org")
     fixed.reporter_email_confirmed = True
     change_status(fixed, "erledigt", public_note="Gully gereinigt", actor="bauhof")
-    sign_in = CitizenSignIn(email="gefragt@example.org")
+    sign_in = CitizenSignIn(jurisdiction_id=fixed.jurisdiction_id, email="gefragt@example.org")
     db.session.add(sign_in)
     db.session.flush()
     record_due_questionnaires(fixed.status_changed_at + timedelta(days=8))  # default: asked after 7 days

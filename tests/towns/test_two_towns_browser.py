@@ -16,7 +16,7 @@ from app.jurisdictions.models import Department, Jurisdiction
 from app.reports.models import Report
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.factories import town
-from tests.intake.test_browser import BLANK_TILE, enter_coordinates
+from tests.intake.test_browser import BLANK_TILE, enter_coordinates, show_step
 from tests.services import GunicornServer
 from tests.towns.two_towns import A_HOST, B_HOST, B_NAME, B_SLUG, IN_B, JUST_INSIDE_B, add_host, make_town_b
 
@@ -105,10 +105,13 @@ def test_one_gunicorn_serves_two_towns_on_two_hosts(app, two_hosts):
     # A report made on B's host routes in B.
     page.goto(b_url + "/melden")
     page.wait_for_selector("#map .leaflet-tile-container", state="attached")
-    page.locator("#category-zzbmarker-loch").check(force=True)
+    show_step(page, "step-category")  # the intake shows one step at a time
+    page.locator("#category-zzbmarker-loch").check()
     enter_coordinates(page, IN_B[1], IN_B[0] + 0.01)
+    show_step(page, "step-description")
     page.fill("#description", "Neues Loch in Zzbmarker")
-    page.locator("#report-form button[type=submit]").last.click()
+    show_step(page, "step-send")
+    page.get_by_role("button", name="Meldung senden").click()
     page.wait_for_url("**/meldung/eingegangen/**")
     db.session.expire_all()
     report = db.session.scalar(select(Report).where(Report.description == "Neues Loch in Zzbmarker"))
@@ -118,9 +121,12 @@ def test_one_gunicorn_serves_two_towns_on_two_hosts(app, two_hosts):
     # A pin just across Harsewinkel's border, typed on A's host: the hint sends it to B.
     page.goto(a_url + "/melden")
     page.wait_for_selector("#map .leaflet-tile-container", state="attached")
-    page.locator("#category-schlagloch").check(force=True)
-    enter_coordinates(page, JUST_INSIDE_B[1], JUST_INSIDE_B[0])
+    show_step(page, "step-category")
+    page.locator("#category-schlagloch").check()
+    show_step(page, "step-description")
     page.fill("#description", "Loch gleich hinter der Stadtgrenze")
+    enter_coordinates(page, JUST_INSIDE_B[1], JUST_INSIDE_B[0])  # shows the place step, where the hint appears
+    page.press("#lon", "Tab")
     link = page.locator("a.neighbour-town-link")  # the live check of the pin (the form without JS: test_hosts.py)
     link.wait_for()
     assert f"Dieser Ort gehört zu {B_NAME}" in page.locator("#location-live-error").inner_text()

@@ -160,12 +160,30 @@ def make_town_b(directory: Path) -> TownB:
     }
     from app.followers.tokens import unsubscribe_token
     tokens["unsubscribe"] = unsubscribe_token(reports[0].id, "zzbmarker-buerger0@zzbmarker.example")
+    tokens["questionnaire"], tokens["sign_in"] = _questionnaire_and_sign_in(reports[2])
     ids = {"report": reports[0].id, "photo": photo.id, "department": department.id, "category": category.id,
            "area": area.id, "user": admin_b.id, "template": template.id, "entry": entry.id, "client": client.id,
            "question": category_question_id(category)}
     from app.jurisdictions.models import RoutingRule
     ids["rule"] = db.session.scalar(select(RoutingRule.id).where(RoutingRule.jurisdiction_id == town.id))
     return TownB(town=town, reports=reports, photo=photo, tokens=tokens, ids=ids)
+
+
+def _questionnaire_and_sign_in(report: Report) -> tuple[str, str]:
+    """B's "Ist es erledigt?" link (its report set to erledigt) and a Meine Meldungen sign-in link."""
+    from app.account.models import CitizenSignIn
+    from app.account.tokens import sign_in_token
+    from app.feedback.models import FixedQuestionnaire
+    from app.feedback.tokens import questionnaire_token
+    from app.reports.operations import change_status
+
+    change = change_status(report, "erledigt", public_note="Zzbmarker erledigt", actor="zzbmarker-admin")
+    db.session.flush()
+    questionnaire = FixedQuestionnaire(report_id=report.id, status_change_id=change.id)
+    sign_in = CitizenSignIn(jurisdiction_id=report.jurisdiction_id, email=report.reporter_email)
+    db.session.add_all([questionnaire, sign_in])
+    db.session.flush()
+    return questionnaire_token(questionnaire.id), sign_in_token(sign_in.id)
 
 
 def category_question_id(category: Category) -> int:
