@@ -1,5 +1,6 @@
 """The town profile page: what the town calls itself, its crest and colours, who its mails come
-from and how they are signed, how citizens reach it, its map, retention and legal details.
+from and how they are signed, how citizens reach it, its map, retention, the languages it offers
+and legal details.
 
 The checks are the town file's (app/jurisdictions/profile.py, legal.py); here they are worded in
 German per field. Every change raises the town's ``profile_version`` (the pages' cached face of
@@ -15,7 +16,8 @@ from wtforms import Form, StringField
 from app.branding import forget_town
 from app.db import db
 from app.errors import DomainError, ValidationFailed
-from app.forms import Flag, cleaned
+from app.forms import Flag, Repeated, cleaned
+from app.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, installation_languages, town_choice
 from app.jurisdictions import legal, profile
 from app.jurisdictions.models import Jurisdiction
 from app.staff import audit
@@ -58,6 +60,11 @@ def _profile_form_class() -> type[Form]:
     fields["contact_email"] = StringField(filters=[cleaned])
     # Whether the public sees a report's expected completion date (report page, Open311).
     fields["public_deadlines"] = Flag()
+    # The languages the town offers besides German (checkboxes; unknown codes are ignored).
+    fields["languages"] = Repeated()
+    # Unticked boxes send nothing: this hidden field tells "no language ticked" from a form that
+    # has no language boxes (a page loaded before they existed), which leaves the languages alone.
+    fields["languages_shown"] = Flag()
     return type("TownProfileForm", (Form,), fields)
 
 
@@ -108,7 +115,10 @@ def read_form(form: Form) -> tuple[dict, dict, dict]:
     """(town columns, profile, legal) from the page's form; raises ValidationFailed naming each field."""
     errors: list[DomainError] = []
     town = {"name": form.name.data or "", "contact_email": form.contact_email.data or None,
-            "public_deadlines": bool(form.public_deadlines.data)}
+            "public_deadlines": bool(form.public_deadlines.data),
+            "languages": [code for code in installation_languages()
+                          if code == DEFAULT_LOCALE or code in (form.languages.data or [])]
+            if form.languages_shown.data else None}
     if not town["name"] or len(town["name"]) > 200:
         errors.append(DomainError(_l("Bitte geben Sie den Namen der Stadt an (höchstens 200 Zeichen)."), "name"))
     if town["contact_email"] and not is_email(town["contact_email"]):
@@ -138,12 +148,24 @@ def _changed_keys(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
 
 
+def language_choices(jurisdiction: Jurisdiction) -> list[dict]:
+    """The page's checkboxes: each language of the installation but German (always offered),
+    ticked when the town offers it (a town that never chose offers all)."""
+    offered = town_choice(jurisdiction.languages, installation_languages())
+    return [{"code": code, "name": LANGUAGE_NAMES[code], "checked": code in offered}
+            for code in installation_languages() if code != DEFAULT_LOCALE]
+
+
 def update_profile(admin: StaffUser, form: Form) -> dict:
     """Save the profile page (flushes); returns the audited changes (empty: nothing changed)."""
     town, values, legal_values = read_form(form)
     jurisdiction = db.session.get(Jurisdiction, admin.jurisdiction_id)
+    languages = town.pop("languages")
     changes = _changed_keys({"name": jurisdiction.name, "contact_email": jurisdiction.contact_email,
                              "public_deadlines": jurisdiction.public_deadlines}, town)
+    # Compared as offered: a town that never chose (all the installation's) and keeps all is unchanged.
+    if languages is not None and list(town_choice(jurisdiction.languages, installation_languages())) != languages:
+        changes["languages"] = [jurisdiction.languages, languages]
     changes.update(_changed_keys(dict(jurisdiction.profile or {}), values))
     old_legal = dict(jurisdiction.legal or {})
     if old_legal != legal_values:
@@ -152,6 +174,8 @@ def update_profile(admin: StaffUser, form: Form) -> dict:
         return {}
     jurisdiction.name, jurisdiction.contact_email = town["name"], town["contact_email"]
     jurisdiction.public_deadlines = town["public_deadlines"]
+    if "languages" in changes:
+        jurisdiction.languages = languages
     jurisdiction.profile, jurisdiction.legal = values, legal_values
     jurisdiction.profile_version = (jurisdiction.profile_version or 1) + 1
     db.session.flush()

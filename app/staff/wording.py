@@ -95,6 +95,7 @@ PROFILE_FIELDS = {
     "retention_unconfirmed_days": _l("Unbestätigte Meldungen löschen nach (Tagen)"),
     "crest": _l("Wappen oder Logo"),
     "legal": _l("Rechtliche Angaben"),
+    "languages": _l("Angebotene Sprachen"),
 }
 
 ROLES = {"admin": _l("Administration"), "dispatcher": _l("Leitstelle"), "staff": _l("Abteilung")}

@@ -87,7 +87,8 @@ def apply_town(session: Session, spec: dict) -> list[str]:
                                     public_deadlines=wanted["public_deadlines"],
                                     profile=wanted["profile"] or {}, crest=wanted["crest_data"],
                                     crest_type=wanted["crest_type"],
-                                    sign_language_video=wanted["sign_language_video"])
+                                    sign_language_video=wanted["sign_language_video"],
+                                    languages=wanted.get("languages"))
         session.add(jurisdiction)
         session.flush()
         changes.jurisdiction_id = jurisdiction.id
@@ -99,7 +100,8 @@ def apply_town(session: Session, spec: dict) -> list[str]:
         current = town_spec(session, jurisdiction)
         keys = ("name", "reference_prefix", "contact_email", "public_deadlines", "sign_language_video", "hosts") \
             + (("legal",) if wanted["legal"] is not None else ()) \
-            + (("profile",) if wanted["profile"] is not None else ())
+            + (("profile",) if wanted["profile"] is not None else ()) \
+            + (("languages",) if wanted.get("languages") is not None else ())
         diff = _diff(current["town"], wanted, keys)
         if wanted["crest_data"] is not None and wanted["crest_data"] != current["town"]["crest_data"]:
             diff["crest"] = [_crest_label(current["town"]), _crest_label(wanted)]
@@ -113,9 +115,11 @@ def apply_town(session: Session, spec: dict) -> list[str]:
                 jurisdiction.legal = dict(wanted["legal"])
             if wanted["profile"] is not None:
                 jurisdiction.profile = dict(wanted["profile"])
+            if wanted.get("languages") is not None:
+                jurisdiction.languages = list(wanted["languages"])
             if "crest" in diff:
                 jurisdiction.crest, jurisdiction.crest_type = wanted["crest_data"], wanted["crest_type"]
-            if diff.keys() & {"name", "contact_email", "profile", "crest"}:
+            if diff.keys() & {"name", "contact_email", "profile", "crest", "languages"}:
                 jurisdiction.profile_version = (jurisdiction.profile_version or 1) + 1
             changes.add("update_town", wanted["slug"], f"~ town: {_describe(diff)}", diff)
     set_hosts(session, jurisdiction, wanted.get("hosts") or [])
