@@ -233,12 +233,14 @@ def current_town() -> Town:
             return cached[2]
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.errors import NotFound
+    from app.errors import NotFound, forget_failed_transaction
     from app.jurisdictions.queries import jurisdiction_by_slug
 
     try:
         town = town_of(jurisdiction_by_slug(None))
-    except (NotFound, SQLAlchemyError):
+    except (NotFound, SQLAlchemyError) as exc:
+        if isinstance(exc, SQLAlchemyError):
+            forget_failed_transaction()  # the request's own look-ups then answer the 503
         town = current_app.extensions["town"]
         if has_request_context() and g.get("jurisdiction_id", 0) is None:
             # A host of no town (issue 21): a neutral face, no town's name (it is not theirs).

@@ -53,7 +53,7 @@ def town_profile():
                            labels=PROFILE_FIELDS, kinds=page.KIND, legal_labels=page.LEGAL_LABELS,
                            legal_kinds=page.LEGAL_KIND, input_types=page.INPUT_TYPES,
                            has_own_crest=jurisdiction.crest_type is not None,
-                           language_choices=page.language_choices(jurisdiction))
+                           language_choices=page.language_choices(jurisdiction), hints=page.limit_hints())
 
 
 @bp.post("/stadtprofil")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 
+from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, StringField
 
@@ -18,7 +20,7 @@ from app.db import db
 from app.errors import DomainError, ValidationFailed
 from app.forms import Flag, Repeated, cleaned
 from app.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, installation_languages, town_choice
-from app.jurisdictions import legal, profile
+from app.jurisdictions import legal, limits, profile
 from app.jurisdictions.models import Jurisdiction
 from app.staff import audit
 from app.staff.models import StaffUser
@@ -33,6 +35,7 @@ SECTIONS = (
     (_l("Kontakt (steht unter jeder E-Mail)"), ("contact_phone", "contact_address", "opening_hours")),
     (_l("Karte"), ("map_lat", "map_lon", "map_zoom", "tile_url", "tile_attribution")),
     (_l("Aufbewahrung (Datenschutz)"), ("retention_closed_days", "retention_unconfirmed_days")),
+    (_l("Grenzen für Meldungen"), limits.LIMIT_KEYS),
 )
 KIND = {f.name: f.kind for f in profile.FIELDS}
 LOW_HIGH = {f.name: (f.low, f.high) for f in profile.FIELDS}
@@ -71,10 +74,11 @@ def _profile_form_class() -> type[Form]:
 TownProfileForm = _profile_form_class()
 
 
-def _problem(key: str, kind: str, label) -> DomainError:
+def _problem(key: str, kind: str, label, ceilings: dict | None = None) -> DomainError:
     """A refused value, worded for the page (the checks' own words are English, for files)."""
     if kind in ("int", "float"):
-        low, high = (f"{v:g}".replace(".", ",") for v in LOW_HIGH[key])
+        low, high = LOW_HIGH[key]
+        low, high = (f"{v:g}".replace(".", ",") for v in (low, min(high, (ceilings or {}).get(key, high))))
         message = _l("„%(label)s“: Bitte geben Sie eine Zahl von %(low)s bis %(high)s an.", label=label, low=low,
                      high=high)
     elif key == "mail_sender_name":
@@ -127,10 +131,11 @@ def read_form(form: Form) -> tuple[dict, dict, dict]:
     for name in profile.FIELD_NAMES:
         value = getattr(form, name).data or ""
         raw[name] = _number(KIND[name], value) if KIND[name] in ("int", "float") else value
+    ceilings = limits.ceilings(current_app.config)
     try:
-        values = profile.clean_profile(raw)
+        values = profile.clean_profile(raw, ceilings)
     except profile.ProfileError as exc:
-        errors += [_problem(key, KIND[key], PROFILE_FIELDS[key]) for key in exc.problems]
+        errors += [_problem(key, KIND[key], PROFILE_FIELDS[key], ceilings) for key in exc.problems]
         values = {}
     try:
         legal_values = legal.merged_legal({}, {name: getattr(form, f"legal_{name}").data or None
@@ -146,6 +151,25 @@ def read_form(form: Form) -> tuple[dict, dict, dict]:
 
 def _changed_keys(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+
+
+def limit_hints() -> dict[str, str]:
+    """Under each limit field: what an empty field means and the most it may be."""
+    ceilings = limits.ceilings(current_app.config)
+    per_day = limits.installation_reports_per_day(str(current_app.config["INTAKE_RATE_LIMIT"]))
+    hints = {
+        "max_photos_per_report": gettext("Leer: %(n)s, die Voreinstellung der Installation und zugleich das "
+                                         "Höchste.", n=ceilings["max_photos_per_report"]),
+        "max_photo_mb": gettext("Leer: %(n)s MB, die Voreinstellung der Installation und zugleich das Höchste.",
+                                n=ceilings["max_photo_mb"]),
+    }
+    if per_day:
+        hints["reports_per_day"] = gettext("Über eine Internetverbindung (Formular und App zusammen). Leer: %(n)s, "
+                                           "die Voreinstellung der Installation und zugleich das Höchste.", n=per_day)
+    else:
+        hints["reports_per_day"] = gettext("Über eine Internetverbindung (Formular und App zusammen). Leer: keine "
+                                           "Grenze außer der der Installation.")
+    return hints
 
 
 def language_choices(jurisdiction: Jurisdiction) -> list[dict]:

@@ -13,7 +13,7 @@ from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys,
 from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff.audit import record
 from app.towns.queries import GEOJSON_DIGITS, category_spec, department_spec, question_spec, town_spec
-from app.towns.townfile import rule_key
+from app.towns.townfile import TownFileError, rule_key
 from geo.areas import AREA_KIND_RANK
 
 ACTOR = "town-file"
@@ -69,6 +69,20 @@ def _describe(diff: dict) -> str:
     return "; ".join(f"{k} {short(old)} → {short(new)}" for k, (old, new) in diff.items())
 
 
+def check_ceilings(profile: dict) -> None:
+    """Refuse a profile whose limits lie above the installation's (the file's own checks know
+    no settings); raises TownFileError naming each such key."""
+    from flask import current_app
+
+    from app.jurisdictions.limits import ceilings
+    from app.jurisdictions.profile import ProfileError, clean_profile
+
+    try:
+        clean_profile(profile, ceilings(current_app.config))
+    except ProfileError as exc:
+        raise TownFileError([f"town.profile.{key}: {problem}" for key, problem in exc.problems.items()]) from None
+
+
 def apply_town(session: Session, spec: dict) -> list[str]:
     """Create or update the town so that it matches ``spec`` (a checked town file); returns one
     line per change (empty: nothing to do). Flushes; the caller commits or rolls back.
@@ -78,6 +92,8 @@ def apply_town(session: Session, spec: dict) -> list[str]:
     file's; a question missing from it is removed unless citizens have answered it.
     """
     wanted = spec["town"]
+    if wanted["profile"]:
+        check_ceilings(wanted["profile"])
     jurisdiction = session.scalar(select(Jurisdiction).where(Jurisdiction.slug == wanted["slug"]))
     changes = _Changes(jurisdiction.id if jurisdiction else None)
     if jurisdiction is None:
@@ -308,7 +324,6 @@ def set_hosts(session: Session, jurisdiction: Jurisdiction, hosts: list[str]) ->
     """The town is served on exactly ``hosts`` (the first in mail links); raises TownFileError
     naming a host another town has (flushes)."""
     from app.jurisdictions.hosts import forget_hosts
-    from app.towns.townfile import TownFileError
 
     taken = session.execute(select(JurisdictionHost.host, Jurisdiction.slug).join(Jurisdiction).where(
         JurisdictionHost.host.in_(hosts), JurisdictionHost.jurisdiction_id != jurisdiction.id)).all()
@@ -328,7 +343,7 @@ def create_town(session: Session, *, slug: str, name: str, reference_prefix: str
     """A new town with its boundary (a GeoJSON FeatureCollection in any CRS the area import
     reads). Raises ``TownFileError`` for a bad or taken slug/prefix/address, ``AreaImportError``
     for a bad boundary; flushes."""
-    from app.towns.townfile import TownFileError, check_town_header
+    from app.towns.townfile import check_town_header
     from geo.areaimport import import_areas
 
     town = {"slug": slug.strip(), "name": name.strip(), "reference_prefix": reference_prefix.strip(),
