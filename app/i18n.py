@@ -73,17 +73,28 @@ def select_locale() -> str:
         return g.get("locale", DEFAULT_LOCALE)
     if request.endpoint == "static":  # the same file in every language: no look-up of the town
         return DEFAULT_LOCALE
-    locale = supported_locale(request.args.get("lang") or request.cookies.get(LANG_COOKIE))
-    if request.path.startswith(STAFF_PATH_PREFIX) and locale not in STAFF_LANGUAGES:
-        return DEFAULT_LOCALE
-    return locale
+    code = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    if request.path.startswith(STAFF_PATH_PREFIX):
+        return code if code in _staff_languages() else DEFAULT_LOCALE
+    return supported_locale(code)
+
+
+def _staff_languages() -> tuple[str, ...]:
+    """Staff pages: German and English as the installation offers them, whatever the town
+    offers its citizens (the staff's working language is not the town's public offer)."""
+    return tuple(c for c in installation_languages() if c in STAFF_LANGUAGES)
+
+
+def choosable_languages() -> tuple[str, ...]:
+    """What this request's page may be shown in: the town's languages, on staff pages de/en."""
+    return _staff_languages() if request.path.startswith(STAFF_PATH_PREFIX) else offered_languages()
 
 
 def language_links() -> list[dict]:
     """The switch: per offered language the current page (path and query) in that language."""
     current = g.get("locale", DEFAULT_LOCALE)
     links = []
-    for code in offered_languages():
+    for code in choosable_languages():
         # A sign-in's "next" travels along only as a path of this site (never echo an outside address).
         query = [(k, v) for k, v in request.args.items(multi=True)
                  if k != "lang" and not (k == "next" and not (v.startswith("/") and not v.startswith("//")))]
@@ -110,7 +121,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _remember_locale(response):
         chosen = request.args.get("lang")
-        if chosen in offered_languages() and request.cookies.get(LANG_COOKIE) != chosen:
+        if chosen in LANGUAGE_NAMES and chosen in choosable_languages() and request.cookies.get(LANG_COOKIE) != chosen:
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
         response.headers.setdefault("Content-Language", g.get("locale", DEFAULT_LOCALE))
         return response

@@ -123,3 +123,5 @@ def test_the_admin_chooses_the_towns_languages_on_the_profile_page_with_an_audit
     assert entry.changes["languages"] == [None, ["de", "tr"]]
     assert re.findall(r'hreflang="([a-z]+)"', client.open("GET", "/").get_data(as_text=True)) == ["de", "tr"]
     assert _lang(client.open("GET", "/?lang=en").get_data(as_text=True)) == "de"
+    # The staff's own pages stay German and English, whatever the town offers its citizens.
+    assert _lang(client.open("GET", "/intern/admin/stadtprofil?lang=en").get_data(as_text=True)) == "en"
