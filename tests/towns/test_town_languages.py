@@ -46,7 +46,11 @@ def _lang(page: str) -> str:
 
 
 def test_town_b_offers_only_german_and_english_while_a_offers_all(app, towns):
+    from app.towns.queries import town_spec
+    from app.towns.townfile import render_town_file
+
     assert db.session.get(Jurisdiction, towns.town.id).languages == ["de", "en"]  # the town file's key, ordered
+    assert 'languages = ["de", "en"]' in render_town_file(town_spec(db.session, towns.town))  # and exported
     b, a = Client(app, B_HOST), Client(app, A_HOST)
     b_home = b.open("GET", "/").get_data(as_text=True)
     assert re.findall(r'hreflang="([a-z]+)"', b_home) == ["de", "en"]
