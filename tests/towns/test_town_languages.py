@@ -8,12 +8,12 @@ of the host; a language the town does not offer gives German.
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from app.db import db
-from app.followers.models import Follower
 from app.jurisdictions.models import Jurisdiction
 from app.outbox.messages import prepare
 from app.outbox.models import OutboxMessage
@@ -23,7 +23,7 @@ from app.towncontext import using_town
 from tests.factories import town
 from tests.staff.helpers import make_staff
 from tests.towns.test_town_isolation import Client
-from tests.towns.two_towns import A_HOST, B_HOST, IN_B, TOWN_FILE, add_host, make_town_b, write_town_file
+from tests.towns.two_towns import A_HOST, B_HOST, B_SLUG, IN_B, TOWN_FILE, add_host, write_town_file
 
 B_LANGUAGES_FILE = TOWN_FILE.replace('contact_email = "info@zzbmarker.example"\n',
                                      'contact_email = "info@zzbmarker.example"\nlanguages = ["en", "de"]\n'
@@ -32,13 +32,13 @@ B_LANGUAGES_FILE = TOWN_FILE.replace('contact_email = "info@zzbmarker.example"\n
 
 @pytest.fixture
 def towns(app, db_session, tmp_path):
+    """Town B from its town file alone (the marked data of make_town_b is not needed here)."""
     from app.towns.cli import apply_town_file
 
     add_host(town(), A_HOST)
-    b = make_town_b(tmp_path / "b")
-    apply_town_file(write_town_file(tmp_path / "b2", B_LANGUAGES_FILE))
+    apply_town_file(write_town_file(tmp_path / "b", B_LANGUAGES_FILE))
     db.session.commit()  # a savepoint (rolled back after the test)
-    return b
+    return SimpleNamespace(town=db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == B_SLUG)))
 
 
 def _lang(page: str) -> str:
@@ -79,14 +79,16 @@ def test_what_b_stores_and_mails_follows_its_languages(app, towns):
     assert report.jurisdiction_id == towns.town.id and report.locale == "de"
     # A follow stored in Turkish before B stopped offering it: the mail comes in German on B,
     # while the same on town A comes in Turkish.
-    follower = db.session.scalar(select(Follower).where(Follower.report_id == towns.reports[1].id))
-    follower.locale = "tr"
-    db.session.flush()
-    b_subject = _subject_of("follow_confirm", towns.town.id)
-    assert b_subject.startswith("Bitte bestätigen"), b_subject
-
     from app.followers.operations import request_follow
     from tests.factories import make_report
+
+    with using_town(towns.town.id):
+        follower = request_follow(report, "folge-b@zzbmarker.example", locale="tr")
+        assert follower.locale == "de"
+        follower.locale = "tr"
+        db.session.flush()
+    b_subject = _subject_of("follow_confirm", towns.town.id)
+    assert b_subject.startswith("Bitte bestätigen"), b_subject
 
     with using_town(town().id):  # the test's app context still holds the last request's town
         a_report = make_report()
