@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 redis-server chromium nginx systemd \
   libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
 PYTEST_ARGS ?=
+# The suite runs in one pytest process per core (at most 4; each has its own database, Redis,
+# SMTP and S3 servers and Chromium), whole test files per process.
+PYTEST_WORKERS ?= $(shell n=$$(nproc); [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: demo test system-packages venv translations assets services-up services-down clean bench
 
@@ -17,7 +20,7 @@ demo: venv translations assets services-up
 
 test: venv translations assets services-up
 	@set -o pipefail; eval "$$(scripts/services.sh env)"; \
-	  status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	  status=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || status=$$?; \
 	  scripts/services.sh stop; exit $$status
 
 # Installs only what is missing; apt-get update runs first because a fresh machine

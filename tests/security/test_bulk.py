@@ -2,6 +2,8 @@
 anything is committed (a line break in ``back`` is a 400, not a 500 after the commit)."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from app.db import db
@@ -29,7 +31,9 @@ def test_foreign_and_missing_reports_get_the_same_answer(client, db_session):
     for other in (foreign.id, missing_id):
         response = client.post(BULK, data={"csrf_token": token, "ids": [str(mine.id), str(other)],
                                            "action": "prioritaet", "value": "3"})
-        answers.append((response.status_code, response.get_data(as_text=True).replace(str(other), "ID")))
+        # The id as a number of its own (a fresh database's id 2 is also in "woff2", "2.5" and hashes).
+        body = re.sub(rf"(?<![\w.]){other}(?![\w.])", "ID", response.get_data(as_text=True))
+        answers.append((response.status_code, body))
     assert answers[0] == answers[1]
     assert answers[0][0] == 404 and foreign.reference not in answers[0][1]
     db.session.refresh(mine)
