@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, FetchedValue, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -185,7 +185,10 @@ class ReportAssignment(db.Model):
     """Who inside the responsible department works on a report: one person or one team.
 
     A table of its own rather than columns of ``reports``: assigning touches neither the map
-    triggers nor the kept status counts. Forwarding to another department ends the assignment."""
+    triggers nor the kept status counts. Forwarding to another department ends the assignment.
+    The report's town, department, status and creation time are copied here by triggers
+    (revision 2620) and always equal the report's: the queue's assignment filters count and
+    choose a page from these rows alone. Never set them: the database does."""
 
     __tablename__ = "report_assignments"
     __table_args__ = (
@@ -196,6 +199,10 @@ class ReportAssignment(db.Model):
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("staff_teams.id", ondelete="CASCADE"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    jurisdiction_id: Mapped[int] = mapped_column(server_default=FetchedValue())
+    department_id: Mapped[int] = mapped_column(server_default=FetchedValue())
+    report_status: Mapped[str] = mapped_column(String(32), server_default=FetchedValue())
+    report_created_at: Mapped[datetime] = mapped_column(server_default=FetchedValue())
 
     staff_user: Mapped[StaffUser | None] = relationship()
     team: Mapped[StaffTeam | None] = relationship()

@@ -24,7 +24,7 @@ from app.open311.models import ReportAttributeValue
 from app.reports.models import Report
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from app.staff.access import sees_all_departments
-from app.staff.assignments import assigned_to_me, unassigned
+from app.staff.assignments import assigned_to_me, mine, my_page, unassigned
 from app.staff.deadlines import escalated
 from app.staff.models import AuditEntry, ReportAssignment, ReportStatusCount, StaffUser
 
@@ -177,7 +177,7 @@ def scoped_conditions(f: QueueFilters, user: StaffUser, with_status: bool = True
     if f.not_fixed:
         conds.append(Report.not_fixed_at.is_not(None))
     if f.assignment == "meine":
-        conds.append(assigned_to_me(user))
+        conds.append(assigned_to_me(user, f.statuses if with_status else None))
     elif f.assignment == "niemand":
         conds.append(unassigned())
     if f.overdue:
@@ -212,7 +212,11 @@ def queue_select(f: QueueFilters, user: StaffUser) -> Select:
                func.left(Report.description, 140).label("excerpt"),
                func.ST_X(Report.location).label("lon"), func.ST_Y(Report.location).label("lat"),
                overdue_expression(now).label("overdue")]
-    conds = scoped_conditions(f, user)
+    # "Meine Aufgaben" by date: the page's reports are chosen among the assignment rows (my_page,
+    # below), which implies "mine"; the set of all mine as a second ``= ANY`` would be a filter
+    # tested element by element on every row.
+    my_page_by_date = f.assignment == "meine" and _assignment_scope_only(f) and f.sort in ("neueste", "aelteste")
+    conds = scoped_conditions(replace(f, assignment=None) if my_page_by_date else f, user)
     cursor = _decode(f.after) if f.after else None
     if f.after and cursor is None:
         raise ValidationFailed([DomainError(_l("Der Verweis auf die nächste Seite ist ungültig."), "nach")])
@@ -244,6 +248,10 @@ def queue_select(f: QueueFilters, user: StaffUser) -> Select:
             order = [Report.location.op("<->")(point), Report.id]
     except (ValueError, TypeError, IndexError):
         raise ValidationFailed([DomainError(_l("Der Verweis auf die nächste Seite ist ungültig."), "nach")])
+    if my_page_by_date:
+        after = (datetime.fromisoformat(cursor[0]), int(cursor[1])) if cursor else None
+        conds.append(my_page(user, _assignment_scope(f, user), f.statuses, f.sort == "neueste", after,
+                             f.page_size + 1))
     query = select(*columns).where(*conds).order_by(*order).limit(f.page_size + 1)
     if f.sort == "entfernung" and cursor:
         try:
@@ -291,10 +299,15 @@ def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
     costs most of a second at 1M rows and says no more to a person than "more than
     10,000". A value above the cap means "more than COUNT_CAP".
     """
-    scope_only = (f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text
-                  and not f.overdue and not f.escalated and not f.not_fixed)
+    scope_only = _scope_only(f)
     if scope_only and f.assignment is None:
         return _kept_status_counts(f, user)
+    if f.assignment == "meine" and _assignment_scope_only(f):
+        # Exact, from the assignment rows alone (their copy of the status, revision 2620).
+        counted = dict(db.session.execute(
+            select(ReportAssignment.report_status, func.count()).where(mine(user), *_assignment_scope(f, user))
+            .group_by(ReportAssignment.report_status)).all())
+        return {code: counted.get(code, 0) for code in STATUSES}
     conds = scoped_conditions(f, user, with_status=False)
     if f.assignment == "meine":
         # A person's (and their teams') reports are few: count them all, exactly, from that set.
@@ -304,10 +317,15 @@ def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
     if f.assignment == "niemand" and scope_only:
         # Nearly everything is unassigned: the kept counts less the (few) assigned reports, exact.
         kept = _kept_status_counts(f, user)
-        assigned = dict(db.session.execute(
-            select(Report.status, func.count()).join(ReportAssignment, ReportAssignment.report_id == Report.id)
-            .where(*scoped_conditions(replace(f, assignment=None), user, with_status=False))
-            .group_by(Report.status)).all())
+        if f.category_id is None:  # the assignment rows alone know town, department and status
+            assigned = dict(db.session.execute(
+                select(ReportAssignment.report_status, func.count()).where(*_assignment_scope(f, user))
+                .group_by(ReportAssignment.report_status)).all())
+        else:
+            assigned = dict(db.session.execute(
+                select(Report.status, func.count()).join(ReportAssignment, ReportAssignment.report_id == Report.id)
+                .where(*scoped_conditions(replace(f, assignment=None), user, with_status=False))
+                .group_by(Report.status)).all())
         return {code: kept[code] - assigned.get(code, 0) for code in STATUSES}
     parts = [select(literal(code).label("status"),
                     select(func.count()).select_from(
@@ -316,6 +334,27 @@ def status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
              for code in STATUSES]
     rows = db.session.execute(union_all(*parts)).all()
     return {status: n for status, n in rows}
+
+
+def _scope_only(f: QueueFilters) -> bool:
+    """No filter beyond town, department, category, status and assignment."""
+    return (f.area_id is None and f.min_age_days is None and f.max_age_days is None and not f.text
+            and not f.overdue and not f.escalated and not f.not_fixed)
+
+
+def _assignment_scope_only(f: QueueFilters) -> bool:
+    """No filter that an assignment row's copies of its report (town, department, status,
+    creation time) cannot answer."""
+    return _scope_only(f) and f.category_id is None
+
+
+def _assignment_scope(f: QueueFilters, user: StaffUser) -> list:
+    """The account's scope as conditions on assignment rows (as ``scoped_conditions`` on reports)."""
+    conds = [ReportAssignment.jurisdiction_id == user.jurisdiction_id]
+    department_id = f.department_id if sees_all_departments(user) else user.department_id
+    if department_id:
+        conds.append(ReportAssignment.department_id == department_id)
+    return conds
 
 
 def _kept_status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:

@@ -4,11 +4,12 @@ What a crew takes out: reference, category, the answers to the category's extra 
 the description, the photos the clerk chose, the address, a map excerpt drawn from the
 town's own areas and addresses (``geo.sketch``), a QR code to the staff page, the deadline,
 the assignee and the internal notes. Reading only: nothing here writes to the database.
-Every image is embedded as a ``data:`` URL, so rendering fetches nothing (``pdf.py``).
+Every image is handed to the renderer in memory (``LocalOnlyFetcher.embed``), so rendering
+fetches nothing (``pdf.py``).
 """
 from __future__ import annotations
 
-import base64
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -97,30 +98,29 @@ def parse_team(args) -> int | None:
     return int(raw)
 
 
-def _data_url(mimetype: str, data: bytes) -> str:
-    return f"data:{mimetype};base64,{base64.b64encode(data).decode()}"
-
-
-def _photos(report: Report, choice: str, variant: str) -> list[str]:
+def _photos(fetcher: LocalOnlyFetcher, report: Report, choice: str, variant: str) -> list[str]:
     if choice == "keine":
         return []
     store = storage()
     chosen = [p for p in report.photos if (choice == "alle" or p.published)]
-    return [_data_url("image/jpeg", store.get(p.variants[variant])) for p in chosen if variant in p.variants]
+    return [fetcher.embed("image/jpeg", store.get(p.variants[variant])) for p in chosen if variant in p.variants]
 
 
-def _qr(url: str) -> str:
-    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+def _qr(fetcher: LocalOnlyFetcher, url: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=2)
+    return fetcher.embed("image/svg+xml", buffer.getvalue())
 
 
-def _map(report_pins: list[Pin], jurisdiction_id: int, margin_m: float, width: int, height: int) -> str:
+def _map(fetcher: LocalOnlyFetcher, report_pins: list[Pin], jurisdiction_id: int, margin_m: float, width: int,
+         height: int) -> str:
     data: SketchData = sketch_data(db.session, jurisdiction_id, report_pins, margin_m=margin_m)
     svg = draw_svg(data, width=width, height=height, north_label=_("N"))
-    return _data_url("image/svg+xml", svg.encode())
+    return fetcher.embed("image/svg+xml", svg.encode())
 
 
-def _item(user: StaffUser, report: Report, number: int, options: WorkOrderOptions, photo_variant: str,
-          pin_label: str = "") -> WorkOrderItem:
+def _item(user: StaffUser, fetcher: LocalOnlyFetcher, report: Report, number: int, options: WorkOrderOptions,
+          photo_variant: str, pin_label: str = "") -> WorkOrderItem:
     point = to_shape(report.location)
     due = deadlines.expected_completion(report)
     contact = None
@@ -131,9 +131,9 @@ def _item(user: StaffUser, report: Report, number: int, options: WorkOrderOption
                                     .order_by(InternalNote.id)))
     return WorkOrderItem(
         number=number, report=report, answers=report_answers(report.id, "de"),
-        photos=_photos(report, options.photos, photo_variant),
-        map_svg=_map([Pin(point.x, point.y, pin_label)], report.jurisdiction_id, 90, 520, 260),
-        qr_svg=_qr(staff_url), staff_url=staff_url, due=due,
+        photos=_photos(fetcher, report, options.photos, photo_variant),
+        map_svg=_map(fetcher, [Pin(point.x, point.y, pin_label)], report.jurisdiction_id, 90, 520, 260),
+        qr_svg=_qr(fetcher, staff_url), staff_url=staff_url, due=due,
         overdue=report.status_info.is_open and due < utcnow(),
         assignee=assignments.assignee_label(assignments.current(report)), routing=routing_in_words(report) or "",
         contact=contact, notes=notes, lat=point.y, lon=point.x)
@@ -142,9 +142,10 @@ def _item(user: StaffUser, report: Report, number: int, options: WorkOrderOption
 def work_order(user: StaffUser, report: Report, options: WorkOrderOptions) -> Document:
     """The work order of one report the user may see."""
     with force_locale("de"):
-        item = _item(user, report, 1, options, "display")
+        fetcher = LocalOnlyFetcher()
+        item = _item(user, fetcher, report, 1, options, "display")
         return Document(title=_("Arbeitsauftrag %(ref)s", ref=report.reference), items=[item],
-                        made_by=user.label, made_at=utcnow())
+                        made_by=user.label, made_at=utcnow(), fetcher=fetcher)
 
 
 def route_order(points: list[tuple[float, float]]) -> list[int]:
@@ -211,11 +212,12 @@ def route_sheet(user: StaffUser, reports: list[Report], heading: str, options: W
     with force_locale("de"):
         points = [(p.x, p.y) for p in (to_shape(r.location) for r in reports)]
         order = route_order(points)
-        items = [_item(user, reports[i], n, options, "thumb", str(n)) for n, i in enumerate(order, start=1)]
+        fetcher = LocalOnlyFetcher()
+        items = [_item(user, fetcher, reports[i], n, options, "thumb", str(n)) for n, i in enumerate(order, start=1)]
         pins = [Pin(item.lon, item.lat, str(item.number)) for item in items]
-        overview = _map(pins, user.jurisdiction_id, 60, 680, 520)
+        overview = _map(fetcher, pins, user.jurisdiction_id, 60, 680, 520)
         return Document(title=heading, items=items, made_by=user.label, made_at=utcnow(), overview_svg=overview,
-                        heading=heading,
+                        heading=heading, fetcher=fetcher,
                         subtitle=_("%(n)s Meldungen, in der Reihenfolge eines Weges von Meldung 1 aus "
                                    "(jeweils zur nächstgelegenen)", n=len(items)))
 

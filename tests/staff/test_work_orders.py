@@ -22,7 +22,7 @@ from app.staff import assignments
 from app.staff.models import InternalNote, StaffTeam, StaffTeamMember
 from app.workorders.documents import route_order
 from app.workorders.pdf import LocalOnlyFetcher, render_pdf
-from geo.sketch import HouseAddress, Pin, SketchData, draw_svg
+from geo.sketch import MAX_HOUSE_NUMBERS, HouseAddress, Pin, SketchData, draw_svg
 from tests.factories import GREFFEN, HARSEWINKEL, MARIENFELD, category, jpeg_bytes, make_address, make_report
 from tests.staff.helpers import login, make_staff
 
@@ -268,6 +268,20 @@ def test_map_excerpt_escapes_names_and_draws_pins_and_numbers():
     assert "<script>" not in svg and "&lt;script&gt;Weg&lt;/script&gt;" in svg and "3&amp;4" in svg
     assert svg.count("<polyline") == 1 and ">7</text>" in svg
     assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_map_excerpt_numbers_the_nearest_houses_without_overlap():
+    """Every address gets its dot; house numbers only for the nearest that do not cover another
+    number (each SVG text costs the renderer, and numbers drawn over each other cannot be read)."""
+    row = [HouseAddress(8.2270 + 0.0001 * i, 51.9620, "Lange Straße", f"{i + 1}") for i in range(60)]
+    on_top_of_1 = HouseAddress(8.2270, 51.9620, "Lange Straße", "1a")
+    svg = draw_svg(SketchData(box=(8.227, 51.961, 8.233, 51.963), pins=[Pin(8.229, 51.962)],
+                              addresses=[row[0], on_top_of_1, *row[1:]]), width=640, height=400)
+    numbers = re.findall(r'font-size="10" fill="#333333">([^<]*)</text>', svg)
+    houses = re.search(r'<path class="houses" d="([^"]*)"', svg).group(1)
+    assert houses.count("M") == 61                               # every address has its dot
+    assert numbers[:2] == ["1", "2"] and "1a" not in numbers    # nearest first; the one on top of "1" is left out
+    assert len(numbers) <= MAX_HOUSE_NUMBERS and len(numbers) < 60
 
 
 def test_names_in_the_page_margins_cannot_end_the_css_string():
