@@ -1,7 +1,7 @@
 """A town chooses which of the installation's languages its pages and mails offer
 
 Revision ID: 2610
-Revises: 2600
+Revises: 2620
 Create Date: 2026-12-06 11:00:00
 
 ``jurisdictions.languages``: the language codes a town offers (German always among them), set on
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "2610"
-down_revision = "2600"
+down_revision = "2620"
 branch_labels = None
 depends_on = None
 
