@@ -41,6 +41,14 @@ def _indexes_used(plan: dict) -> set[str]:
     return found
 
 
+def _scanned_whole(plan: dict) -> set[str]:
+    """Tables read by a sequential scan anywhere in the plan."""
+    found = {plan["Relation Name"]} if plan.get("Node Type") == "Seq Scan" else set()
+    for child in plan.get("Plans", []):
+        found |= _scanned_whole(child)
+    return found
+
+
 def _plan(statement) -> dict:
     raw = db.session.execute(_Explain(statement)).scalar_one()
     return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
@@ -96,7 +104,9 @@ def test_queue_text_search_uses_the_trigram_indexes(db_session):
             plan = _plan(queue_select(parse_filters(MultiDict({"q": term}), user), user))
             used = _indexes_used(plan)
             assert TRIGRAM_INDEXES <= used, (role, term, used)
-            assert "Seq Scan" not in json.dumps(plan), (role, term)
+            # The big tables are searched through their indexes; a small one (the categories a
+            # deadline is read from) may be scanned whole, as the planner likes for a few rows.
+            assert not _scanned_whole(plan) & {"reports", "report_attribute_values"}, (role, term, plan)
         rows = db.session.execute(queue_select(parse_filters(MultiDict({"q": "WALDRAND"}), user), user)).all()
         assert [r.id for r in rows] == [wanted.id]
 
