@@ -476,7 +476,7 @@ def towns_markdown(one: Bench, many: Bench) -> str:
     for (what, *_), ratio_one, ratio_many in zip(one.rows, one.ratios, many.ratios):
         if ratio_one is None or ratio_many is None:
             continue
-        lines.append(f"| {what} | {ratio_one:.2f} | {ratio_many:.2f} | {ratio_many / ratio_one:.2f} |")
+        lines.append(f"| {what} | {ratio_one:.3g} | {ratio_many:.3g} | {ratio_many / ratio_one:.2f} |")
     lines += ["", "| measurement | towns | ours | raw SQL | result | met |", "|---|---|---|---|---|:-:|"]
     for row_one, row_many in zip(one.rows, many.rows):
         for towns, (what, ours, raw, verdict, met) in ((1, row_one), (TOWNS, row_many)):

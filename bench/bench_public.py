@@ -325,6 +325,7 @@ PHASES_JS = """() => {
   const api = performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/'));
   const first = api[0] || {};
   return {
+    html_server: nav.responseStart - nav.requestStart,
     html: nav.responseEnd,
     dom: nav.domContentLoadedEventEnd,
     api_start: first.requestStart || 0,
@@ -340,7 +341,8 @@ def phases_text(phases: list[dict]) -> str:
     if not phases:
         return ""
     med = {key: statistics.median(p[key] for p in phases) for key in phases[0]}
-    return (f"Where the time goes (medians, ms after navigation start): the HTML arrived at {med['html']:.0f}, "
+    return (f"Where the time goes (medians, ms after navigation start): the server took {med['html_server']:.0f} "
+            f"to the HTML's first byte, the HTML was in at {med['html']:.0f}, "
             f"DOMContentLoaded (styles and scripts read) at {med['dom']:.0f}, the first map API request left at "
             f"{med['api_start']:.0f} and the server took {med['api_server']:.0f} to its first byte; the "
             f"{med['api_calls']:.0f} API answer(s) were in at {med['api_end']:.0f}; the rest is drawing.")

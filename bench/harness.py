@@ -24,8 +24,11 @@ def bench_app():
     """The app plus a hello-world route (the baseline of the request-rate benchmarks)."""
     from app import create_app
 
+    from app.public.mapview import preload
+
     app = create_app()
     app.add_url_rule("/_bench/hello", "bench_hello", lambda: "ok")
+    preload()  # as deploy/gunicorn.conf.py's post_worker_init does in each worker
     return app
 
 
