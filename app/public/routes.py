@@ -6,6 +6,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, redirect, render
 from flask_babel import gettext
 from sqlalchemy import select
 
+from app.account.session import SESSION_HOURS
+from app.account.tokens import LINK_MINUTES
 from app.db import db
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import limiter
@@ -242,7 +244,8 @@ def add_to_report(token: str):
 
 @bp.get("/datenschutz")
 def privacy():
-    return render_template("public/privacy.html", jurisdiction=jurisdiction_by_slug(None))
+    return render_template("public/privacy.html", jurisdiction=jurisdiction_by_slug(None),
+                           sign_in_minutes=LINK_MINUTES, session_hours=SESSION_HOURS)
 
 
 @bp.get("/impressum")

@@ -312,3 +312,27 @@ def test_the_demo_town_gets_plausible_details_that_need_nothing_more(db_session)
     assert info.missing_fields() == []
     assert load_legal(db_session, jurisdiction) is False  # a town's own details are never overwritten
     assert jurisdiction.legal == {k: DEMO_LEGAL[k] for k in FIELD_NAMES if k in DEMO_LEGAL}
+
+
+def test_the_privacy_notice_names_every_cookie_and_the_towns_own_periods_and_tile_server(client, db_session):
+    """What the notice states follows the town's profile (retention, map tiles), not the
+    installation's defaults; the cookies and the citizen loop (questionnaire, Meine Meldungen,
+    votes) are described, and the rights section links Meine Meldungen."""
+    from app.jurisdictions.models import Jurisdiction
+
+    row = db_session.get(Jurisdiction, town().id)
+    row.profile = dict(row.profile or {}, retention_closed_days=45,
+                       tile_url="https://kacheln.kreis-guetersloh.example/{z}/{x}/{y}.png")
+    db_session.flush()
+    sections = _sections(client.get("/datenschutz?lang=de"))
+    assert "werden 45 Tage nach Abschluss der Meldung gelöscht" in sections["Wie lange"]
+    assert "endet 45 Tage nach ihrem Abschluss" in sections["Wie lange"]
+    assert "kacheln.kreis-guetersloh.example" in sections["Keine Drittanbieter"]
+    cookies = sections["Cookies"]
+    assert "„lang“" in cookies and "„mm_browser“" in cookies and "höchstens 2 Stunden" in cookies
+    stored = sections["Was wir speichern"]
+    assert "Ist der Mangel behoben?" in stored and "(30 Minuten)" in stored and "„Ich auch“" in stored
+    page = client.get("/datenschutz?lang=de").get_data(as_text=True)
+    assert 'href="/meine-meldungen' in page
+    english = _sections(client.get("/datenschutz?lang=en"))
+    assert "“mm_browser”" in english["Cookies"] and "45 days" in " ".join(english.values())
