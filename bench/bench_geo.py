@@ -463,14 +463,16 @@ class Bench:
         return "\n".join(lines)
 
 
-def towns_markdown(one: Bench, many: Bench) -> str:
-    """The one-town and the 50-town run side by side (the same parts, run in turn)."""
+def towns_markdown(one: Bench, many: Bench, when: str) -> str:
+    """The one-town and the 50-town run side by side (the same parts, run in turn); ``when``
+    says when, at which load and with which command."""
     lines = [f"The benchmarked town `{SLUG}` with the whole installation to itself (`mm_bench_scale`) and as one "
              f"of {TOWNS} towns sharing the same 1,000,000 reports (`mm_bench_scale50`, requests on its host "
              f"`{many.host}`, no DEFAULT_JURISDICTION; `bench/scale_data.py` describes both). Each part ran on "
-             f"the one-town data, then at once on the 50-town data; raw = the same work as plain SQL over "
+             f"one data set, then at once on the other (which went first turned from part to part); raw = the "
+             f"same work as plain SQL over "
              f"psycopg on the same database, interleaved call by call. Python {platform.python_version()}, "
-             f"{platform.machine()}, shared 2-core machine.", "",
+             f"{platform.machine()}, shared 2-core machine. {when}", "",
              "| measurement | ours ÷ raw, one town | ours ÷ raw, 50 towns | 50 towns ÷ one town |",
              "|---|---:|---:|---:|"]
     for (what, *_), ratio_one, ratio_many in zip(one.rows, one.ratios, many.ratios):
@@ -519,17 +521,22 @@ def main(argv: list[str] | None = None) -> int:
         benches.append(Bench(ensure_scale_database(args.admin_url, towns=TOWNS), args.quick))
         if args.only is None:
             parts = [part for part in PARTS if part != "cells"]
-    for part in PARTS:
-        if part in parts:
-            for bench in benches:
-                if len(benches) > 1:
-                    print(f"-- {part}, {'one town' if bench.host is None else f'{TOWNS} towns'}", flush=True)
-                getattr(bench, part)()
+    started_at, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg()
+    for number, part in enumerate(part for part in PARTS if part in parts):
+        # Which data set goes first turns from part to part (the machine's load drifts).
+        for bench in benches if number % 2 == 0 else benches[::-1]:
+            if len(benches) > 1:
+                print(f"-- {part}, {'one town' if bench.host is None else f'{TOWNS} towns'}", flush=True)
+            getattr(bench, part)()
     if len(benches) == 1:
         table = benches[0].markdown()
         name, heading = "bench_geo", "PostGIS layer (bench_geo)"
     else:
-        table = towns_markdown(*benches)
+        load_after = os.getloadavg()
+        command = "python bench/bench_geo.py --towns both" + (f" --only {' '.join(args.only)}" if args.only else "")
+        table = towns_markdown(*benches, f"Measured {started_at}, load average {load_before[0]:.1f} / "
+                               f"{load_before[1]:.1f} / {load_before[2]:.1f} at the start, {load_after[0]:.1f} / "
+                               f"{load_after[1]:.1f} / {load_after[2]:.1f} at the end; `{command} --markdown FILE`.")
         name, heading = "bench_geo_towns", f"PostGIS layer, one town and {TOWNS} towns (bench_geo --towns both)"
     print(table)
     if args.markdown:

@@ -455,9 +455,12 @@ def main(argv: list[str] | None = None) -> int:
         for target in targets:
             results[target.label] = {k: [] for k in target.probes}
             failures[target.label] = {k: 0 for k in target.probes}
-        for _ in range(args.rounds):
-            for target in targets:
-                for key in target.probes:
+        for round_number in range(args.rounds):
+            # Each probe on one data set right after the other, the order turned every round,
+            # so that the two data sets' figures of a probe meet the same machine load.
+            order = targets if round_number % 2 == 0 else targets[::-1]
+            for key in targets[0].probes:
+                for target in order:
                     rps, bad = target.rate(key, args.seconds)
                     results[target.label][key].append(rps)
                     failures[target.label][key] += bad
@@ -548,7 +551,8 @@ def main(argv: list[str] | None = None) -> int:
             f"served through DEFAULT_JURISDICTION) and as one of the {many.label} sharing the same 1,000,000 "
             f"reports (`mm_bench_scale50`, requests with `Host: {many.host}`, no DEFAULT_JURISDICTION); each under "
             f"its own gunicorn (2 workers × 4 threads), {THREADS} client threads, median of {args.rounds} rounds of "
-            f"{args.seconds:g} s interleaved over both (h, b, c of one town, then of 50 towns, per round). "
+            f"{args.seconds:g} s interleaved over both (each probe on one data set, then at once on the other, the "
+            f"order turned every round). "
             f"Measured {started_at}, {load_text}; `{command}`.",
             "",
             f"| probe | one town: requests/s | ÷ its hello | {many.label}: requests/s | ÷ its hello "
