@@ -313,8 +313,20 @@ def first_markers_ms(base: str, bbox, loads: int, host: str | None = None) -> li
             times.append(page.evaluate("() => performance.getEntriesByName('mm-first-markers')[0].startTime"))
             PHASES.append(page.evaluate(PHASES_JS))
             context.close()
+            # The baseline right after, in a fresh context too: the same styles and Leaflet, one
+            # marker drawn by a static script (bench.harness), at the same machine load.
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            page = context.new_page()
+            page.goto(f"{base}/_bench/map-baseline?lat={lat:.5f}&lon={lon:.5f}")
+            page.wait_for_function("() => performance.getEntriesByName('mm-first-markers').length > 0", timeout=30000)
+            BASELINE.append(page.evaluate("() => performance.getEntriesByName('mm-first-markers')[0].startTime"))
+            context.close()
         browser.close()
     return times
+
+
+# The baseline page's times (``/_bench/map-baseline``), one after each load of the map page.
+BASELINE: list[float] = []
 
 
 # Where a first-markers time goes (issue 17: the browser's work or the server's?), from the
@@ -334,6 +346,16 @@ PHASES_JS = """() => {
     api_calls: api.length,
   };
 }"""
+
+
+def baseline_text(first: list[float], baseline: list[float]) -> str:
+    """The first-markers times against the baseline page's, loaded in turn with them."""
+    if not baseline:
+        return ""
+    ratio = statistics.median(first) / statistics.median(baseline)
+    return (f"Baseline in the same run, loaded after each of those: a page with the same styles and Leaflet "
+            f"whose one marker a static script draws (no folium page, no map API): median "
+            f"{statistics.median(baseline):.0f} ms ({ms_list(baseline)}); the map page takes {ratio:.2f}× that.")
 
 
 def phases_text(phases: list[dict]) -> str:
@@ -441,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     changing: dict[str, tuple[float, int, int]] = {}
     first: dict[str, list[float]] = {}
     phases: dict[str, list[dict]] = {}
+    baseline: dict[str, list[float]] = {}
     memory: dict[str, list[float]] = {}
     try:
         for number, target in enumerate(targets):
@@ -478,8 +501,10 @@ def main(argv: list[str] | None = None) -> int:
         raw, packed, files = page_weight(targets[0].base)
         for target in targets:
             PHASES.clear()
+            BASELINE.clear()
             first[target.label] = first_markers_ms(target.base, target.bbox, 5, target.host)
             phases[target.label] = list(PHASES)
+            baseline[target.label] = list(BASELINE)
             memory[target.label] = worker_memory_mb(target.gunicorn.pid)
     finally:
         for target in targets:
@@ -539,7 +564,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"First markers in headless Chromium (fresh context, city view at zoom 13): median {first_median:.0f} ms "
         f"of {len(first[one.label])} loads ({ms_list(first[one.label])} ms). "
-        f"Target < 1 s — {'met' if ok_first else 'NOT MET'}. {phases_text(phases[one.label])}",
+        f"Target < 1 s — {'met' if ok_first else 'NOT MET'}. {phases_text(phases[one.label])} "
+        f"{baseline_text(first[one.label], baseline[one.label])}",
     ]
     emit(lines, args.markdown, "bench_public", "Public map (bench_public)")
     if len(targets) > 1:
@@ -577,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
             f"First markers in headless Chromium (median of 5 fresh loads): one town {f1:.0f} ms "
             f"({ms_list(first[one.label])}), {many.label} {f50:.0f} ms ({ms_list(first[many.label])}; the page "
             f"opened on `http://{many.host}:PORT`); {f50 / f1:.2f}× one town's. {phases_text(phases[many.label])} "
+            f"{baseline_text(first[many.label], baseline[many.label])} "
             f"Resident memory per gunicorn worker after the run: one town {mb_list(memory[one.label])}; "
             f"{many.label} {mb_list(memory[many.label])}.",
         ]

@@ -16,7 +16,8 @@ its own Harsewinkel data): the same queue pages on the two builds of
 Each runs under its own gunicorn (2 workers × 4 threads, as ``make demo``; PORT and PORT+2)
 with one Redis. Two accounts of the benchmarked town are added to each database for the
 run and removed afterwards: a dispatcher (the whole town) and staff of ``dept-007``.
-Sequential signed-in requests, p50/p95 in ms, rounds alternating between the builds:
+Sequential signed-in requests, p50/p95 in ms; each probe runs on one build and then on the
+other, the order turned every round:
 
 (h) hello world in the same app (each build's baseline);
 (q) ``/intern/eingang``, the queue's first page (open reports, newest first, counts per
@@ -152,9 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         for target in targets:  # warm-up: imports, pools, the status counts
             for key, _text, account, path in PROBES:
                 target.latencies(account, path, 3)
-        for _ in range(args.rounds):
-            for target in targets:
-                for key, _text, account, path in PROBES:
+        for round_number in range(args.rounds):
+            # Each probe on one build right after the other, the order turned every round, so
+            # that both builds' figures of a probe meet the same machine load.
+            order = targets if round_number % 2 == 0 else targets[::-1]
+            for key, _text, account, path in PROBES:
+                for target in order:
                     times, bad = target.latencies(account, path, args.requests)
                     results[target.label][key] += times
                     failures[target.label][key] += bad
@@ -175,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Staff queue of the benchmarked town `{SLUG}` alone (`mm_bench_scale`, 1,000,000 reports, served "
         f"through DEFAULT_JURISDICTION) and as one of {TOWNS} towns sharing them (`mm_bench_scale50`, "
         f"requests with `Host: {many.host}`); each under its own gunicorn (2 workers × 4 threads); "
-        f"{args.requests} sequential signed-in requests per probe and round, {args.rounds} rounds alternating "
-        f"between the builds; Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores "
+        f"{args.requests} sequential signed-in requests per probe and round, {args.rounds} rounds (each probe on "
+        f"one build, then at once on the other, the order turned every round); Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores "
         f"(shared). Measured {started_at}, load average {load_before[0]:.1f} / {load_before[1]:.1f} / "
         f"{load_before[2]:.1f} at the start, {load_after[0]:.1f} / {load_after[1]:.1f} / {load_after[2]:.1f} at "
         f"the end; `python bench/bench_staff_towns.py --markdown FILE`.",
