@@ -30,6 +30,14 @@ as the cold figure: no worker holds the city's blocks yet). Target: b/h ≥ 0.5.
     navigation start to the first markers drawn (the page's ``mm-first-markers``
     performance mark): target < 1 s; median of 5 fresh page loads.
 
+With ``--towns both`` the same probes also run against the 50-town scale data
+(``mm_bench_scale50``, issue 21: the benchmarked town as one of 50 sharing the 1M
+reports) under a second gunicorn on PORT+2, requests carrying the town's host name and
+no DEFAULT_JURISDICTION; the rounds alternate between both, and each data set's figures
+are divided by its own hello world. That comparison goes to the section
+``bench_public_towns``; the first markers are measured on both (the 50-town page opened
+on the town's host name, which Chromium resolves to 127.0.0.1).
+
 With ``--markdown FILE`` the table replaces the part of FILE between
 ``<!-- bench_public:start -->`` and ``<!-- bench_public:end -->``. The exit status is 1
 when a target is missed.
@@ -57,6 +65,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench.harness import start_gunicorn, start_redis, stop, write_section  # noqa: E402
+from bench.scale_data import TOWNS  # noqa: E402
 
 OWN_DATABASE = "mm_bench_public"
 OWN_REPORTS = 1_000_000
@@ -193,8 +202,9 @@ def random_view(rng: random.Random, bbox, width_deg: float, height_deg: float) -
     return f"{lon:.5f},{lat:.5f},{lon + width_deg:.5f},{lat + height_deg:.5f}"
 
 
-def requests_per_second(base: str, make_path, seconds: float) -> tuple[float, int]:
-    """Requests/s over ``seconds`` with THREADS clients; also returns non-200 answers."""
+def requests_per_second(base: str, make_path, seconds: float, host: str | None = None) -> tuple[float, int]:
+    """Requests/s over ``seconds`` with THREADS clients (sending ``host`` as the Host header when
+    given); also returns non-200 answers."""
     done = [0]
     errors = [0]
     lock = threading.Lock()
@@ -203,6 +213,8 @@ def requests_per_second(base: str, make_path, seconds: float) -> tuple[float, in
     def client(seed: int) -> None:
         rng = random.Random(seed)
         session = requests.Session()
+        if host:
+            session.headers["Host"] = host
         count = bad = 0
         while time.perf_counter() < deadline:
             response = session.get(base + make_path(rng), timeout=30)
@@ -274,123 +286,273 @@ def page_weight(base: str) -> tuple[int, int, list[tuple[str, int, int]]]:
     return sum(r[1] for r in rows), sum(r[2] for r in rows), rows
 
 
-def first_markers_ms(base: str, bbox, loads: int) -> list[float]:
+def first_markers_ms(base: str, bbox, loads: int, host: str | None = None) -> list[float]:
+    """Navigation start to the page's ``mm-first-markers`` mark, per fresh page load; with ``host``
+    the page is opened on that host name (resolved to the server of ``base`` by Chromium)."""
+    from urllib.parse import urlsplit
+
     from playwright.sync_api import sync_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
     lon = (bbox[0] + bbox[2]) / 2
     lat = (bbox[1] + bbox[3]) / 2
+    args = list(CHROMIUM_ARGS)
+    if host:
+        server = urlsplit(base)
+        args.append(f"--host-resolver-rules=MAP {host} {server.hostname}")
+        base = f"http://{host}:{server.port}"
     times = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         for _ in range(loads):
             context = browser.new_context(viewport={"width": 1200, "height": 900})  # fresh cache each time
             page = context.new_page()
             page.goto(f"{base}/karte?lat={lat:.5f}&lon={lon:.5f}&z=13")
             page.wait_for_function("() => performance.getEntriesByName('mm-first-markers').length > 0", timeout=30000)
             times.append(page.evaluate("() => performance.getEntriesByName('mm-first-markers')[0].startTime"))
+            PHASES.append(page.evaluate(PHASES_JS))
+            context.close()
+            # The baseline right after, in a fresh context too: the same styles and Leaflet, one
+            # marker drawn by a static script (bench.harness), at the same machine load.
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            page = context.new_page()
+            page.goto(f"{base}/_bench/map-baseline?lat={lat:.5f}&lon={lon:.5f}")
+            page.wait_for_function("() => performance.getEntriesByName('mm-first-markers').length > 0", timeout=30000)
+            BASELINE.append(page.evaluate("() => performance.getEntriesByName('mm-first-markers')[0].startTime"))
             context.close()
         browser.close()
     return times
+
+
+# The baseline page's times (``/_bench/map-baseline``), one after each load of the map page.
+BASELINE: list[float] = []
+
+
+# Where a first-markers time goes (issue 17: the browser's work or the server's?), from the
+# page's Navigation and Resource Timing entries, in ms since navigation start.
+PHASES: list[dict] = []
+PHASES_JS = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const api = performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/'));
+  const first = api[0] || {};
+  return {
+    html_server: nav.responseStart - nav.requestStart,
+    html: nav.responseEnd,
+    dom: nav.domContentLoadedEventEnd,
+    api_start: first.requestStart || 0,
+    api_server: (first.responseStart || 0) - (first.requestStart || 0),
+    api_end: api.length ? Math.max(...api.map(e => e.responseEnd)) : 0,
+    api_calls: api.length,
+  };
+}"""
+
+
+def baseline_text(first: list[float], baseline: list[float]) -> str:
+    """The first-markers times against the baseline page's, loaded in turn with them."""
+    if not baseline:
+        return ""
+    ratio = statistics.median(first) / statistics.median(baseline)
+    return (f"Baseline in the same run, loaded after each of those: a page with the same styles and Leaflet "
+            f"whose one marker a static script draws (no folium page, no map API): median "
+            f"{statistics.median(baseline):.0f} ms ({ms_list(baseline)}); the map page takes {ratio:.2f}× that.")
+
+
+def phases_text(phases: list[dict]) -> str:
+    """Medians of the load phases of ``phases`` (PHASES entries) as one sentence."""
+    if not phases:
+        return ""
+    med = {key: statistics.median(p[key] for p in phases) for key in phases[0]}
+    return (f"Where the time goes (medians, ms after navigation start): the server took {med['html_server']:.0f} "
+            f"to the HTML's first byte, the HTML was in at {med['html']:.0f}, "
+            f"DOMContentLoaded (styles and scripts read) at {med['dom']:.0f}, the first map API request left at "
+            f"{med['api_start']:.0f} and the server took {med['api_server']:.0f} to its first byte; the "
+            f"{med['api_calls']:.0f} API answer(s) were in at {med['api_end']:.0f}; the rest is drawing.")
+
+
+def emit(lines: list[str], markdown: Path | None, section: str, heading: str) -> None:
+    """Print a result and, with ``--markdown``, put it into its section of the file."""
+    table = "\n".join(lines)
+    print(table)
+    if markdown:
+        write_section(markdown, section, table, heading=heading)
+
+
+def ms_list(values: list[float]) -> str:
+    return ", ".join(f"{v:.0f}" for v in values)
+
+
+def mb_list(values: list[float]) -> str:
+    return ", ".join(f"{v:.0f} MB" for v in values)
+
+
+class Target:
+    """One data set served by its own gunicorn: the one-town scale data (any host, through
+    DEFAULT_JURISDICTION) or the 50-town data (the benchmarked town's host, no default town)."""
+
+    def __init__(self, label: str, url: str, slug: str, bbox, host: str | None) -> None:
+        self.label, self.url, self.slug, self.bbox, self.host = label, url, slug, bbox, host
+        self.gunicorn = None
+        self.base = ""
+        self.probes: dict = {}
+        self.street = (0.0, 0.0)
+
+    def start(self, workdir: Path, port: int, tile_port: int) -> None:
+        self.gunicorn = start_gunicorn(
+            "bench.harness:bench_app()", database_url=self.url, workdir=workdir, port=port,
+            # /healthz answers on any host; the hello route, like every page, only on a town's.
+            ready_path="/_bench/hello" if self.host is None else "/healthz", name=f"public-{port}",
+            DEFAULT_JURISDICTION="" if self.host else self.slug,
+            TILE_URL=f"http://127.0.0.1:{tile_port}/{{z}}/{{x}}/{{y}}.png")
+        self.base = f"http://127.0.0.1:{port}"
+        self.street = street_view_size(self.url, self.bbox)
+        bbox, (street_w, street_h) = self.bbox, self.street
+        self.probes = {
+            "h": lambda rng: "/_bench/hello",
+            "b": lambda rng: "/api/v1/reports.geojson?bbox=" + random_view(rng, bbox, street_w, street_h),
+            "c": lambda rng: "/api/v1/clusters.geojson?zoom=13&bbox=" + random_view(rng, bbox, 0.12, 0.06),
+        }
+
+    def rate(self, key: str, seconds: float) -> tuple[float, int]:
+        return requests_per_second(self.base, self.probes[key], seconds, self.host)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per measurement (default 8)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--port", type=int, default=5601, help="gunicorn port; the tile server uses PORT+1")
+    parser.add_argument("--port", type=int, default=5601, help="gunicorn port; the tile server uses PORT+1, "
+                        "the 50-town gunicorn PORT+2")
     parser.add_argument("--markdown", type=Path, help="write the table into this Markdown file")
+    parser.add_argument("--towns", choices=("1", "both"), default="1",
+                        help="both: also the 50-town scale data (bench.scale_data, towns=50) under a second "
+                             "gunicorn, interleaved round by round with the one-town data; its figures go to "
+                             "the section bench_public_towns")
     args = parser.parse_args(argv)
 
     admin_url = os.environ.get("DATABASE_URL")
     if not admin_url:
         print("DATABASE_URL is not set: eval \"$(scripts/services.sh env)\" first", file=sys.stderr)
         return 2
+    targets: list[Target] = []
     try:
         from bench.scale_data import CITY_BBOX, SLUG, ensure_scale_database
 
-        url, slug, bbox = ensure_scale_database(admin_url), SLUG, CITY_BBOX
+        targets.append(Target("one town", ensure_scale_database(admin_url), SLUG, CITY_BBOX, None))
         source = "the shared scale database (bench.scale_data, 1,000,000 reports)"
     except Exception as exc:  # the shared builder is not usable: our own data set
+        if args.towns != "1":
+            raise
         print(f"[bench_public] shared scale database unavailable ({type(exc).__name__}: {exc}); "
               f"using {OWN_DATABASE}", file=sys.stderr)
-        url, slug, bbox = own_database(admin_url), "harsewinkel.de", OWN_BBOX
+        targets.append(Target("one town", own_database(admin_url), "harsewinkel.de", OWN_BBOX, None))
         source = f"own database {OWN_DATABASE} (Harsewinkel, {OWN_REPORTS:,} reports over 0.14° × 0.07°)"
+    if args.towns == "both":
+        from bench.scale_data import scale_host
+
+        url = ensure_scale_database(admin_url, towns=TOWNS)
+        targets.append(Target(f"{TOWNS} towns", url, SLUG, CITY_BBOX, scale_host(url)))
     workdir = Path(tempfile.mkdtemp(prefix="bench-public-"))
     redis_process = start_redis(workdir)
     tiles = start_tiles(args.port + 1)
-    gunicorn = None
+    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_before = os.getloadavg()
+    results: dict[str, dict[str, list[float]]] = {}
+    failures: dict[str, dict[str, int]] = {}
+    cold: dict[str, tuple[float, int]] = {}
+    changing: dict[str, tuple[float, int, int]] = {}
+    first: dict[str, list[float]] = {}
+    phases: dict[str, list[dict]] = {}
+    baseline: dict[str, list[float]] = {}
+    memory: dict[str, list[float]] = {}
     try:
-        gunicorn = start_gunicorn("bench.harness:bench_app()", database_url=url, workdir=workdir, port=args.port,
-                                  ready_path="/_bench/hello", name="public", DEFAULT_JURISDICTION=slug,
-                                  TILE_URL=f"http://127.0.0.1:{args.port + 1}/{{z}}/{{x}}/{{y}}.png")
-        base = f"http://127.0.0.1:{args.port}"
-        street_w, street_h = street_view_size(url, bbox)
-        probes = {
-            "h": lambda rng: "/_bench/hello",
-            "b": lambda rng: "/api/v1/reports.geojson?bbox=" + random_view(rng, bbox, street_w, street_h),
-            "c": lambda rng: "/api/v1/clusters.geojson?zoom=13&bbox=" + random_view(rng, bbox, 0.12, 0.06),
-        }
+        for number, target in enumerate(targets):
+            target.start(workdir, args.port + 2 * number, args.port + 1)
         # Right after the start no worker holds a block of the city (geo/mapcache.py): street
         # views are answered by the database while the blocks are read in the background.
-        cold, cold_bad = requests_per_second(base, probes["b"], args.seconds)
-        for make in probes.values():  # warm-up: imports, pools, caches
-            requests_per_second(base, make, 1.0)
-        results: dict[str, list[float]] = {k: [] for k in probes}
-        failures = {k: 0 for k in probes}
-        for _ in range(args.rounds):
-            for key, make in probes.items():
-                rps, bad = requests_per_second(base, make, args.seconds)
-                results[key].append(rps)
-                failures[key] += bad
-        h, b, c = (statistics.median(results[k]) for k in ("h", "b", "c"))
-        changes = MapChanges(url, bbox).start()
-        try:
-            # The first change may follow a version the block log does not hold (one made before
-            # revision 1002, or by a category change): then the workers read the city afresh, as
-            # after a start. What is measured is the steady state after that.
-            requests_per_second(base, probes["b"], args.seconds)
-            changing, changing_bad = requests_per_second(base, probes["b"], args.seconds)
-        finally:
-            changes.stop()
-        raw, packed, files = page_weight(base)
-        first = first_markers_ms(base, bbox, 5)
-        first_median = statistics.median(first)
-        memory = worker_memory_mb(gunicorn.pid)
+        for target in targets:
+            cold[target.label] = target.rate("b", args.seconds)
+        for target in targets:
+            for key in target.probes:  # warm-up: imports, pools, caches
+                target.rate(key, 1.0)
+        for target in targets:
+            results[target.label] = {k: [] for k in target.probes}
+            failures[target.label] = {k: 0 for k in target.probes}
+        for round_number in range(args.rounds):
+            # Each probe on one data set right after the other, the order turned every round,
+            # so that the two data sets' figures of a probe meet the same machine load.
+            order = targets if round_number % 2 == 0 else targets[::-1]
+            for key in targets[0].probes:
+                for target in order:
+                    rps, bad = target.rate(key, args.seconds)
+                    results[target.label][key].append(rps)
+                    failures[target.label][key] += bad
+        for target in targets:
+            changes = MapChanges(target.url, target.bbox).start()
+            try:
+                # The first change may follow a version the block log does not hold (one made before
+                # revision 1002, or by a category change): then the workers read the city afresh, as
+                # after a start. What is measured is the steady state after that.
+                target.rate("b", args.seconds)
+                rps, bad = target.rate("b", args.seconds)
+            finally:
+                changes.stop()
+            changing[target.label] = (rps, bad, changes.changes)
+        raw, packed, files = page_weight(targets[0].base)
+        for target in targets:
+            PHASES.clear()
+            BASELINE.clear()
+            first[target.label] = first_markers_ms(target.base, target.bbox, 5, target.host)
+            phases[target.label] = list(PHASES)
+            baseline[target.label] = list(BASELINE)
+            memory[target.label] = worker_memory_mb(target.gunicorn.pid)
     finally:
-        if gunicorn is not None:
-            stop(gunicorn)
+        for target in targets:
+            if target.gunicorn is not None:
+                stop(target.gunicorn)
         tiles.shutdown()
         redis_process.terminate()
         redis_process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+    load_after = os.getloadavg()
 
+    def medians(label: str) -> tuple[float, float, float]:
+        return tuple(statistics.median(results[label][k]) for k in ("h", "b", "c"))
+
+    one = targets[0]
+    h, b, c = medians(one.label)
+    street_w, street_h = one.street
+    cold_rps, cold_bad = cold[one.label]
+    changing_rps, changing_bad, change_count = changing[one.label]
+    first_median = statistics.median(first[one.label])
     ok_rps = b / h >= 0.5
     ok_weight = packed < WEIGHT_TARGET
     ok_first = first_median < FIRST_MARKERS_TARGET_MS
+    load_text = (f"load average {load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f} at the start, "
+                 f"{load_after[0]:.1f} / {load_after[1]:.1f} / {load_after[2]:.1f} at the end")
+    command = "python bench/bench_public.py" + (" --towns both" if args.towns == "both" else "") + " --markdown FILE"
     lines = [
         f"Public map on {source}; gunicorn 2 workers × 4 threads, {THREADS} client "
         f"threads, median of {args.rounds} interleaved rounds of {args.seconds:g} s; Python "
-        f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores (shared).",
+        f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores (shared). "
+        f"Measured {started_at}, {load_text}; `{command}`.",
         "",
         "| probe | requests/s | ÷ hello | non-200 |",
         "|---|---:|---:|---:|",
-        f"| (h) hello world (baseline) | {h:.0f} | 1.00 | {failures['h']} |",
+        f"| (h) hello world (baseline) | {h:.0f} | 1.00 | {failures[one.label]['h']} |",
         f"| (b) reports.geojson, street view of ≈ 500 reports ({street_w * 68:.1f} km × {street_h * 111:.1f} km) "
-        f"| {b:.0f} | {b / h:.2f} | {failures['b']} |",
-        f"| (c) clusters.geojson, zoom 13 | {c:.0f} | {c / h:.2f} | {failures['c']} |",
+        f"| {b:.0f} | {b / h:.2f} | {failures[one.label]['b']} |",
+        f"| (c) clusters.geojson, zoom 13 | {c:.0f} | {c / h:.2f} | {failures[one.label]['c']} |",
         f"| (b) in the first {args.seconds:g} s after the start, before the rounds (blocks still being read) "
-        f"| {cold:.0f} | {cold / h:.2f} | {cold_bad} |",
-        f"| (b~) after the rounds, while the map changes twice a second ({changes.changes} changes in "
+        f"| {cold_rps:.0f} | {cold_rps / h:.2f} | {cold_bad} |",
+        f"| (b~) after the rounds, while the map changes twice a second ({change_count} changes in "
         f"{2 * args.seconds:g} s, measured in the last {args.seconds:g} s) "
-        f"| {changing:.0f} | {changing / h:.2f} | {changing_bad} |",
+        f"| {changing_rps:.0f} | {changing_rps / h:.2f} | {changing_bad} |",
         "",
         f"Target b/h ≥ 0.5 — {'met' if ok_rps else 'NOT MET'}. Street views are answered from each worker's "
         f"memory once it holds the blocks around them (geo/mapcache.py; a change of the town's map shows after "
         f"at most MAP_CACHE_RECHECK_SECONDS, and only the blocks a change touched are read again); resident "
-        f"memory per gunicorn worker after the run: "
-        f"{', '.join(f'{m:.0f} MB' for m in memory)}.",
+        f"memory per gunicorn worker after the run: {mb_list(memory[one.label])}.",
         "",
         "| map page file | bytes | gzip bytes |",
         "|---|---:|---:|",
@@ -401,13 +563,52 @@ def main(argv: list[str] | None = None) -> int:
         "(gunicorn itself does not compress; a reverse proxy would.)",
         "",
         f"First markers in headless Chromium (fresh context, city view at zoom 13): median {first_median:.0f} ms "
-        f"of {len(first)} loads ({', '.join(f'{t:.0f}' for t in first)} ms). "
-        f"Target < 1 s — {'met' if ok_first else 'NOT MET'}.",
+        f"of {len(first[one.label])} loads ({ms_list(first[one.label])} ms). "
+        f"Target < 1 s — {'met' if ok_first else 'NOT MET'}. {phases_text(phases[one.label])} "
+        f"{baseline_text(first[one.label], baseline[one.label])}",
     ]
-    table = "\n".join(lines)
-    print(table)
-    if args.markdown:
-        write_section(args.markdown, "bench_public", table, heading="Public map (bench_public)")
+    emit(lines, args.markdown, "bench_public", "Public map (bench_public)")
+    if len(targets) > 1:
+        many = targets[1]
+        rows = [("(h) hello world (baseline)", "h"), ("(b) reports.geojson, street view of ≈ 500 reports", "b"),
+                ("(c) clusters.geojson, zoom 13", "c")]
+        towns_lines = [
+            f"The public map of the benchmarked town `{one.slug}` alone in its installation (`mm_bench_scale`, "
+            f"served through DEFAULT_JURISDICTION) and as one of the {many.label} sharing the same 1,000,000 "
+            f"reports (`mm_bench_scale50`, requests with `Host: {many.host}`, no DEFAULT_JURISDICTION); each under "
+            f"its own gunicorn (2 workers × 4 threads), {THREADS} client threads, median of {args.rounds} rounds of "
+            f"{args.seconds:g} s interleaved over both (each probe on one data set, then at once on the other, the "
+            f"order turned every round). "
+            f"Measured {started_at}, {load_text}; `{command}`.",
+            "",
+            f"| probe | one town: requests/s | ÷ its hello | {many.label}: requests/s | ÷ its hello "
+            f"| ratio, {many.label} ÷ one town | non-200 (one / {TOWNS}) |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        h1, h50 = medians(one.label)[0], medians(many.label)[0]
+        (n1, n50) = changing[one.label][2], changing[many.label][2]
+        measured = [(text_, statistics.median(results[one.label][key]), statistics.median(results[many.label][key]),
+                     failures[one.label][key], failures[many.label][key]) for text_, key in rows]
+        measured += [(f"(b) first {args.seconds:g} s after the start (blocks still being read)",
+                      cold[one.label][0], cold[many.label][0], cold[one.label][1], cold[many.label][1]),
+                     (f"(b~) while the map changes twice a second ({n1} / {n50} changes)",
+                      changing[one.label][0], changing[many.label][0], changing[one.label][1],
+                      changing[many.label][1])]
+        for text_, v1, v50, bad1, bad50 in measured:
+            towns_lines.append(f"| {text_} | {v1:.0f} | {v1 / h1:.2f} | {v50:.0f} | {v50 / h50:.2f} "
+                               f"| {(v50 / h50) / (v1 / h1):.2f} | {bad1} / {bad50} |")
+        f1, f50 = statistics.median(first[one.label]), statistics.median(first[many.label])
+        towns_lines += [
+            "",
+            f"First markers in headless Chromium (median of 5 fresh loads): one town {f1:.0f} ms "
+            f"({ms_list(first[one.label])}), {many.label} {f50:.0f} ms ({ms_list(first[many.label])}; the page "
+            f"opened on `http://{many.host}:PORT`); {f50 / f1:.2f}× one town's. {phases_text(phases[many.label])} "
+            f"{baseline_text(first[many.label], baseline[many.label])} "
+            f"Resident memory per gunicorn worker after the run: one town {mb_list(memory[one.label])}; "
+            f"{many.label} {mb_list(memory[many.label])}.",
+        ]
+        emit(towns_lines, args.markdown, "bench_public_towns",
+             "Public map, one town and 50 towns (bench_public --towns both)")
     return 0 if ok_rps and ok_weight and ok_first else 1
 
 

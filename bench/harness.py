@@ -21,12 +21,42 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def bench_app():
-    """The app plus a hello-world route (the baseline of the request-rate benchmarks)."""
+    """The app plus a hello-world route (the baseline of the request-rate benchmarks) and a map
+    baseline page (of the first-markers measurement)."""
     from app import create_app
+    from app.public.mapview import preload
 
     app = create_app()
     app.add_url_rule("/_bench/hello", "bench_hello", lambda: "ok")
+    app.add_url_rule("/_bench/map-baseline", "bench_map_baseline", _map_baseline_page)
+    app.add_url_rule("/_bench/map-baseline.js", "bench_map_baseline_js", _map_baseline_script)
+    preload()  # as deploy/gunicorn.conf.py's post_worker_init does in each worker
     return app
+
+
+def _map_baseline_page():
+    """What a browser does for any Leaflet page with the map page's styles and scripts: load them,
+    show the tiles and one marker (drawn by a static script, marked as ``mm-first-markers``), with
+    none of the map page's own work (no folium page, no map API request)."""
+    from flask import request, url_for
+    from markupsafe import escape
+
+    from app.public.mapview import asset_urls, tile_url
+
+    scripts, styles = asset_urls()
+    styles = [url_for("static", filename=name) for name in ("kern/fonts.css", "kern/kern.css", "css/app.css")] + styles
+    links = "".join(f'<link rel="stylesheet" href="{escape(href)}">' for href in styles)
+    tags = "".join(f'<script src="{escape(src)}"></script>' for src in scripts + [url_for("bench_map_baseline_js")])
+    return (f'<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Karte</title>{links}</head><body>'
+            f'<div id="m" style="height:600px" data-lat="{float(request.args["lat"])}" '
+            f'data-lon="{float(request.args["lon"])}" data-tiles="{escape(tile_url())}"></div>{tags}</body></html>')
+
+
+def _map_baseline_script():
+    return ("(function () { var el = document.getElementById('m'), at = [+el.dataset.lat, +el.dataset.lon];"
+            " var map = L.map(el).setView(at, 13); L.tileLayer(el.dataset.tiles).addTo(map);"
+            " L.marker(at, {icon: L.divIcon({className: 'marker-report marker-open', iconSize: [44, 44]})}).addTo(map);"
+            " performance.mark('mm-first-markers'); }());", 200, {"Content-Type": "text/javascript"})
 
 
 def start_redis(workdir: Path) -> subprocess.Popen:

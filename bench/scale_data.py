@@ -2,11 +2,12 @@
 
 Usage::
 
-    python -m bench.scale_data [--name mm_bench_scale] [--admin-url URL] [--rebuild]
+    python -m bench.scale_data [--towns 1|50] [--name NAME] [--admin-url URL] [--rebuild]
 
     # from another benchmark:
     from bench.scale_data import ensure_scale_database
-    url = ensure_scale_database(admin_url)          # e.g. DATABASE_URL of the private cluster
+    url = ensure_scale_database(admin_url)              # one town: mm_bench_scale
+    url = ensure_scale_database(admin_url, towns=50)    # 50 towns: mm_bench_scale50
 
 Idempotent: the database (default ``mm_bench_scale``) is created in the cluster of
 ``--admin-url`` (default: ``DATABASE_URL``), migrated to every head, and filled
@@ -31,6 +32,29 @@ What is in it (deterministic, seeded):
   open (≈ 400,000); 1 % hidden; created over the last three years; every report
   routed (department, rule, area) by a batch point-in-polygon join;
 * ``map_cells`` rebuilt, ``VACUUM ANALYZE`` done.
+
+The 50-town variant (``--towns 50``, database ``mm_bench_scale50``, issue 21: a district
+operator's installation) holds the same 1,000,000 reports at the same places, times and
+statuses, and the same 10,000 cells, shared out among 50 towns:
+
+* towns: ``scale.example`` (prefix ``SC``, the benchmarked town, as in the one-town build)
+  and ``town-01.scale.example`` … ``town-49.scale.example`` (prefixes ``T01`` … ``T49``); each
+  town is served on its slug as host name (``jurisdiction_hosts``), and each has its own 100
+  departments, its 10 categories and the same kinds of rules over its own cells;
+* territories: every cell goes to the town whose seed is nearest to the cell's centre (the
+  benchmarked town's seed is ``CITY_CENTRE``, the other 49 are seeded random points of the
+  box); the cells touching ``CITY_BBOX`` (with the edges' waves as margin) all go to the
+  benchmarked town, so the whole dense city is one town. Each town also has a ``boundary``
+  area, the union of its cells;
+* reports belong to the town whose cell holds them (category by code, department by that
+  town's rules): the benchmarked town keeps the city's 500,000 and the spread reports on its
+  123 cells (about 6,000), some 51 % of all, as a district's main town; the other 49 towns
+  hold 66 to 449 cells and about 3,000 to 22,000 reports each. References stay ``SC-…``
+  (unique over the installation; only the town differs).
+
+A street view or the cluster view in the city therefore shows the same reports in both
+builds; what differs is that 49 other towns' reports, areas, rules and departments share the
+tables, and that the benchmarked town is half as large.
 """
 from __future__ import annotations
 
@@ -48,6 +72,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 DEFAULT_NAME = "mm_bench_scale"
 BUILD_VERSION = "scale-v1"
+TOWNS_NAME = "mm_bench_scale50"  # the 50-town variant (issue 21)
+TOWNS_BUILD_VERSION = "scale50-v1"
+TOWNS = 50
 SLUG = "scale.example"
 GERMANY_BBOX = (5.87, 47.27, 15.04, 55.06)
 GRID = 100
@@ -123,66 +150,132 @@ def grid_polygons() -> list[tuple[str, str]]:
     return cells
 
 
+def town_seeds(towns: int) -> list[tuple[float, float]]:
+    """Seed points of the towns' territories: the city's centre first (the benchmarked town),
+    then seeded random points of the box at least 0.6° from every other seed."""
+    import random
+
+    rng = random.Random(2150)
+    minx, miny, maxx, maxy = GERMANY_BBOX
+    seeds = [CITY_CENTRE]
+    while len(seeds) < towns:
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if all(math.hypot(x - sx, y - sy) >= 0.6 for sx, sy in seeds):
+            seeds.append((round(x, 4), round(y, 4)))
+    return seeds
+
+
+def cell_towns(towns: int) -> list[int]:
+    """The town (index into ``town_seeds``; 0 is the benchmarked town) of each cell, in the order
+    of ``grid_polygons``: the nearest seed to the cell's centre, except that every cell which may
+    reach into ``CITY_BBOX`` (its rectangle widened by the edges' waves) is town 0's."""
+    if towns == 1:
+        return [0] * (GRID * GRID)
+    seeds = town_seeds(towns)
+    minx, miny, maxx, maxy = GERMANY_BBOX
+    w, h = (maxx - minx) / GRID, (maxy - miny) / GRID
+    cminx, cminy, cmaxx, cmaxy = CITY_BBOX
+    owners = []
+    for j in range(GRID):
+        for i in range(GRID):
+            x0, y0 = minx + i * w, miny + j * h
+            # The wavy edges move a cell's border by up to 0.12 of its width or height.
+            if x0 - 0.15 * w < cmaxx and x0 + 1.15 * w > cminx and y0 - 0.15 * h < cmaxy and y0 + 1.15 * h > cminy:
+                owners.append(0)
+                continue
+            cx, cy = x0 + w / 2, y0 + h / 2
+            owners.append(min(range(towns), key=lambda t: math.hypot(cx - seeds[t][0], cy - seeds[t][1])))
+    return owners
+
+
+def town_list(towns: int) -> list[tuple[str, str, str]]:
+    """(slug, name, reference prefix) of each town; the benchmarked town first."""
+    return [(SLUG, "Skalentest Deutschland", "SC")] + [
+        (f"town-{n:02d}.scale.example", f"Skalentest Stadt {n:02d}", f"T{n:02d}") for n in range(1, towns)]
+
+
 # --- the build --------------------------------------------------------------------------------
 
-def _complete(conn) -> bool:
+def _complete(conn, version: str = BUILD_VERSION) -> bool:
     exists = conn.execute("SELECT to_regclass('public.bench_scale_meta')").fetchone()[0]
     if not exists:
         return False
     row = conn.execute("SELECT value FROM bench_scale_meta WHERE key = 'complete'").fetchone()
-    return bool(row and row[0] == BUILD_VERSION)
+    return bool(row and row[0] == version)
 
 
-def route_all(url: str, jurisdiction_id: int) -> int:
-    """Route every report of the town with the app's bulk routing; returns reports updated."""
+def route_all(url: str, jurisdiction_ids) -> int:
+    """Route every report of the towns with the app's bulk routing (one transaction per town);
+    returns reports updated."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.orm import Session
 
     from geo.rerouting import apply_plan, plan_rerouting
 
+    if isinstance(jurisdiction_ids, int):
+        jurisdiction_ids = [jurisdiction_ids]
     engine = create_engine(url)
+    updated = 0
     try:
         with Session(engine) as session:
-            session.execute(text("SET LOCAL work_mem = '128MB'"))
             statuses = [row[0] for row in session.execute(text("SELECT DISTINCT status FROM reports"))]
-            plan_rerouting(session, jurisdiction_id, statuses)
-            updated = apply_plan(session)
-            session.commit()
+            for jurisdiction_id in jurisdiction_ids:
+                session.execute(text("SET LOCAL work_mem = '128MB'"))
+                plan_rerouting(session, jurisdiction_id, statuses)
+                updated += apply_plan(session)
+                session.commit()
             return updated
     finally:
         engine.dispose()
 
 
-def _is_complete(url: str) -> bool:
+def _is_complete(url: str, version: str = BUILD_VERSION) -> bool:
     with psycopg.connect(_plain(url)) as conn:
-        return _complete(conn)
+        return _complete(conn, version)
 
 
-def build(conn, url: str) -> None:
-    """Fill the freshly created and migrated database at ``url`` (``conn`` is connected to it)."""
+def build(conn, url: str, towns: int = 1) -> None:
+    """Fill the freshly created and migrated database at ``url`` (``conn`` is connected to it)
+    with the one-town data set, or with ``towns`` towns sharing it (see the module docstring)."""
     started = time.monotonic()
+    version = BUILD_VERSION if towns == 1 else TOWNS_BUILD_VERSION
     conn.execute("CREATE TABLE IF NOT EXISTS bench_scale_meta (key text PRIMARY KEY, value text NOT NULL)")
     conn.execute("DELETE FROM bench_scale_meta")
     conn.execute("SET maintenance_work_mem = '256MB'")
     conn.execute("SET work_mem = '64MB'")
-    jid = conn.execute(
-        "INSERT INTO jurisdictions (slug, name, reference_prefix, contact_email, created_at) "
-        "VALUES (%s, 'Skalentest Deutschland', 'SC', 'scale@example.org', now()) RETURNING id", (SLUG,)).fetchone()[0]
-    with conn.cursor().copy("COPY departments (jurisdiction_id, code, name, email) FROM STDIN") as copy:
-        for d in range(DEPARTMENTS):
-            copy.write_row((jid, f"dept-{d:03d}", f"Stelle {d:03d}", f"dept-{d:03d}@scale.example"))
+    towns_made = town_list(towns)
+    jids = []
+    for slug, name, prefix in towns_made:
+        jids.append(conn.execute(
+            "INSERT INTO jurisdictions (slug, name, reference_prefix, contact_email, created_at) "
+            "VALUES (%s, %s, %s, %s, now()) RETURNING id", (slug, name, prefix, f"scale@{slug}")).fetchone()[0])
+        if towns > 1:  # a district operator's towns are told apart by their host names
+            conn.execute("INSERT INTO jurisdiction_hosts (host, jurisdiction_id, position) VALUES (%s, %s, 0)",
+                         (slug, jids[-1]))
+    jid = jids[0]
+    with conn.cursor().copy("COPY departments (jurisdiction_id, code, name, emails) FROM STDIN") as copy:
+        for town, (slug, _name, _prefix) in zip(jids, towns_made):
+            for d in range(DEPARTMENTS):
+                copy.write_row((town, f"dept-{d:03d}", f"Stelle {d:03d}", [f"dept-{d:03d}@{slug}"]))
     with conn.cursor().copy('COPY categories (jurisdiction_id, code, name, name_en, description, "group", icon, '
                             "publish_immediately, active) FROM STDIN") as copy:
-        for code in CATEGORY_CODES:
-            copy.write_row((jid, code, code.capitalize(), code.capitalize(), "", "Skalentest", "", True, True))
-    _log("areas: generating 10,000 polygons")
+        for town in jids:
+            for code in CATEGORY_CODES:
+                copy.write_row((town, code, code.capitalize(), code.capitalize(), "", "Skalentest", "", True, True))
+    _log(f"areas: generating 10,000 polygons for {towns} town(s)")
     cells = grid_polygons()
+    owners = cell_towns(towns)
     with conn.cursor().copy("COPY areas (jurisdiction_id, code, name, kind, rank, area_m2, geom) FROM STDIN") as copy:
-        for code, ewkt in cells:
-            copy.write_row((jid, code, f"Bezirk {code[5:]}", "district", 10, 0.0, ewkt))
-    conn.execute("UPDATE areas SET area_m2 = ST_Area(geom::geography) WHERE jurisdiction_id = %s", (jid,))
-    invalid = conn.execute("SELECT count(*) FROM areas WHERE jurisdiction_id = %s AND NOT ST_IsValid(geom)",
-                           (jid,)).fetchone()[0]
+        for (code, ewkt), owner in zip(cells, owners):
+            copy.write_row((jids[owner], code, f"Bezirk {code[5:]}", "district", 10, 0.0, ewkt))
+    if towns > 1:
+        _log("areas: each town's boundary (the union of its cells)")
+        conn.execute("""
+            INSERT INTO areas (jurisdiction_id, code, name, kind, rank, area_m2, geom)
+            SELECT jurisdiction_id, 'stadtgebiet', 'Stadtgebiet', 'boundary', 0, 0.0, ST_Multi(ST_Union(geom))
+            FROM areas WHERE kind = 'district' GROUP BY jurisdiction_id""")
+    conn.execute("UPDATE areas SET area_m2 = ST_Area(geom::geography)")
+    invalid = conn.execute("SELECT count(*) FROM areas WHERE NOT ST_IsValid(geom)").fetchone()[0]
     if invalid:
         raise RuntimeError(f"{invalid} generated areas are invalid")
     _log("rules")
@@ -192,7 +285,7 @@ def build(conn, url: str) -> None:
            SELECT a.jurisdiction_id, a.id, NULL, d.id
            FROM areas a JOIN departments d ON d.jurisdiction_id = a.jurisdiction_id
                 AND d.code = 'dept-' || lpad(((a.id * 7) %% 100)::text, 3, '0')
-           WHERE a.jurisdiction_id = %(j)s""",
+           WHERE a.jurisdiction_id = %(j)s AND a.kind = 'district'""",
         # a category-specific rule in every 10th area
         """INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
            SELECT a.jurisdiction_id, a.id, c.id, d.id
@@ -200,7 +293,7 @@ def build(conn, url: str) -> None:
            JOIN categories c ON c.jurisdiction_id = a.jurisdiction_id AND c.code = 'spielplatz'
            JOIN departments d ON d.jurisdiction_id = a.jurisdiction_id
                 AND d.code = 'dept-' || lpad(((a.id * 13 + 5) %% 100)::text, 3, '0')
-           WHERE a.jurisdiction_id = %(j)s AND a.id %% 10 = 0""",
+           WHERE a.jurisdiction_id = %(j)s AND a.kind = 'district' AND a.id %% 10 = 0""",
         # a town-wide rule per category
         """INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
            SELECT c.jurisdiction_id, NULL, c.id, d.id
@@ -211,8 +304,9 @@ def build(conn, url: str) -> None:
         """INSERT INTO routing_rules (jurisdiction_id, area_id, category_id, department_id)
            SELECT %(j)s, NULL, NULL, id FROM departments WHERE jurisdiction_id = %(j)s AND code = 'dept-000'""",
     ]
-    for statement in rule_statements:
-        conn.execute(statement, {"j": jid})
+    for town in jids:
+        for statement in rule_statements:
+            conn.execute(statement, {"j": town})
     fallback = conn.execute("SELECT id FROM departments WHERE jurisdiction_id = %s AND code = 'dept-000'",
                             (jid,)).fetchone()[0]
     _log("reports: inserting 1,000,000 (map triggers off, cells rebuilt afterwards)")
@@ -244,41 +338,73 @@ def build(conn, url: str) -> None:
         """, {"j": jid, "fallback": fallback, "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3],
               "a": start + 1, "b": start + batch})
         _log(f"  {start + batch:,} reports")
+    if towns > 1:
+        # Inserted as the one-town build inserts them (same random sequence, so the same reports),
+        # then handed to the town whose cell holds them: category by code, that town's fallback
+        # department until the routing below.
+        _log("reports: handing each to the town whose cell holds it")
+        # Two steps: in one statement the planner joined the categories first and tested every
+        # report against every cell of a town (hours); alone, the point-in-cell join uses the index.
+        conn.execute("ANALYZE reports")
+        conn.execute("""
+            CREATE TEMP TABLE report_towns ON COMMIT DROP AS
+            SELECT r.id, a.jurisdiction_id FROM reports r JOIN areas a ON ST_Covers(a.geom, r.location)
+            WHERE a.kind = 'district' AND a.jurisdiction_id <> %(j)s""", {"j": jid})
+        conn.execute("ANALYZE report_towns")
+        moved = conn.execute("""
+            UPDATE reports r SET jurisdiction_id = t.jurisdiction_id, category_id = cn.id, department_id = d.id
+            FROM report_towns t
+            JOIN departments d ON d.jurisdiction_id = t.jurisdiction_id AND d.code = 'dept-000',
+                 categories co, categories cn
+            WHERE r.id = t.id AND co.id = r.category_id AND cn.jurisdiction_id = t.jurisdiction_id
+              AND cn.code = co.code""").rowcount
+        in_city_elsewhere = conn.execute(
+            "SELECT count(*) FROM reports WHERE jurisdiction_id <> %s AND location && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
+            (jid, *CITY_BBOX)).fetchone()[0]
+        if in_city_elsewhere:
+            raise RuntimeError(f"{in_city_elsewhere} reports in the city went to another town")
+        _log(f"  {moved:,} reports went to the other {towns - 1} towns")
     conn.commit()
     conn.autocommit = True
     conn.execute("VACUUM ANALYZE reports")
     conn.autocommit = False
-    _log("routing every report in bulk (geo.rerouting: one polygon-outer join)")
-    route_all(url, jid)
+    _log("routing every report in bulk (geo.rerouting: one polygon-outer join per town)")
+    route_all(url, jids)
     for trigger in ("map_cells_insert", "map_cells_update"):
         conn.execute(f"ALTER TABLE reports ENABLE TRIGGER {trigger}")
     _log("map cells")
-    conn.execute("SELECT map_cells_rebuild(%s)", (jid,))
-    conn.execute("INSERT INTO bench_scale_meta VALUES ('complete', %s), ('jurisdiction_id', %s)",
-                 (BUILD_VERSION, str(jid)))
+    for town in jids:
+        conn.execute("SELECT map_cells_rebuild(%s)", (town,))
+    conn.execute("INSERT INTO bench_scale_meta VALUES ('complete', %s), ('jurisdiction_id', %s), ('towns', %s), "
+                 "('host', %s)", (version, str(jid), str(towns), SLUG if towns > 1 else ""))
     conn.commit()
     _log("VACUUM ANALYZE")
     conn.autocommit = True
-    for table in ("reports", "areas", "routing_rules", "map_cells"):
+    for table in ("reports", "areas", "routing_rules", "map_cells", "departments", "categories"):
         conn.execute(f"VACUUM ANALYZE {table}")
     conn.autocommit = False
     _log(f"done in {time.monotonic() - started:.0f} s")
 
 
-def ensure_scale_database(admin_url: str, name: str = DEFAULT_NAME, rebuild: bool = False) -> str:
+def ensure_scale_database(admin_url: str, name: str | None = None, rebuild: bool = False, towns: int = 1) -> str:
     """Create, migrate and fill the scale database once; returns its SQLAlchemy URL.
 
-    ``admin_url`` is any URL of the cluster (e.g. DATABASE_URL); the database
-    ``name`` is created next to it. Safe to call from several processes at once.
+    ``admin_url`` is any URL of the cluster (e.g. DATABASE_URL); the database ``name``
+    (default ``mm_bench_scale``, or ``mm_bench_scale50`` for ``towns=50``) is created next
+    to it. Safe to call from several processes at once.
     """
     from app.cli import run_migrations
 
+    if towns not in (1, TOWNS):
+        raise ValueError(f"towns must be 1 or {TOWNS}")
+    name = name or (DEFAULT_NAME if towns == 1 else TOWNS_NAME)
+    version = BUILD_VERSION if towns == 1 else TOWNS_BUILD_VERSION
     url = database_url(admin_url, name)
     with psycopg.connect(_plain(database_url(admin_url, "postgres")), autocommit=True) as admin:
         admin.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
             exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-            if exists and (rebuild or not _is_complete(url)):
+            if exists and (rebuild or not _is_complete(url, version)):
                 # Deleting a million reports row by row (foreign keys, triggers) takes far longer
                 # than building afresh: an incomplete build is dropped whole.
                 _log(f"dropping the incomplete database {name}")
@@ -289,8 +415,8 @@ def ensure_scale_database(admin_url: str, name: str = DEFAULT_NAME, rebuild: boo
                 admin.execute(f'CREATE DATABASE "{name}"')
             run_migrations(url)
             with psycopg.connect(_plain(url)) as conn:
-                if not _complete(conn):
-                    build(conn, url)
+                if not _complete(conn, version):
+                    build(conn, url, towns)
                     conn.commit()
         finally:
             admin.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
@@ -302,16 +428,26 @@ def scale_jurisdiction_id(url: str) -> int:
         return int(conn.execute("SELECT value FROM bench_scale_meta WHERE key = 'jurisdiction_id'").fetchone()[0])
 
 
+def scale_host(url: str) -> str | None:
+    """The benchmarked town's host name in a several-town build; None in the one-town build
+    (which is served through DEFAULT_JURISDICTION)."""
+    with psycopg.connect(_plain(url)) as conn:
+        row = conn.execute("SELECT value FROM bench_scale_meta WHERE key = 'host'").fetchone()
+    return row[0] if row and row[0] else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--name", default=DEFAULT_NAME, help="database name (default: %(default)s)")
+    parser.add_argument("--towns", type=int, choices=(1, TOWNS), default=1,
+                        help="one town, or 50 towns sharing the reports (default: %(default)s)")
+    parser.add_argument("--name", help=f"database name (default: {DEFAULT_NAME}, or {TOWNS_NAME} for 50 towns)")
     parser.add_argument("--admin-url", default=os.environ.get("DATABASE_URL"),
                         help="any URL of the cluster (default: $DATABASE_URL)")
     parser.add_argument("--rebuild", action="store_true", help="build again even if complete")
     args = parser.parse_args(argv)
     if not args.admin_url:
         parser.error("--admin-url or DATABASE_URL is required (eval \"$(scripts/services.sh env)\")")
-    print(ensure_scale_database(args.admin_url, args.name, rebuild=args.rebuild))
+    print(ensure_scale_database(args.admin_url, args.name, rebuild=args.rebuild, towns=args.towns))
     return 0
 
 

@@ -30,3 +30,11 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    # The map pages' folium is imported when a map is first built (so `flask` commands start
+    # fast); a worker imports it before its first request instead, not while a citizen waits.
+    from app.public.mapview import preload
+
+    preload()

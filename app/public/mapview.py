@@ -102,6 +102,14 @@ def town_centre() -> tuple[float, float]:
     return centres[town.id]
 
 
+def preload() -> None:
+    """Import folium (with branca and NumPy) now. A web worker calls this before it takes
+    requests (``post_worker_init`` in deploy/gunicorn.conf.py): otherwise the first visitor of a
+    map after every worker start or recycle waits for the import, about a second on a loaded
+    2-core machine (docs/BENCHMARKS.md, "Public map"). `flask` commands still never import it."""
+    _local_assets_map_class()
+
+
 def build_map(center: tuple[float, float] | None = None, zoom: int | None = None, map_id: str = MAP_ID,
               min_zoom: int = 11):
     town = current_town()
