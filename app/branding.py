@@ -31,6 +31,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, has_request
 
 from app.config import PROJECT_ROOT
 from app.jurisdictions.profile import colour_problem, contrast, luminance  # noqa: F401  (re-exported)
+from app.towncontext import current_town_id
 
 bp = Blueprint("branding", __name__)
 WORKER_RECHECK_SECONDS = 1.0
@@ -61,6 +62,8 @@ class Town:
     retention_closed_days: int = 90
     retention_unconfirmed_days: int = 7
     crest_type: str | None = None  # the database crest's media type, if the profile has one
+    # The town's choice among the installation's languages (None: all of them); app.i18n reads it.
+    languages: tuple[str, ...] | None = None
     jurisdiction_id: int | None = None
     version: int = 0
     css_version: str = ""
@@ -165,8 +168,10 @@ def town_from_profile(defaults: Town, jurisdiction) -> Town:
     values["contact_email"] = profile.get("contact_email") or jurisdiction.contact_email or ""
     if "map_lat" in profile and "map_lon" in profile:
         values["map_center"] = (float(profile["map_lat"]), float(profile["map_lon"]))
+    languages = tuple(jurisdiction.languages) if jurisdiction.languages is not None else None
     town = replace(defaults, name=name, short_name=short, in_sentence=in_sentence, jurisdiction_id=jurisdiction.id,
-                   version=jurisdiction.profile_version, crest_type=jurisdiction.crest_type, crest=None, **values)
+                   version=jurisdiction.profile_version, crest_type=jurisdiction.crest_type, crest=None,
+                   languages=languages, **values)
     return _with_css_version(town)
 
 
@@ -199,7 +204,7 @@ def town_of(jurisdiction) -> Town:
     The version decides; the row's few profile values are compared as well (a dict of a dozen
     keys), so a version number reused after a rolled-back change can never serve a stale face."""
     key = (jurisdiction.profile_version, jurisdiction.name, jurisdiction.contact_email, jurisdiction.crest_type,
-           dict(jurisdiction.profile or {}))
+           dict(jurisdiction.profile or {}), jurisdiction.languages and tuple(jurisdiction.languages))
     cached = _cache().get(jurisdiction.id)
     if cached is None or cached[0] != key:
         cached = (key, town_from_profile(current_app.extensions["town"], jurisdiction))
@@ -220,18 +225,22 @@ def current_town() -> Town:
         return request.environ["mm.town"]
     if not has_request_context():
         # A worker composes many mails in one app context (sender, text and HTML part each ask):
-        # one look-up per second, not three per mail.
+        # one look-up per second and town, not three per mail. Keyed by the town the mail is for
+        # (``using_town``): one batch holds several towns' mails.
         cached = g.get("_mm_town")
-        if cached is not None and time.monotonic() - cached[0] < WORKER_RECHECK_SECONDS:
-            return cached[1]
+        if cached is not None and cached[1] == current_town_id() \
+                and time.monotonic() - cached[0] < WORKER_RECHECK_SECONDS:
+            return cached[2]
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.errors import NotFound
+    from app.errors import NotFound, forget_failed_transaction
     from app.jurisdictions.queries import jurisdiction_by_slug
 
     try:
         town = town_of(jurisdiction_by_slug(None))
-    except (NotFound, SQLAlchemyError):
+    except (NotFound, SQLAlchemyError) as exc:
+        if isinstance(exc, SQLAlchemyError):
+            forget_failed_transaction()  # the request's own look-ups then answer the 503
         town = current_app.extensions["town"]
         if has_request_context() and g.get("jurisdiction_id", 0) is None:
             # A host of no town (issue 21): a neutral face, no town's name (it is not theirs).
@@ -239,7 +248,7 @@ def current_town() -> Town:
     if has_request_context():
         request.environ["mm.town"] = town
     else:
-        g._mm_town = (time.monotonic(), town)
+        g._mm_town = (time.monotonic(), current_town_id(), town)
     return town
 
 
@@ -275,6 +284,8 @@ def init_app(app: Flask) -> None:
     from app.outbox.messages import register_sender
 
     app.extensions["town"] = town_from_config(app.config)
+    # app.i18n (infrastructure) asks through this which languages the current town offers.
+    app.extensions["town_languages"] = lambda: current_town().languages
     app.register_blueprint(bp)
     register_sender(app, lambda: current_town().mail_from)
 

@@ -122,6 +122,8 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         status = exc.code or 500
         message = str(_HTTP_MESSAGES.get(status, exc.name))
+        if status == 429 and getattr(getattr(exc, "limit", None), "error_message", None):
+            message = exc.description  # a limit that words its own refusal (a town's daily budget)
         return error_response(status, [{"code": exc.name.lower().replace(" ", "_"), "field": None, "message": message}], message)
 
     @app.errorhandler(DBAPIError)

@@ -1,7 +1,8 @@
 """Language choice: German unless the visitor picked another language (``?lang=tr``, kept in a cookie).
 
 Citizen pages and citizen mails speak German, English, Turkish, Ukrainian and Arabic (the
-setting ``LANGUAGES``); staff pages stay German and English (their catalogs have no other
+setting ``LANGUAGES``; each town offers its choice of them, German always: ``jurisdictions.languages``,
+the admin page "Stadtprofil", the town file's ``languages``); staff pages stay German and English (their catalogs have no other
 language, so a Turkish visitor of a staff page reads German, the source language). Arabic is
 written right to left: ``text_direction`` gives ``rtl`` for it, and the base layout puts it on
 ``<html dir>``.
@@ -32,7 +33,7 @@ STAFF_PATH_PREFIX = "/intern"
 STAFF_LANGUAGES = ("de", "en")
 
 
-def offered_languages() -> tuple[str, ...]:
+def installation_languages() -> tuple[str, ...]:
     """The languages this installation offers (setting ``LANGUAGES``; German always, first)."""
     configured = current_app.config.get("LANGUAGES", tuple(LANGUAGE_NAMES)) if has_app_context() \
         else tuple(LANGUAGE_NAMES)
@@ -41,8 +42,28 @@ def offered_languages() -> tuple[str, ...]:
     return (DEFAULT_LOCALE,) + tuple(c for c in configured if c in LANGUAGE_NAMES and c != DEFAULT_LOCALE)
 
 
+def town_choice(chosen, installation: tuple[str, ...]) -> tuple[str, ...]:
+    """The installation's languages a town offers: those it chose (None: all), German always."""
+    if chosen is None:
+        return installation
+    return tuple(code for code in installation if code == DEFAULT_LOCALE or code in chosen)
+
+
+def offered_languages() -> tuple[str, ...]:
+    """The languages the current town offers (a request's, or a mail's town under ``using_town``):
+    its choice among the installation's (``jurisdictions.languages``), German always, first."""
+    installation = installation_languages()
+    lookup = current_app.extensions.get("town_languages") if has_app_context() else None
+    if lookup is None or len(installation) == 1:
+        return installation
+    return town_choice(lookup(), installation)
+
+
 def supported_locale(code: str | None) -> str:
-    """``code`` if it is an offered language, else German: what a report, follow or alert stores."""
+    """``code`` if the current town offers it, else German: what a report, follow or alert stores,
+    and the language its mails are built in (a language the town stopped offering gives German)."""
+    if not code or code == DEFAULT_LOCALE or code not in LANGUAGE_NAMES:
+        return DEFAULT_LOCALE  # no look-up of the town for the common case
     return code if code in offered_languages() else DEFAULT_LOCALE
 
 
@@ -91,17 +112,30 @@ def page_gettext(translations):
 def select_locale() -> str:
     if not has_request_context():
         return g.get("locale", DEFAULT_LOCALE)
-    locale = supported_locale(request.args.get("lang") or request.cookies.get(LANG_COOKIE))
-    if request.path.startswith(STAFF_PATH_PREFIX) and locale not in STAFF_LANGUAGES:
+    if request.endpoint == "static":  # the same file in every language: no look-up of the town
         return DEFAULT_LOCALE
-    return locale
+    code = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    if request.path.startswith(STAFF_PATH_PREFIX):
+        return code if code in _staff_languages() else DEFAULT_LOCALE
+    return supported_locale(code)
+
+
+def _staff_languages() -> tuple[str, ...]:
+    """Staff pages: German and English as the installation offers them, whatever the town
+    offers its citizens (the staff's working language is not the town's public offer)."""
+    return tuple(c for c in installation_languages() if c in STAFF_LANGUAGES)
+
+
+def choosable_languages() -> tuple[str, ...]:
+    """What this request's page may be shown in: the town's languages, on staff pages de/en."""
+    return _staff_languages() if request.path.startswith(STAFF_PATH_PREFIX) else offered_languages()
 
 
 def language_links() -> list[dict]:
     """The switch: per offered language the current page (path and query) in that language."""
     current = g.get("locale", DEFAULT_LOCALE)
     links = []
-    for code in offered_languages():
+    for code in choosable_languages():
         # A sign-in's "next" travels along only as a path of this site (never echo an outside address).
         query = [(k, v) for k, v in request.args.items(multi=True)
                  if k != "lang" and not (k == "next" and not (v.startswith("/") and not v.startswith("//")))]
@@ -128,7 +162,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _remember_locale(response):
         chosen = request.args.get("lang")
-        if chosen in offered_languages() and request.cookies.get(LANG_COOKIE) != chosen:
+        if chosen in LANGUAGE_NAMES and chosen in choosable_languages() and request.cookies.get(LANG_COOKIE) != chosen:
             response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
         response.headers.setdefault("Content-Language", g.get("locale", DEFAULT_LOCALE))
         return response

@@ -8,6 +8,7 @@ from flask_babel import force_locale, gettext
 from app.account.models import CitizenSignIn
 from app.account.tokens import LINK_MINUTES, sign_in_token
 from app.db import db, utcnow
+from app.i18n import supported_locale
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.urls import absolute_url
@@ -19,9 +20,9 @@ def citizen_sign_in(message: OutboxMessage) -> EmailMessage | None:
         return None
     if (utcnow() - sign_in.created_at).total_seconds() > LINK_MINUTES * 60:
         return None  # a mail held up longer than the link lives would only disappoint
-    with force_locale(sign_in.locale):
+    with force_locale(locale := supported_locale(sign_in.locale)):
         subject = gettext("Ihr Anmeldelink für „Meine Meldungen“")
-        return compose_email(sign_in.email, subject, "citizen_sign_in", message, locale=sign_in.locale,
+        return compose_email(sign_in.email, subject, "citizen_sign_in", message, locale=locale,
                              sign_in_url=absolute_url("account.sign_in", token=sign_in_token(sign_in.id)),
                              minutes=LINK_MINUTES)
 

@@ -52,7 +52,8 @@ def town_profile():
                            legal=jurisdiction.legal or {}, sections=page.SECTIONS, contact_heading=page.SECTIONS[3][0],
                            labels=PROFILE_FIELDS, kinds=page.KIND, legal_labels=page.LEGAL_LABELS,
                            legal_kinds=page.LEGAL_KIND, input_types=page.INPUT_TYPES,
-                           has_own_crest=jurisdiction.crest_type is not None)
+                           has_own_crest=jurisdiction.crest_type is not None,
+                           language_choices=page.language_choices(jurisdiction), hints=page.limit_hints())
 
 
 @bp.post("/stadtprofil")

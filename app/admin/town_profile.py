@@ -1,5 +1,6 @@
 """The town profile page: what the town calls itself, its crest and colours, who its mails come
-from and how they are signed, how citizens reach it, its map, retention and legal details.
+from and how they are signed, how citizens reach it, its map, retention, the languages it offers
+and legal details.
 
 The checks are the town file's (app/jurisdictions/profile.py, legal.py); here they are worded in
 German per field. Every change raises the town's ``profile_version`` (the pages' cached face of
@@ -9,14 +10,17 @@ from __future__ import annotations
 
 import hashlib
 
+from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, StringField
 
 from app.branding import forget_town
 from app.db import db
 from app.errors import DomainError, ValidationFailed
-from app.forms import Flag, cleaned
-from app.jurisdictions import legal, profile
+from app.forms import Flag, Repeated, cleaned
+from app.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, installation_languages, town_choice
+from app.jurisdictions import legal, limits, profile
 from app.jurisdictions.models import Jurisdiction
 from app.staff import audit
 from app.staff.models import StaffUser
@@ -31,6 +35,7 @@ SECTIONS = (
     (_l("Kontakt (steht unter jeder E-Mail)"), ("contact_phone", "contact_address", "opening_hours")),
     (_l("Karte"), ("map_lat", "map_lon", "map_zoom", "tile_url", "tile_attribution")),
     (_l("Aufbewahrung (Datenschutz)"), ("retention_closed_days", "retention_unconfirmed_days")),
+    (_l("Grenzen für Meldungen"), limits.LIMIT_KEYS),
 )
 KIND = {f.name: f.kind for f in profile.FIELDS}
 LOW_HIGH = {f.name: (f.low, f.high) for f in profile.FIELDS}
@@ -58,16 +63,22 @@ def _profile_form_class() -> type[Form]:
     fields["contact_email"] = StringField(filters=[cleaned])
     # Whether the public sees a report's expected completion date (report page, Open311).
     fields["public_deadlines"] = Flag()
+    # The languages the town offers besides German (checkboxes; unknown codes are ignored).
+    fields["languages"] = Repeated()
+    # Unticked boxes send nothing: this hidden field tells "no language ticked" from a form that
+    # has no language boxes (a page loaded before they existed), which leaves the languages alone.
+    fields["languages_shown"] = Flag()
     return type("TownProfileForm", (Form,), fields)
 
 
 TownProfileForm = _profile_form_class()
 
 
-def _problem(key: str, kind: str, label) -> DomainError:
+def _problem(key: str, kind: str, label, ceilings: dict | None = None) -> DomainError:
     """A refused value, worded for the page (the checks' own words are English, for files)."""
     if kind in ("int", "float"):
-        low, high = (f"{v:g}".replace(".", ",") for v in LOW_HIGH[key])
+        low, high = LOW_HIGH[key]
+        low, high = (f"{v:g}".replace(".", ",") for v in (low, min(high, (ceilings or {}).get(key, high))))
         message = _l("„%(label)s“: Bitte geben Sie eine Zahl von %(low)s bis %(high)s an.", label=label, low=low,
                      high=high)
     elif key == "mail_sender_name":
@@ -108,7 +119,10 @@ def read_form(form: Form) -> tuple[dict, dict, dict]:
     """(town columns, profile, legal) from the page's form; raises ValidationFailed naming each field."""
     errors: list[DomainError] = []
     town = {"name": form.name.data or "", "contact_email": form.contact_email.data or None,
-            "public_deadlines": bool(form.public_deadlines.data)}
+            "public_deadlines": bool(form.public_deadlines.data),
+            "languages": [code for code in installation_languages()
+                          if code == DEFAULT_LOCALE or code in (form.languages.data or [])]
+            if form.languages_shown.data else None}
     if not town["name"] or len(town["name"]) > 200:
         errors.append(DomainError(_l("Bitte geben Sie den Namen der Stadt an (höchstens 200 Zeichen)."), "name"))
     if town["contact_email"] and not is_email(town["contact_email"]):
@@ -117,10 +131,11 @@ def read_form(form: Form) -> tuple[dict, dict, dict]:
     for name in profile.FIELD_NAMES:
         value = getattr(form, name).data or ""
         raw[name] = _number(KIND[name], value) if KIND[name] in ("int", "float") else value
+    ceilings = limits.ceilings(current_app.config)
     try:
-        values = profile.clean_profile(raw)
+        values = profile.clean_profile(raw, ceilings)
     except profile.ProfileError as exc:
-        errors += [_problem(key, KIND[key], PROFILE_FIELDS[key]) for key in exc.problems]
+        errors += [_problem(key, KIND[key], PROFILE_FIELDS[key], ceilings) for key in exc.problems]
         values = {}
     try:
         legal_values = legal.merged_legal({}, {name: getattr(form, f"legal_{name}").data or None
@@ -138,12 +153,43 @@ def _changed_keys(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
 
 
+def limit_hints() -> dict[str, str]:
+    """Under each limit field: what an empty field means and the most it may be."""
+    ceilings = limits.ceilings(current_app.config)
+    per_day = limits.installation_reports_per_day(str(current_app.config["INTAKE_RATE_LIMIT"]))
+    hints = {
+        "max_photos_per_report": gettext("Leer: %(n)s, die Voreinstellung der Installation und zugleich das "
+                                         "Höchste.", n=ceilings["max_photos_per_report"]),
+        "max_photo_mb": gettext("Leer: %(n)s MB, die Voreinstellung der Installation und zugleich das Höchste.",
+                                n=ceilings["max_photo_mb"]),
+    }
+    if per_day:
+        hints["reports_per_day"] = gettext("Über eine Internetverbindung (Formular und App zusammen). Leer: %(n)s, "
+                                           "die Voreinstellung der Installation und zugleich das Höchste.", n=per_day)
+    else:
+        hints["reports_per_day"] = gettext("Über eine Internetverbindung (Formular und App zusammen). Leer: keine "
+                                           "Grenze außer der der Installation.")
+    return hints
+
+
+def language_choices(jurisdiction: Jurisdiction) -> list[dict]:
+    """The page's checkboxes: each language of the installation but German (always offered),
+    ticked when the town offers it (a town that never chose offers all)."""
+    offered = town_choice(jurisdiction.languages, installation_languages())
+    return [{"code": code, "name": LANGUAGE_NAMES[code], "checked": code in offered}
+            for code in installation_languages() if code != DEFAULT_LOCALE]
+
+
 def update_profile(admin: StaffUser, form: Form) -> dict:
     """Save the profile page (flushes); returns the audited changes (empty: nothing changed)."""
     town, values, legal_values = read_form(form)
     jurisdiction = db.session.get(Jurisdiction, admin.jurisdiction_id)
+    languages = town.pop("languages")
     changes = _changed_keys({"name": jurisdiction.name, "contact_email": jurisdiction.contact_email,
                              "public_deadlines": jurisdiction.public_deadlines}, town)
+    # Compared as offered: a town that never chose (all the installation's) and keeps all is unchanged.
+    if languages is not None and list(town_choice(jurisdiction.languages, installation_languages())) != languages:
+        changes["languages"] = [jurisdiction.languages, languages]
     changes.update(_changed_keys(dict(jurisdiction.profile or {}), values))
     old_legal = dict(jurisdiction.legal or {})
     if old_legal != legal_values:
@@ -152,6 +198,8 @@ def update_profile(admin: StaffUser, form: Form) -> dict:
         return {}
     jurisdiction.name, jurisdiction.contact_email = town["name"], town["contact_email"]
     jurisdiction.public_deadlines = town["public_deadlines"]
+    if "languages" in changes:
+        jurisdiction.languages = languages
     jurisdiction.profile, jurisdiction.legal = values, legal_values
     jurisdiction.profile_version = (jurisdiction.profile_version or 1) + 1
     db.session.flush()

@@ -11,6 +11,7 @@ from flask_babel import force_locale, gettext
 
 from app.alerts.models import AlertSubscription
 from app.db import db
+from app.i18n import supported_locale
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import StatusChange
@@ -33,10 +34,10 @@ def alert_confirm(message: OutboxMessage) -> EmailMessage | None:
     subscription = db.session.get(AlertSubscription, message.payload["subscription_id"])
     if subscription is None or subscription.unsubscribed_at is not None or not subscription.email:
         return None
-    with force_locale(subscription.locale):
+    with force_locale(locale := supported_locale(subscription.locale)):
         unsubscribe_url = absolute_url("alerts.unsubscribe", token=subscription.token)
         subject = gettext("Bitte bestätigen Sie Ihre Benachrichtigungen für %(where)s", where=_where(subscription))
-        email = compose_email(subscription.email, subject, "alert_confirm", message, locale=subscription.locale,
+        email = compose_email(subscription.email, subject, "alert_confirm", message, locale=locale,
                               where=_where(subscription), unsubscribe_url=unsubscribe_url,
                               confirm_url=absolute_url("alerts.confirm", token=subscription.token))
     return _with_unsubscribe(email, unsubscribe_url)
@@ -47,10 +48,10 @@ def alert_active(message: OutboxMessage) -> EmailMessage | None:
     subscription = db.session.get(AlertSubscription, message.payload["subscription_id"])
     if subscription is None or not subscription.active or not subscription.email:
         return None
-    with force_locale(subscription.locale):
+    with force_locale(locale := supported_locale(subscription.locale)):
         unsubscribe_url = absolute_url("alerts.unsubscribe", token=subscription.token)
         subject = gettext("Ihre Benachrichtigungen für %(where)s sind bereits eingerichtet", where=_where(subscription))
-        email = compose_email(subscription.email, subject, "alert_active", message, locale=subscription.locale,
+        email = compose_email(subscription.email, subject, "alert_active", message, locale=locale,
                               where=_where(subscription), subscription=subscription, unsubscribe_url=unsubscribe_url,
                               subscribe_url=absolute_url("alerts.subscribe"))
     return _with_unsubscribe(email, unsubscribe_url)
@@ -65,8 +66,8 @@ def area_alert(message: OutboxMessage) -> EmailMessage | None:
     if report.hidden or not report.status_info.public:
         return None
     fixed = message.payload.get("event") == "fixed"
-    with force_locale(subscription.locale):
-        category = report.category.label(subscription.locale)
+    with force_locale(locale := supported_locale(subscription.locale)):
+        category = report.category.label(locale)
         if fixed:
             subject = gettext("Erledigt in %(where)s: %(c)s (%(ref)s)", where=_where(subscription), c=category,
                               ref=report.reference)
@@ -74,9 +75,9 @@ def area_alert(message: OutboxMessage) -> EmailMessage | None:
             subject = gettext("Neue Meldung in %(where)s: %(c)s (%(ref)s)", where=_where(subscription), c=category,
                               ref=report.reference)
         unsubscribe_url = absolute_url("alerts.unsubscribe", token=subscription.token)
-        email = compose_email(subscription.email, subject, "area_alert", message, locale=subscription.locale,
+        email = compose_email(subscription.email, subject, "area_alert", message, locale=locale,
                               report=report, change=change, fixed=fixed, category_label=category,
-                              status_label=report.status_info.label(subscription.locale), where=_where(subscription),
+                              status_label=report.status_info.label(locale), where=_where(subscription),
                               description=report.shown_description, unsubscribe_url=unsubscribe_url,
                               report_url=absolute_url("public.short_report", reference=report.reference))
     return _with_unsubscribe(email, unsubscribe_url)

@@ -9,6 +9,7 @@ from flask_babel import force_locale, gettext
 from app.db import db
 from app.feedback.models import FixedQuestionnaire
 from app.feedback.tokens import questionnaire_token
+from app.i18n import supported_locale
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.urls import absolute_url
@@ -28,9 +29,9 @@ def fixed_questionnaire(message: OutboxMessage) -> EmailMessage | None:
     report = questionnaire.report
     if report.status != "erledigt" or not (report.reporter_email and report.reporter_email_confirmed):
         return None  # reopened since, or the contact is gone: nothing to ask
-    with force_locale(report.locale):
+    with force_locale(locale := supported_locale(report.locale)):
         subject = gettext("Ist der Mangel behoben? Ihre Meldung %(ref)s", ref=report.reference)
-        return compose_email(report.reporter_email, subject, "fixed_questionnaire", message, locale=report.locale,
+        return compose_email(report.reporter_email, subject, "fixed_questionnaire", message, locale=locale,
                              report=report,
                              answer_url=absolute_url("feedback.questionnaire", token=questionnaire_token(questionnaire.id)),
                              report_url=absolute_url("public.report", reference=report.reference))

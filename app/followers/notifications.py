@@ -11,6 +11,7 @@ from app.db import db
 from app.followers.models import Follower, MailUnsubscribe
 from app.followers.operations import is_unsubscribed
 from app.followers.tokens import email_digest, follow_token, unsubscribe_token
+from app.i18n import supported_locale
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report, StatusChange
@@ -38,9 +39,9 @@ def follow_confirm(message: OutboxMessage) -> EmailMessage | None:
     report = follower.report
     if not _visible(report):
         return None
-    with force_locale(follower.locale):
+    with force_locale(locale := supported_locale(follower.locale)):
         subject = gettext("Bitte bestätigen: Neuigkeiten zur Meldung %(ref)s erhalten", ref=report.reference)
-        return compose_email(follower.email, subject, "follow_confirm", message, locale=follower.locale,
+        return compose_email(follower.email, subject, "follow_confirm", message, locale=locale,
                              report=report, confirm_url=absolute_url("followers.confirm", token=follow_token(follower)),
                              report_url=absolute_url("public.short_report", reference=report.reference))
 
@@ -55,7 +56,7 @@ def follower_update(message: OutboxMessage) -> EmailMessage | None:
         return None
     if report.reporter_email_confirmed and (report.reporter_email or "").lower() == follower.email:
         return None  # the reporter gets the same news in the reporter's own mail
-    locale = follower.locale
+    locale = supported_locale(follower.locale)
     with force_locale(locale):
         status_label = STATUSES[change.new_status].label(locale)
         subject = gettext("Meldung %(ref)s, der Sie folgen: %(status)s", ref=report.reference, status=status_label)

@@ -102,6 +102,15 @@ def link_host(town_id: int) -> str | None:
 def init_app(app: Flask) -> None:
     app.extensions["town_link_host"] = link_host
 
+    def _forget_the_last_requests_town():
+        # First of all before-request functions (the language choice runs earlier than the
+        # features and asks for the town's languages): an app context pushed around several
+        # requests shares one ``g``, and whatever asks for the town must find this request's host.
+        g.pop("town", None)
+        g.pop("jurisdiction_id", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_the_last_requests_town)
+
     @app.before_request
     def _town_of_request():
         # Always set afresh: an app context pushed around several requests (tests, a CLI

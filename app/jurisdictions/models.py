@@ -47,6 +47,9 @@ class Jurisdiction(db.Model):
     # The town's video in German Sign Language (BITV 2.0 § 4): a file under the static folder
     # ("video/dgs.mp4", captions next to it as .vtt) or an https URL; empty: not there yet (migration 2420).
     sign_language_video: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # The languages the town's pages and mails offer, German always among them; None: every language
+    # the installation offers (setting LANGUAGES). Read through app.i18n.offered_languages (migration 2610).
+    languages: Mapped[list[str] | None] = mapped_column(ARRAY(String(5)))
 
     hosts: Mapped[list[JurisdictionHost]] = relationship(back_populates="jurisdiction", cascade="all, delete-orphan",
                                                          order_by="JurisdictionHost.position")
@@ -57,7 +60,8 @@ class Jurisdiction(db.Model):
     __table_args__ = (CheckConstraint("jsonb_typeof(legal) = 'object'", name="legal_object"),
                       CheckConstraint("jsonb_typeof(profile) = 'object'", name="profile_object"),
                       CheckConstraint("crest_type IS NULL OR crest_type IN ('image/svg+xml', 'image/png')",
-                                      name="crest_type"))
+                                      name="crest_type"),
+                      CheckConstraint("languages IS NULL OR 'de' = ANY(languages)", name="languages_german"))
 
     @property
     def legal_info(self) -> LegalInfo:

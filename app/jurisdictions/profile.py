@@ -1,6 +1,6 @@
 """A town's profile: how it names itself, its colours, who its mails come from and how they are
 signed, how citizens reach it, where its map starts and which tiles it shows, how long it keeps
-reporter data.
+reporter data, and lower limits than the installation's for what citizens send.
 
 The values live on the town's row (``jurisdictions.profile``, one JSONB object; the crest in
 ``jurisdictions.crest``), set on the admin page "Stadtprofil" or in the town file's
@@ -47,6 +47,11 @@ FIELDS: tuple[ProfileField, ...] = (
     ProfileField("tile_attribution", "text", "what the tile source must be credited with (plain text)"),
     ProfileField("retention_closed_days", "int", "days after closing before reporter data is removed", 7, 3650),
     ProfileField("retention_unconfirmed_days", "int", "days an unconfirmed report is kept", 1, 90),
+    # Lower than the installation's settings, never higher (app/jurisdictions/limits.py gives the ceilings).
+    ProfileField("max_photos_per_report", "int", "photos one report may have (at most MAX_PHOTOS_PER_REPORT)", 1, 100),
+    ProfileField("max_photo_mb", "int", "megabytes one photo may have (at most MAX_PHOTO_BYTES)", 1, 1000),
+    ProfileField("reports_per_day", "int", "reports a day from one internet connection (at most the per-day "
+                 "part of INTAKE_RATE_LIMIT)", 1, 10000),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 _FIELD = {f.name: f for f in FIELDS}
@@ -100,8 +105,10 @@ class ProfileError(ValueError):
         self.problems = problems
 
 
-def clean_value(name: str, value: object) -> object | None:
-    """The value to store for ``name`` (None: not set); raises ValueError saying what is wrong."""
+def clean_value(name: str, value: object, ceilings: Mapping[str, float] | None = None) -> object | None:
+    """The value to store for ``name`` (None: not set); raises ValueError saying what is wrong.
+
+    ``ceilings``: the installation's highest value per key (app/jurisdictions/limits.py)."""
     if name not in _FIELD:
         raise ValueError("unknown key (allowed: " + ", ".join(FIELD_NAMES) + ")")
     field = _FIELD[name]
@@ -111,8 +118,10 @@ def clean_value(name: str, value: object) -> object | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                 (field.kind == "int" and not isinstance(value, int)):
             raise ValueError("must be a whole number" if field.kind == "int" else "must be a number")
-        if not field.low <= value <= field.high:
-            raise ValueError(f"must lie between {field.low:g} and {field.high:g}")
+        high = min(field.high, (ceilings or {}).get(name, field.high))
+        if not field.low <= value <= high:
+            allowed = " (the installation allows no more)" if high < field.high else ""
+            raise ValueError(f"must lie between {field.low:g} and {high:g}{allowed}")
         return round(float(value), 6) if field.kind == "float" else int(value)
     if not isinstance(value, str):
         raise ValueError("must be a text (write it in quotes)")
@@ -141,15 +150,16 @@ def clean_value(name: str, value: object) -> object | None:
     return value
 
 
-def clean_profile(values: Mapping[str, object]) -> dict:
-    """``values`` checked and cleaned, unset keys left out, in the fields' order.
+def clean_profile(values: Mapping[str, object], ceilings: Mapping[str, float] | None = None) -> dict:
+    """``values`` checked and cleaned, unset keys left out, in the fields' order; a limit key
+    no higher than its ``ceilings`` value (the installation's, when the caller knows it).
 
     Raises ProfileError naming every refused key, so one correction round is enough.
     """
     result, problems = {}, {}
     for name, value in values.items():
         try:
-            cleaned = clean_value(name, value)
+            cleaned = clean_value(name, value, ceilings)
         except ValueError as exc:
             problems[name] = str(exc)
             continue

@@ -59,7 +59,7 @@ def hosted_neighbour_at(lon: float, lat: float, other_than: int) -> Jurisdiction
 
 
 def jurisdiction_by_slug(slug: str | None) -> Jurisdiction:
-    """The town with Open311 id ``slug``; None: this request's town (``current_jurisdiction``).
+    """The town with Open311 id ``slug``; None: this request's (or mail's) town (``current_jurisdiction``).
 
     In a request a slug can only name the request's own town: another town's id on this host
     is answered like an unknown one (NotFound), so town A's host never serves town B's data."""
@@ -69,7 +69,11 @@ def jurisdiction_by_slug(slug: str | None) -> Jurisdiction:
             raise NotFound(_l("Diese Stadt (jurisdiction_id %(slug)s) wird unter dieser Adresse nicht "
                               "angeboten.", slug=slug[:100]), code="unknown_jurisdiction")
         return town
-    return _by_slug(slug or current_app.config["DEFAULT_JURISDICTION"])
+    if not slug:
+        # A mail being built names its town (``using_town``): its face, sender and languages,
+        # never the default town's.
+        return current_jurisdiction()
+    return _by_slug(slug)
 
 
 def _by_slug(slug: str) -> Jurisdiction:

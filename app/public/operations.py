@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.db import db
 from app.errors import DomainError, ValidationFailed
+from app.jurisdictions.limits import town_limits
 from app.outbox.operations import record_message
 from app.public.models import ReporterComment, ReporterPhoto
 from app.reports.models import Photo, Report
@@ -43,11 +44,13 @@ def add_reporter_photos(report: Report, uploads: list[bytes]) -> list[Photo]:
 
     if not uploads:
         raise ValidationFailed([DomainError(_l("Bitte wählen Sie ein Foto aus."), "photos", code="empty")])
-    limit = int(current_app.config["MAX_PHOTOS_PER_REPORT"])
+    limits = town_limits(report.jurisdiction.profile, current_app.config)
+    limit = limits.photos_per_report
     if len(report.photos) + len(uploads) > limit:
-        raise ValidationFailed([DomainError(
-            _l("Zu einer Meldung sind höchstens %(n)s Fotos möglich.", n=limit), "photos", code="too_many")])
-    processed = process_uploads(uploads)
+        message = _l("Zu einer Meldung ist höchstens ein Foto möglich.") if limit == 1 else \
+            _l("Zu einer Meldung sind höchstens %(n)s Fotos möglich.", n=limit)
+        raise ValidationFailed([DomainError(message, "photos", code="too_many")])
+    processed = process_uploads(uploads, limits.photo_bytes)
     # Unpublished even in a publish-at-once category: a later photo lands on a report
     # staff may already have moderated (photos hidden, faces blacked out) or closed,
     # where nobody would notice it going public. Staff publish it from the detail page.

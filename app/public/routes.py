@@ -14,6 +14,7 @@ from app.extensions import limiter
 from app.followers.operations import request_follow
 from app.icons import FALLBACK as FALLBACK_ICON
 from app.icons import is_icon
+from app.jurisdictions.limits import town_limits
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug, this_town_id
 from app.public import mapview
 from app.public.operations import MAX_COMMENT, add_reporter_comment, add_reporter_photos
@@ -209,7 +210,7 @@ def _render_additions(report: Report, errors: dict, form: dict, status: int = 20
                                        .order_by(ReporterComment.id)))
     body = render_template("public/track_additions.html", report=report, errors=errors, form=form, done=done,
                            comments=comments, max_comment=MAX_COMMENT,
-                           max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"])
+                           max_photos=town_limits(report.jurisdiction.profile, current_app.config).photos_per_report)
     return _private(Response(body, status=status))
 
 

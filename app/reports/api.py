@@ -21,7 +21,7 @@ from app.extensions import csrf
 from app.jurisdictions.models import Category, Department
 from app.jurisdictions.queries import hosted_neighbour_at, jurisdiction_by_slug, this_town_id
 from app.reports.models import Report
-from app.reports.intake import intake_limit, report_input, submit
+from app.reports.intake import intake_limit, report_input, submit, town_intake_limit
 from app.reports.operations import BelongsToNeighbour, ReportInput, clean_idempotency_key, parse_coordinate
 from app.validation import clean_text
 from geo.routing import NoRoutingRule, OutsideJurisdiction, route_point
@@ -42,6 +42,7 @@ def report_body(report: Report) -> dict:
 
 @bp.post("/reports")
 @intake_limit
+@town_intake_limit
 def create():
     raw_key = request.headers.get("Idempotency-Key")
     key = clean_idempotency_key(raw_key)

@@ -7,13 +7,17 @@ submission loses at the unique index and answers with the first report.
 from __future__ import annotations
 
 from flask import current_app, g
-from sqlalchemy.exc import IntegrityError
+from flask_babel import gettext
+from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.account.session import current_email
 from app.db import db
-from app.errors import ValidationFailed
+from app.errors import ValidationFailed, forget_failed_transaction
 from app.extensions import limiter
+from app.jurisdictions.limits import town_limits
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.queries import current_jurisdiction, this_town_id
 from app.reports.models import Report
 from app.reports.operations import ReportInput, create_report, find_duplicate_submission, parse_coordinate
 from app.validation import clean_text
@@ -26,8 +30,37 @@ def intake_rate_limit() -> str:
     return current_app.config.get("INTAKE_RATE_LIMIT", DEFAULT_INTAKE_RATE_LIMIT)
 
 
-# One budget for the HTML form and the JSON API, counted in Redis per client address.
+def _town_reports_per_day() -> int | None:
+    try:
+        return town_limits(current_jurisdiction().profile, current_app.config).reports_per_day
+    except SQLAlchemyError:
+        # Database away: no town budget here, the view's own look-up answers the 503 (an error
+        # raised inside Flask-Limiter would be taken for Redis down and count in memory after).
+        forget_failed_transaction()
+        return None
+
+
+def _town_limit_refusal() -> str:
+    from app.branding import current_town
+
+    n, town = _town_reports_per_day(), current_town()
+    in_sentence = town.in_sentence_for(g.get("locale", "de"))
+    if n == 1:
+        return gettext("Der Mängelmelder %(town)s nimmt über eine Internetverbindung höchstens eine Meldung am Tag "
+                       "an. Bitte melden Sie weitere Mängel morgen.", town=in_sentence)
+    return gettext("Der Mängelmelder %(town)s nimmt über eine Internetverbindung höchstens %(n)s Meldungen am Tag "
+                   "an. Bitte melden Sie weitere Mängel morgen.", town=in_sentence, n=n)
+
+
+# One budget for the HTML form and the JSON API, counted in Redis per client address; and the
+# town's own daily budget, if its profile sets one (per town and address: app/jurisdictions/limits.py).
+# The town's counts reports made (a refused form costs a citizen nothing of a small budget).
 intake_limit = limiter.shared_limit(intake_rate_limit, scope="intake")
+town_intake_limit = limiter.shared_limit(
+    lambda: f"{_town_reports_per_day() or 1}/day", scope="intake-town",
+    key_func=lambda: f"{this_town_id()}:{get_remote_address()}",
+    exempt_when=lambda: _town_reports_per_day() is None, error_message=_town_limit_refusal,
+    deduct_when=lambda response: response.status_code in (201, 303))
 
 
 def answers_from(form, category_code: str) -> dict[str, list[str]]:

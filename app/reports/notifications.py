@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.db import db
+from app.i18n import supported_locale
 from app.outbox.messages import Message, compose_email
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report, StatusChange
@@ -32,11 +33,11 @@ def confirm_email(message: OutboxMessage) -> EmailMessage | None:
     report = _report(message)
     if report is None or not report.reporter_email:
         return None
-    with force_locale(report.locale):
+    with force_locale(locale := supported_locale(report.locale)):
         context = _report_context(report)
         context["confirm_url"] = absolute_url("reports.confirm_email", token=confirm_email_token(report))
         subject = gettext("Bitte bestätigen Sie Ihre E-Mail-Adresse – Meldung %(ref)s", ref=report.reference)
-        return compose_email(report.reporter_email, subject, "confirm_email", message, locale=report.locale, **context)
+        return compose_email(report.reporter_email, subject, "confirm_email", message, locale=locale, **context)
 
 
 def status_changed(message: OutboxMessage) -> EmailMessage | None:
@@ -46,10 +47,10 @@ def status_changed(message: OutboxMessage) -> EmailMessage | None:
     change = db.session.get(StatusChange, message.payload["status_change_id"])
     if change is None:
         return None
-    with force_locale(report.locale):
-        status_label = STATUSES[change.new_status].label(report.locale)
+    with force_locale(locale := supported_locale(report.locale)):
+        status_label = STATUSES[change.new_status].label(locale)
         subject = gettext("Ihre Meldung %(ref)s: %(status)s", ref=report.reference, status=status_label)
-        return compose_email(report.reporter_email, subject, "status_changed", message, locale=report.locale,
+        return compose_email(report.reporter_email, subject, "status_changed", message, locale=locale,
                              change=change, status_label=status_label, **_report_context(report))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app.branding import short_town_name
 from app.db import db, utcnow
 from app.i18n import supported_locale
+from app.jurisdictions.limits import town_limits
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.jurisdictions.models import Area, Category, Jurisdiction
 from app.jurisdictions.queries import hosted_neighbour_at, this_town_id
@@ -98,6 +99,11 @@ def next_reference(jurisdiction: Jurisdiction, now: datetime) -> str:
     return f"{jurisdiction.reference_prefix}-{now.year}-{number:06d}"
 
 
+def too_many_photos(allowed: int):
+    """The refusal of more photos than the town takes with one report (its limit, app/jurisdictions/limits.py)."""
+    return _l("Höchstens ein Foto pro Meldung.") if allowed == 1 else _l("Höchstens %(n)s Fotos pro Meldung.", n=allowed)
+
+
 def validate_report_input(jurisdiction: Jurisdiction, data: ReportInput) -> Category:
     """Check every field and raise ``ValidationFailed`` listing all problems at once."""
     errors: list[DomainError] = []
@@ -133,9 +139,9 @@ def validate_report_input(jurisdiction: Jurisdiction, data: ReportInput) -> Cate
         except DomainError as error:
             errors.append(error)
     errors += length_errors([(data.name, MAX_NAME, _l("Der Name"), "name")])
-    if len(data.photos) > current_app.config["MAX_PHOTOS_PER_REPORT"]:
-        errors.append(DomainError(_l("Höchstens %(n)s Fotos pro Meldung.", n=current_app.config["MAX_PHOTOS_PER_REPORT"]),
-                                  "photos"))
+    allowed = town_limits(jurisdiction.profile, current_app.config).photos_per_report
+    if len(data.photos) > allowed:
+        errors.append(DomainError(too_many_photos(allowed), "photos", code="too_many_photos"))
     if errors:
         raise ValidationFailed(errors)
     assert category is not None
@@ -215,7 +221,7 @@ def create_report(jurisdiction: Jurisdiction, data: ReportInput) -> Report:
     """
     category = validate_report_input(jurisdiction, data)
     resolve_location(jurisdiction, data)
-    processed = process_uploads(data.photos)
+    processed = process_uploads(data.photos, town_limits(jurisdiction.profile, current_app.config).photo_bytes)
     try:
         decision = route_point(db.session, jurisdiction.id, category.id, data.lon, data.lat,
                                category_name=category.name)

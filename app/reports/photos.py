@@ -30,16 +30,21 @@ def storage():
     return current_app.extensions["storage"]
 
 
-def photo_limits() -> PhotoLimits:
-    return PhotoLimits(max_bytes=current_app.config["MAX_PHOTO_BYTES"])
+def photo_limits(max_bytes: int | None = None) -> PhotoLimits:
+    """The installation's limits (MAX_PHOTO_BYTES), or a town's lower ``max_bytes``."""
+    return PhotoLimits(max_bytes=max_bytes or current_app.config["MAX_PHOTO_BYTES"])
 
 
-def process_uploads(uploads: list[bytes]) -> list[ProcessedPhoto]:
-    """Decode and clean every upload; refuse the whole submission on the first bad one."""
+def process_uploads(uploads: list[bytes], max_bytes: int | None = None) -> list[ProcessedPhoto]:
+    """Decode and clean every upload; refuse the whole submission on the first bad one.
+
+    ``max_bytes``: a citizen's town's photo size (app/jurisdictions/limits.py); staff and
+    imports are held to the installation's."""
     processed = []
+    limits = photo_limits(max_bytes)
     for index, data in enumerate(uploads, start=1):
         try:
-            processed.append(process_photo(data, photo_limits()))
+            processed.append(process_photo(data, limits))
         except PhotoRejected as exc:
             locale = str(get_locale() or "de")
             prefix = f"Foto {index}: " if locale == "de" else f"Photo {index}: "

@@ -13,13 +13,14 @@ from app.account.session import current_email
 from app.config import PROJECT_ROOT
 from app.db import db
 from app.errors import NotFound, ValidationFailed
+from app.jurisdictions.limits import town_limits
 from app.jurisdictions.models import Category, Jurisdiction
 from app.jurisdictions.queries import active_categories, jurisdiction_by_slug, this_town_id
 from app.public.mapview import tile_attribution, tile_url
 from app.reports.models import Photo, Report
-from app.reports.intake import intake_limit, report_input, submit
+from app.reports.intake import intake_limit, report_input, submit, town_intake_limit
 from app.reports.operations import (
-    BelongsToNeighbour, clean_idempotency_key, confirm_reporter_email, report_to_confirm,
+    BelongsToNeighbour, clean_idempotency_key, confirm_reporter_email, report_to_confirm, too_many_photos,
 )
 from app.reports.photos import photo_version, public_photo_url, storage
 from app.reports.questions import category_extras
@@ -35,6 +36,7 @@ bp.add_app_template_global(public_photo_url, "public_photo_url")
 def intake_config(jurisdiction: Jurisdiction) -> dict:
     """What the page script needs: endpoints, map, limits and its messages in the page's language."""
     config = current_app.config
+    limits = town_limits(jurisdiction.profile, config)
     return {
         "submitUrl": url_for("intake_api.create"),
         "locationUrl": url_for("intake_api.check_location"),
@@ -49,8 +51,8 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
         "tileUrl": tile_url(),
         "tileAttribution": tile_attribution(),
         "bounds": town_bounds(db.session, jurisdiction.id),
-        "maxPhotos": config["MAX_PHOTOS_PER_REPORT"],
-        "maxPhotoBytes": config["MAX_PHOTO_BYTES"],
+        "maxPhotos": limits.photos_per_report,
+        "maxPhotoBytes": limits.photo_bytes,
         "photoLongSide": config.get("BROWSER_PHOTO_LONG_SIDE", 2000),
         "duplicateRadius": config.get("DUPLICATE_RADIUS_M", 50),
         "lang": g.get("locale", "de"),
@@ -61,7 +63,7 @@ def intake_config(jurisdiction: Jurisdiction) -> dict:
             "description": gettext("Bitte beschreiben Sie den Mangel in wenigen Worten."),
             "location": gettext("Bitte geben Sie den Ort an: eine Adresse oder Breite und Länge in Grad, "
                                 "z. B. 51,962 und 8,229."),
-            "tooManyPhotos": gettext("Höchstens %(n)s Fotos pro Meldung.", n=config["MAX_PHOTOS_PER_REPORT"]),
+            "tooManyPhotos": str(too_many_photos(limits.photos_per_report)),
             "sending": gettext("Ihre Meldung wird gesendet …"),
             "queued": gettext("Keine Verbindung. Ihre Meldung ist auf diesem Gerät gespeichert und wird automatisch "
                               "gesendet, sobald wieder eine Verbindung besteht. Lassen Sie diese Seite dafür am "
@@ -130,7 +132,7 @@ def _render_form(jurisdiction: Jurisdiction, form, errors: dict, status: int = 2
     categories = active_categories(jurisdiction)
     groups = category_groups(categories)
     return render_template("reports/new.html", jurisdiction=jurisdiction, categories=categories, form=form,
-                           neighbour=neighbour,
+                           neighbour=neighbour, limits=town_limits(jurisdiction.profile, current_app.config),
                            errors=errors, intake_config=intake_config(jurisdiction), category_groups=groups,
                            category_extras=category_extras(categories),
                            category_description=lambda c: c.help_text(g.get("locale", "de")),
@@ -154,6 +156,7 @@ CARRIED_FIELDS = ("lat", "lon", "description", "address")
 
 @bp.post("/melden")
 @intake_limit
+@town_intake_limit
 def submit_report():
     jurisdiction = jurisdiction_by_slug(None)
     data = report_input(request.form, request.files, clean_idempotency_key(request.form.get("idempotency_key")))

@@ -95,6 +95,10 @@ PROFILE_FIELDS = {
     "retention_unconfirmed_days": _l("Unbestätigte Meldungen löschen nach (Tagen)"),
     "crest": _l("Wappen oder Logo"),
     "legal": _l("Rechtliche Angaben"),
+    "languages": _l("Angebotene Sprachen"),
+    "max_photos_per_report": _l("Fotos je Meldung (höchstens)"),
+    "max_photo_mb": _l("Größe eines Fotos in MB (höchstens)"),
+    "reports_per_day": _l("Meldungen je Internetverbindung und Tag (höchstens)"),
 }
 
 ROLES = {"admin": _l("Administration"), "dispatcher": _l("Leitstelle"), "staff": _l("Abteilung")}

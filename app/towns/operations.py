@@ -13,7 +13,7 @@ from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys,
 from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff.audit import record
 from app.towns.queries import GEOJSON_DIGITS, category_spec, department_spec, question_spec, town_spec
-from app.towns.townfile import rule_key
+from app.towns.townfile import TownFileError, rule_key
 from geo.areas import AREA_KIND_RANK
 
 ACTOR = "town-file"
@@ -69,6 +69,20 @@ def _describe(diff: dict) -> str:
     return "; ".join(f"{k} {short(old)} → {short(new)}" for k, (old, new) in diff.items())
 
 
+def check_ceilings(profile: dict) -> None:
+    """Refuse a profile whose limits lie above the installation's (the file's own checks know
+    no settings); raises TownFileError naming each such key."""
+    from flask import current_app
+
+    from app.jurisdictions.limits import ceilings
+    from app.jurisdictions.profile import ProfileError, clean_profile
+
+    try:
+        clean_profile(profile, ceilings(current_app.config))
+    except ProfileError as exc:
+        raise TownFileError([f"town.profile.{key}: {problem}" for key, problem in exc.problems.items()]) from None
+
+
 def apply_town(session: Session, spec: dict) -> list[str]:
     """Create or update the town so that it matches ``spec`` (a checked town file); returns one
     line per change (empty: nothing to do). Flushes; the caller commits or rolls back.
@@ -78,6 +92,8 @@ def apply_town(session: Session, spec: dict) -> list[str]:
     file's; a question missing from it is removed unless citizens have answered it.
     """
     wanted = spec["town"]
+    if wanted["profile"]:
+        check_ceilings(wanted["profile"])
     jurisdiction = session.scalar(select(Jurisdiction).where(Jurisdiction.slug == wanted["slug"]))
     changes = _Changes(jurisdiction.id if jurisdiction else None)
     if jurisdiction is None:
@@ -87,7 +103,8 @@ def apply_town(session: Session, spec: dict) -> list[str]:
                                     public_deadlines=wanted["public_deadlines"],
                                     profile=wanted["profile"] or {}, crest=wanted["crest_data"],
                                     crest_type=wanted["crest_type"],
-                                    sign_language_video=wanted["sign_language_video"])
+                                    sign_language_video=wanted["sign_language_video"],
+                                    languages=wanted.get("languages"))
         session.add(jurisdiction)
         session.flush()
         changes.jurisdiction_id = jurisdiction.id
@@ -99,7 +116,8 @@ def apply_town(session: Session, spec: dict) -> list[str]:
         current = town_spec(session, jurisdiction)
         keys = ("name", "reference_prefix", "contact_email", "public_deadlines", "sign_language_video", "hosts") \
             + (("legal",) if wanted["legal"] is not None else ()) \
-            + (("profile",) if wanted["profile"] is not None else ())
+            + (("profile",) if wanted["profile"] is not None else ()) \
+            + (("languages",) if wanted.get("languages") is not None else ())
         diff = _diff(current["town"], wanted, keys)
         if wanted["crest_data"] is not None and wanted["crest_data"] != current["town"]["crest_data"]:
             diff["crest"] = [_crest_label(current["town"]), _crest_label(wanted)]
@@ -113,9 +131,11 @@ def apply_town(session: Session, spec: dict) -> list[str]:
                 jurisdiction.legal = dict(wanted["legal"])
             if wanted["profile"] is not None:
                 jurisdiction.profile = dict(wanted["profile"])
+            if wanted.get("languages") is not None:
+                jurisdiction.languages = list(wanted["languages"])
             if "crest" in diff:
                 jurisdiction.crest, jurisdiction.crest_type = wanted["crest_data"], wanted["crest_type"]
-            if diff.keys() & {"name", "contact_email", "profile", "crest"}:
+            if diff.keys() & {"name", "contact_email", "profile", "crest", "languages"}:
                 jurisdiction.profile_version = (jurisdiction.profile_version or 1) + 1
             changes.add("update_town", wanted["slug"], f"~ town: {_describe(diff)}", diff)
     set_hosts(session, jurisdiction, wanted.get("hosts") or [])
@@ -304,7 +324,6 @@ def set_hosts(session: Session, jurisdiction: Jurisdiction, hosts: list[str]) ->
     """The town is served on exactly ``hosts`` (the first in mail links); raises TownFileError
     naming a host another town has (flushes)."""
     from app.jurisdictions.hosts import forget_hosts
-    from app.towns.townfile import TownFileError
 
     taken = session.execute(select(JurisdictionHost.host, Jurisdiction.slug).join(Jurisdiction).where(
         JurisdictionHost.host.in_(hosts), JurisdictionHost.jurisdiction_id != jurisdiction.id)).all()
@@ -324,7 +343,7 @@ def create_town(session: Session, *, slug: str, name: str, reference_prefix: str
     """A new town with its boundary (a GeoJSON FeatureCollection in any CRS the area import
     reads). Raises ``TownFileError`` for a bad or taken slug/prefix/address, ``AreaImportError``
     for a bad boundary; flushes."""
-    from app.towns.townfile import TownFileError, check_town_header
+    from app.towns.townfile import check_town_header
     from geo.areaimport import import_areas
 
     town = {"slug": slug.strip(), "name": name.strip(), "reference_prefix": reference_prefix.strip(),

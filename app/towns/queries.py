@@ -26,6 +26,7 @@ def town_spec(session: Session, jurisdiction: Jurisdiction) -> dict:
             "contact_email": jurisdiction.contact_email or "", "public_deadlines": jurisdiction.public_deadlines,
             "hosts": [h.host for h in jurisdiction.hosts],
             "sign_language_video": jurisdiction.sign_language_video or "",
+            "languages": list(jurisdiction.languages) if jurisdiction.languages is not None else None,
             "legal": dict(jurisdiction.legal or {}),
             "profile": dict(jurisdiction.profile or {}),
             "crest": crest_file_name(jurisdiction.crest_type) if jurisdiction.crest_type else "",

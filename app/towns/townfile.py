@@ -8,8 +8,10 @@ town exported, applied and exported again gives the same bytes. No database, no 
 The form (every key of the file; those marked * are required)::
 
     town        {slug*, name*, reference_prefix*, contact_email, hosts: [host name], crest, public_deadlines,
-                 sign_language_video, legal: {field: text}, profile: {key: value}}
+                 sign_language_video, languages: [code], legal: {field: text}, profile: {key: value}}
                 (``hosts``: the names the town is served on, the first one in mail links;
+                ``languages``: those of the installation's languages the town offers, German always,
+                e.g. ["de", "en", "tr"]; without it they stay as they are;
                 without a ``legal`` or ``profile`` table those stay as they are; ``crest``: an SVG
                 or PNG file beside the town file, sanitised as the admin page does; without it the
                 crest stays; profile keys: app/jurisdictions/profile.py)
@@ -59,7 +61,8 @@ class TownFileError(ValueError):
 # key, type, required, default (None: no default, the key is simply absent)
 _TOWN = (("slug", str, True, None), ("name", str, True, None), ("reference_prefix", str, True, None),
          ("contact_email", str, False, ""), ("hosts", list, False, []), ("crest", str, False, ""),
-         ("public_deadlines", bool, False, False), ("sign_language_video", str, False, ""))
+         ("public_deadlines", bool, False, False), ("sign_language_video", str, False, ""),
+         ("languages", list, False, None))
 # A host name as the browser sends it (no scheme, port or path): maengelmelder.harsewinkel.de
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", list, False, []),
@@ -175,6 +178,14 @@ def check_town_header(town: dict) -> list[str]:
     return errors
 
 
+def language_choice(codes: list) -> tuple[list[str], list[str]]:
+    """(the languages in a fixed order, German first and always; what is wrong with ``codes``)."""
+    known = ("de",) + TEXT_LANGUAGES
+    problems = [f"{code!r} is not a language of this service (allowed: {', '.join(known)})"
+                for code in codes if code not in known]
+    return [code for code in known if code == "de" or code in codes], problems
+
+
 def host_problems(hosts: list) -> list[str]:
     """What is wrong with a town's host names (each a bare lower-case DNS name, none twice)."""
     problems = []
@@ -223,6 +234,10 @@ def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
                     check.where.find("[town]", 0, "contact_email"))
     for problem in host_problems(town.get("hosts") or []):
         check.error("town.hosts", problem, check.where.find("[town]", 0, "hosts"))
+    if town.get("languages") is not None:
+        town["languages"], problems = language_choice(town["languages"])
+        for problem in problems:
+            check.error("town.languages", problem, check.where.find("[town]", 0, "languages"))
     video = town.get("sign_language_video") or ""
     if not valid_sign_language_video(video):
         check.error("town.sign_language_video", "an https:// address or a .mp4/.webm file under app/static",

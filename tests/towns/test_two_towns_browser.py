@@ -9,37 +9,23 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.db import db
-from app.jurisdictions.models import Department, Jurisdiction
+from app.jurisdictions.models import Department
 from app.reports.models import Report
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.factories import town
 from tests.intake.test_browser import BLANK_TILE, enter_coordinates, show_step
 from tests.services import GunicornServer
-from tests.towns.two_towns import A_HOST, B_HOST, B_NAME, B_SLUG, IN_B, JUST_INSIDE_B, add_host, make_town_b
+from tests.towns.two_towns import A_HOST, B_HOST, B_NAME, IN_B, JUST_INSIDE_B, add_host, make_town_b, remove_town_b
 
 pytestmark = pytest.mark.browser
 
 
-def _remove_town_b() -> None:
-    db.session.rollback()
-    jid = db.session.scalar(select(Jurisdiction.id).where(Jurisdiction.slug == B_SLUG))
-    if jid is not None:
-        for statement in ("DELETE FROM reports WHERE jurisdiction_id = :j",
-                          "DELETE FROM routing_rules WHERE jurisdiction_id = :j",
-                          "DELETE FROM catalog_entries WHERE jurisdiction_id = :j",
-                          "DELETE FROM staff_users WHERE jurisdiction_id = :j",
-                          "DELETE FROM jurisdictions WHERE id = :j"):
-            db.session.execute(text(statement), {"j": jid})
-    db.session.execute(text("DELETE FROM jurisdiction_hosts WHERE host = :h"), {"h": A_HOST})
-    db.session.commit()
-
-
 @pytest.fixture
 def two_hosts(app, committing, database_url, redis_server, smtp_server, tmp_path, chromium):
-    _remove_town_b()
+    remove_town_b()
     add_host(town(), A_HOST)
     make_town_b(tmp_path / "b")
     db.session.commit()
@@ -64,7 +50,7 @@ def two_hosts(app, committing, database_url, redis_server, smtp_server, tmp_path
         import shutil
 
         shutil.rmtree(media, ignore_errors=True)
-        _remove_town_b()
+        remove_town_b()
 
 
 def _page(browser, app):

@@ -84,6 +84,23 @@ def write_town_file(directory: Path, town_file: str = TOWN_FILE, box=B_BOX) -> P
     return path
 
 
+def remove_town_b() -> None:
+    """Delete a committed town B and town A's host name (tests that commit: ``committing``)."""
+    from sqlalchemy import text
+
+    db.session.rollback()
+    jid = db.session.scalar(select(Jurisdiction.id).where(Jurisdiction.slug == B_SLUG))
+    if jid is not None:
+        for statement in ("DELETE FROM reports WHERE jurisdiction_id = :j",
+                          "DELETE FROM routing_rules WHERE jurisdiction_id = :j",
+                          "DELETE FROM catalog_entries WHERE jurisdiction_id = :j",
+                          "DELETE FROM staff_users WHERE jurisdiction_id = :j",
+                          "DELETE FROM jurisdictions WHERE id = :j"):
+            db.session.execute(text(statement), {"j": jid})
+    db.session.execute(text("DELETE FROM jurisdiction_hosts WHERE host = :h"), {"h": A_HOST})
+    db.session.commit()
+
+
 def add_host(jurisdiction: Jurisdiction, host: str, position: int = 0) -> None:
     db.session.add(JurisdictionHost(jurisdiction_id=jurisdiction.id, host=host, position=position))
     db.session.flush()
