@@ -13,7 +13,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from flask_babel import Babel, refresh
+from babel.dates import get_date_format, get_datetime_format, get_time_format
+from flask_babel import Babel, get_locale, get_timezone, get_translations, refresh
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from app.config import PROJECT_ROOT
 from app.jurisdictions.texts import choice_name
@@ -66,6 +69,44 @@ def supported_locale(code: str | None) -> str:
 
 def text_direction(locale: str) -> str:
     return "rtl" if locale in RTL_LANGUAGES else "ltr"
+
+
+def short_datetime_formatter():
+    """A function giving what Flask-Babel's ``datetimeformat('short')`` gives in this request's
+    language and time zone (``06.12.26, 13:05``), for many dates in a row.
+
+    Babel's ``format_datetime`` looks up the locale's patterns (and Flask-Babel the locale,
+    zone and formats) again for every date: for the 50 rows of a staff queue page that was a
+    few milliseconds. Here they are looked up once; each date then only applies the two
+    patterns, exactly as ``format_datetime(..., "short")`` does."""
+    locale, zone = get_locale(), get_timezone()
+    date_pattern, time_pattern = get_date_format("short", locale), get_time_format("short", locale)
+    frame = get_datetime_format("short", locale).replace("'", "")
+
+    def short(value) -> str:
+        local = value.astimezone(zone)
+        return frame.replace("{0}", time_pattern.apply(local, locale)).replace("{1}", date_pattern.apply(local, locale))
+    return short
+
+
+def page_gettext(translations):
+    """The templates' ``_()`` / ``gettext()`` for one rendering, bound to the catalog of the
+    language the page is rendered in (a mail inside ``force_locale`` gets its own).
+
+    It does what Flask-Babel's Jinja callable does (Jinja's "newstyle" gettext: the
+    translation is marked safe and always %-formatted with the keywords, which are escaped)
+    but without asking Flask-Babel for the domain, locale and catalog again on every call:
+    a staff queue page calls it about 80 times. The i18n extension's ``_`` resolves
+    ``gettext`` from the template context first, so a context processor installs it."""
+    lookup = translations.ugettext
+
+    @pass_context
+    def gettext(context, string: str, **variables) -> str:
+        text = lookup(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+    return gettext
 
 
 def select_locale() -> str:
@@ -129,6 +170,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _locale_context():
         locale = g.get("locale", DEFAULT_LOCALE)
-        return {"locale": locale, "text_dir": text_direction(locale),
+        return {"locale": locale, "text_dir": text_direction(locale), "gettext": page_gettext(get_translations()),
                 "language_links": language_links if has_request_context() else list,
                 "choice_name": choice_name}

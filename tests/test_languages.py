@@ -102,6 +102,30 @@ def test_staff_pages_stay_german_or_english(client):
     assert 'lang="en"' in _html_tag(client.get("/intern/anmelden?lang=en").get_data(as_text=True))
 
 
+def test_page_dates_and_texts_read_as_flask_babel_gives_them_in_the_rendering_language(app):
+    # The queue's short dates and the templates' _() are looked up once per page, not per call
+    # (issue 19): the text must be what Flask-Babel gives, also across a clock change and
+    # inside force_locale (a mail in the recipient's language).
+    from datetime import datetime, timedelta, timezone
+
+    from flask import render_template_string
+    from flask_babel import force_locale, format_datetime
+
+    from app.i18n import short_datetime_formatter
+
+    dates = [datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc) + timedelta(minutes=47 * i) for i in range(60)]
+    dates += [datetime(2026, 10, 25, 0, 0, tzinfo=timezone.utc) + timedelta(minutes=20 * i) for i in range(12)]
+    page = "{{ _('Eingang') }}|{{ _('%(n)s neue Ergänzungen', n=n) }}"
+    with app.test_request_context("/intern/eingang"):
+        for lang in ("de", "en"):
+            with force_locale(lang):
+                short = short_datetime_formatter()
+                assert [short(d) for d in dates] == [format_datetime(d, "short") for d in dates]
+                assert render_template_string(page, n="<b>") == (
+                    "Eingang|&lt;b&gt; neue Ergänzungen" if lang == "de" else "Inbox|&lt;b&gt; new additions")
+        assert short_datetime_formatter()(dates[0]) == "29.03.26, 01:30"
+
+
 # --- texts that are data: statuses and the town's categories ------------------------------------
 
 def test_the_translated_status_labels_are_exactly_the_german_labels(app):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, has_request_context
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -20,8 +20,16 @@ def current_jurisdiction() -> Jurisdiction:
 
         named = resolve_request_town()
     if named is not None:
+        # Kept with the request (not in ``g``, which may outlive it in tests and commands): the
+        # session holds its objects only weakly, so without this the row was read again for
+        # each of the three or four asks of a staff page. A session closed meanwhile reads afresh.
+        kept = request.environ.get("mm.jurisdiction") if has_request_context() else None
+        if kept is not None and kept[0] == named and kept[1] in db.session:
+            return kept[1]
         town = db.session.get(Jurisdiction, named)
         if town is not None:
+            if has_request_context():
+                request.environ["mm.jurisdiction"] = (named, town)
             return town
     return _by_slug(current_app.config["DEFAULT_JURISDICTION"])
 
