@@ -141,6 +141,17 @@ class UnsafeSettings(RuntimeError):
     """The app is configured for production (https) with demo-only or missing settings."""
 
 
+# Connection options of the map's read pool (SQLALCHEMY_BINDS["read"] below; bench_geo's raw
+# baselines use them too). Read-only; and every execution is planned for its own values
+# (plan_cache_mode), never with PostgreSQL's generic plan of a statement psycopg prepared: that
+# plan takes every town to hold 1/n of the reports (n towns), so for a district's main town a
+# street view ANDed its bounding box with the town's half a million index entries
+# (mm_bench_scale50: 18.5 ms instead of 2.4 ms per view; the map cache's block loads alike).
+# Planning each time costs less than that plan saved: with one town the view took 2.4 ms
+# instead of 2.9 ms.
+READ_POOL_OPTIONS = "-c default_transaction_read_only=on -c plan_cache_mode=force_custom_plan"
+
+
 def check_production(config: dict, environ) -> None:
     """Refuse a production start (``BASE_URL`` https) with demo-only settings or a generated
     secret key; raise ``UnsafeSettings`` naming every problem at once."""
@@ -182,16 +193,10 @@ def load_config(overrides: dict | None = None) -> dict:
     # on the replica if there is one. Each map request is one statement, so autocommit gives
     # it a consistent snapshot without a BEGIN/COMMIT round trip each, and psycopg's prepared
     # statements survive between requests (a ROLLBACK would drop them).
-    # Every execution is planned for its own values (plan_cache_mode), never with PostgreSQL's
-    # generic plan of a prepared statement: that plan takes every town to hold 1/n of the
-    # reports (n towns), so for a district's main town a street view ANDed the bounding box with
-    # the town's half a million index entries (mm_bench_scale50: 18.5 ms instead of 2.4 ms per
-    # view, and block loads of the map cache alike). Planning each time costs no more than the
-    # generic plan saves: with one town the same view took 2.4 ms instead of 2.9 ms.
     config.setdefault("SQLALCHEMY_BINDS", {"read": {
         "url": config.get("DATABASE_REPLICA_URL") or config["SQLALCHEMY_DATABASE_URI"],
         "isolation_level": "AUTOCOMMIT",  # liveness check: app.mapapi.replica, only after idling
-        "connect_args": {"options": "-c default_transaction_read_only=on -c plan_cache_mode=force_custom_plan"},
+        "connect_args": {"options": READ_POOL_OPTIONS},
     }})
     config.setdefault("MAX_CONTENT_LENGTH", int(config["MAX_PHOTO_BYTES"]) * int(config["MAX_PHOTOS_PER_REPORT"]) + 1024 * 1024)
     if not config["RATELIMIT_STORAGE_URI"]:
