@@ -371,8 +371,11 @@ def test_map_reads_are_planned_for_their_own_town_every_time(app):
                                            url_prefix="https://example.org/meldungen/", status_labels={})
             plans = session.execute(text("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
                                          "WHERE statement LIKE '%r.map_feature%'")).all()
+            # and serially: a parallel plan made a vector tile slower under the web workers' load
+            serial = session.execute(text("SHOW max_parallel_workers_per_gather")).scalar()
     assert len(plans) == 1 and plans[0].custom_plans > 5, plans  # prepared, and past PostgreSQL's first 5
     assert plans[0].generic_plans == 0
+    assert serial == "0"
 
 
 def test_a_lost_read_connection_costs_one_503_and_then_reconnects(committing, database_url, monkeypatch):
