@@ -1,7 +1,7 @@
 """Meine Meldungen: pages of a citizen signed in by a link sent to their address. Views stay thin."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from app.account import oidc, operations as ops
