@@ -21,6 +21,10 @@ forwarded_allow_ips = "127.0.0.1"
 logger_class = "app.logs.AccessLogger"
 accesslog = "-"
 access_log_format = '"%(r)s" %(s)s %(b)s %(L)ss rid=%({x-request-id}i)s'
+# No runtime control socket (gunicorn 24 and later open one in the service account's home):
+# systemd reloads and stops the service, and several gunicorns on one machine (the demo, the
+# tests) would otherwise contend for one path.
+control_socket_disable = True
 
 
 def child_exit(server, worker):

@@ -43,9 +43,10 @@ trap cleanup INT TERM EXIT
 "$BIN/python" scripts/mailcatcher.py --host "$SMTP_HOST" --port "$SMTP_PORT" --dir "$MAILCATCHER_DIR" & pids+=($!)
 "$BIN/flask" worker & pids+=($!)
 "$BIN/flask" scheduler & pids+=($!)  # outbox relay sweep, digests, reminders, retention
-# The access log names no client address and redacts the tokens in links (app/logs.py).
-"$BIN/gunicorn" --no-control-socket --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - \
-    --logger-class app.logs.AccessLogger --access-logformat '"%(r)s" %(s)s %(b)s %(L)ss' "app:create_app()" & pids+=($!)
+# The settings of the service (deploy/gunicorn.conf.py: workers import the map library before
+# their first request; the access log names no client address and redacts the tokens in links),
+# on the demo's port with two workers.
+"$BIN/gunicorn" -c deploy/gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 "app:create_app()" & pids+=($!)
 
 cat <<MSG
 

@@ -1,7 +1,7 @@
 """Meine Meldungen: pages of a citizen signed in by a link sent to their address. Views stay thin."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from app.account import oidc, operations as ops
@@ -155,8 +155,12 @@ def erase():
 # --- optional: the town's identity broker (CITIZEN_OIDC_ISSUER; app/account/oidc.py) -------
 
 def _oidc_callback_uri() -> str:
-    # BASE_URL, not the Host header: the provider only accepts the registered redirect URI.
-    return current_app.config["BASE_URL"].rstrip("/") + url_for("account.oidc_callback")
+    # BASE_URL's scheme on the town's own host name (from the town table, never from the Host
+    # header): the provider only accepts registered redirect URIs, one per town, and the
+    # browser's sign-in cookie lives on the host the sign-in started on.
+    from app.urls import base_url
+
+    return base_url() + url_for("account.oidc_callback")
 
 
 @bp.get("/servicekonto")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.db import db, utcnow
@@ -41,6 +41,10 @@ class Jurisdiction(db.Model):
     # with every change of profile, name or crest: app.branding caches a town's face by it.
     profile: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     profile_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Moves (a new number from a sequence, set by triggers) whenever a category, department,
+    # Ortsteil, staff account or team of the town changes: app/staff/names.py keeps those names
+    # per process by it (migration 2630).
+    names_version: Mapped[int] = mapped_column(BigInteger, server_default=text("nextval('jurisdiction_names_version')"))
     # The sanitised crest (media/crest.py), read only when served.
     crest: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     crest_type: Mapped[str | None] = mapped_column(String(20))

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import func, literal_column, select, union_all, update
+from sqlalchemy import BigInteger, any_, func, literal, literal_column, select, union_all, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.db import db, utcnow
 from app.public.models import ReporterComment, ReporterPhoto
@@ -68,11 +69,14 @@ def new_addition_counts(report_ids) -> dict[int, int]:
     ids = [int(i) for i in report_ids]
     if not ids:
         return {}
+    # One array parameter, not IN with a parameter per id (twice): the statement stays short
+    # and the same for every page, so psycopg keeps it parsed and prepared.
+    page = literal(ids, ARRAY(BigInteger))
     unseen = union_all(
         select(ReporterComment.report_id.label("report_id"))
-        .where(ReporterComment.report_id.in_(ids), ReporterComment.seen_at.is_(None)),
+        .where(ReporterComment.report_id == any_(page), ReporterComment.seen_at.is_(None)),
         select(ReporterPhoto.report_id.label("report_id"))
-        .where(ReporterPhoto.report_id.in_(ids), ReporterPhoto.seen_at.is_(None)),
+        .where(ReporterPhoto.report_id == any_(page), ReporterPhoto.seen_at.is_(None)),
     ).subquery()
     rows = db.session.execute(select(unseen.c.report_id, func.count(literal_column("*")))
                               .group_by(unseen.c.report_id)).all()

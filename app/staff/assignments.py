@@ -194,19 +194,11 @@ def set_member(admin: StaffUser, team_id: int, username: str, member: bool) -> S
 def options_for(user: StaffUser) -> list[tuple[str, str]]:
     """(value, label) of the people and teams the user may give reports to: their department's,
     or for dispatchers and admins every department's (named with it)."""
-    from app.jurisdictions.models import Department
     from app.staff.access import sees_all_departments
+    from app.staff.names import town_names
 
-    people = select(StaffUser, Department.name).join(Department, Department.id == StaffUser.department_id).where(
-        StaffUser.jurisdiction_id == user.jurisdiction_id, StaffUser.active)
-    teams = select(StaffTeam, Department.name).join(Department, Department.id == StaffTeam.department_id).where(
-        StaffTeam.jurisdiction_id == user.jurisdiction_id)
-    if not sees_all_departments(user):
-        people = people.where(StaffUser.department_id == user.department_id)
-        teams = teams.where(StaffTeam.department_id == user.department_id)
+    names = town_names(user.jurisdiction_id)
     everyone = sees_all_departments(user)
-    options = [(f"team:{t.id}", f"{t.name} ({d})" if everyone else t.name)
-               for t, d in db.session.execute(teams.order_by(Department.name, StaffTeam.name))]
-    options += [(f"person:{p.id}", f"{p.label} ({d})" if everyone else p.label)
-                for p, d in db.session.execute(people.order_by(Department.name, StaffUser.username))]
-    return options
+    return [(a.value, f"{a.label} ({a.department_name})" if everyone else a.label)
+            for group in (names.teams, names.people) for a in group
+            if everyone or a.department_id == user.department_id]

@@ -96,12 +96,10 @@ def current_staff() -> StaffUser | None:
     if "staff_user" in g:
         return g.staff_user
     user = None
-    staff_id = sessions.current_user_id()
-    if staff_id is not None:
-        candidate = db.session.get(StaffUser, staff_id)
-        if candidate is not None and candidate.active and belongs_here(candidate) \
-                and sessions.started_in_town() == _request_town_id():
-            user = candidate
+    candidate = sessions.current_user()
+    if candidate is not None and candidate.active and belongs_here(candidate) \
+            and sessions.started_in_town() == _request_town_id():
+        user = candidate
     g.staff_user = user
     return user
 

@@ -27,6 +27,7 @@ from app.staff.access import sees_all_departments
 from app.staff.assignments import assigned_to_me, mine, my_page, unassigned
 from app.staff.deadlines import escalated
 from app.staff.models import AuditEntry, ReportAssignment, ReportStatusCount, StaffUser
+from app.staff.names import town_names
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -372,18 +373,12 @@ def _kept_status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
 
 
 def lookups(user: StaffUser) -> dict:
-    """Names of categories, departments and Ortsteile of the town, for filters and rows."""
-    categories = db.session.execute(select(Category.id, Category.code, Category.name, Category.name_en)
-                                    .where(Category.jurisdiction_id == user.jurisdiction_id)
-                                    .order_by(Category.name)).all()
-    departments = db.session.execute(select(Department.id, Department.code, Department.name)
-                                     .where(Department.jurisdiction_id == user.jurisdiction_id)
-                                     .order_by(Department.name)).all()
-    areas = db.session.execute(select(Area.id, Area.name).where(Area.jurisdiction_id == user.jurisdiction_id,
-                                                                  Area.kind.in_(("ortsteil", "district", "custom")))
-                               .order_by(Area.name)).all()
-    return {"categories": categories, "departments": departments, "areas": areas,
-            "category_by_id": {c.id: c for c in categories}, "department_by_id": {d.id: d for d in departments}}
+    """Names of categories, departments and Ortsteile of the town, for filters and rows (kept
+    per process and names version: app/staff/names.py)."""
+    names = town_names(user.jurisdiction_id)
+    return {"categories": names.categories, "departments": names.departments, "areas": names.areas,
+            "category_by_id": {c.id: c for c in names.categories},
+            "department_by_id": {d.id: d for d in names.departments}}
 
 
 @dataclass

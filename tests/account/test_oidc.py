@@ -3,13 +3,15 @@ over OpenID Connect, against the real provider double of the staff OIDC tests (P
 nonce, RS256 ID token checked against the JWKS)."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from app.account.oidc import settings_from
-from tests.factories import make_report
+from app.jurisdictions.models import Jurisdiction
+from tests.factories import make_report, town
+from tests.towns.two_towns import A_HOST, B_HOST, add_host
 from tests.staff.helpers import app_with
 from tests.staff.test_oidc import CLIENT_ID, CLIENT_SECRET, provider  # noqa: F401 (the provider fixture)
 
@@ -68,3 +70,19 @@ def test_a_setting_that_cannot_work_is_named():
         settings_from({"CITIZEN_OIDC_ISSUER": "https://sso.example.de/realms/buerger"})
     with pytest.raises(ValueError, match="https"):
         settings_from({"CITIZEN_OIDC_ISSUER": "http://sso.example.de/realms/buerger", "CITIZEN_OIDC_CLIENT_ID": "x"})
+
+
+def test_each_towns_host_sends_its_own_callback_address(broker_app, db_session, provider):  # noqa: F811
+    """Several towns (issue 21): the broker is asked to send the browser back to the host the
+    sign-in started on (its cookie lives there), as registered per town; never to BASE_URL's."""
+    add_host(town(), A_HOST)
+    other = Jurisdiction(slug="zweite-stadt.test", name="Zweite Stadt", reference_prefix="ZWST")
+    db_session.add(other)
+    db_session.flush()
+    add_host(other, B_HOST)
+    client = broker_app.test_client()
+    for host in (A_HOST, B_HOST):
+        start = client.get("/meine-meldungen/servicekonto", base_url=f"http://{host}")
+        assert start.status_code == 302
+        callback = parse_qs(urlsplit(start.headers["Location"]).query)["redirect_uri"][0]
+        assert callback == f"http://{host}/meine-meldungen/servicekonto/zurueck"

@@ -77,7 +77,9 @@ def login(client, username: str, password: str = PASSWORD, *, expect_success: bo
 
 _SHARED_SETTINGS = ("TESTING", "SQLALCHEMY_DATABASE_URI", "DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI",
                     "SMTP_HOST", "SMTP_PORT", "SMTP_TIMEOUT", "MEDIA_STORAGE_URL", "SECRET_KEY", "BASE_URL",
-                    "MAIL_FROM", "LOG_LEVEL")
+                    "MAIL_FROM", "LOG_LEVEL",
+                    # a host name a test adds is seen at once, as by the session's app
+                    "TOWN_HOSTS_CACHE_SECONDS")
 
 
 def app_with(app, **settings):
