@@ -141,6 +141,20 @@ class UnsafeSettings(RuntimeError):
     """The app is configured for production (https) with demo-only or missing settings."""
 
 
+# Connection options of the map's read pool (SQLALCHEMY_BINDS["read"] below; bench_geo's raw
+# baselines use them too). Read-only. Every execution is planned for its own values
+# (plan_cache_mode), never with PostgreSQL's generic plan of a statement psycopg prepared: that
+# plan takes every town to hold 1/n of the reports (n towns), so for a district's main town a
+# street view ANDed its bounding box with the town's half a million index entries
+# (mm_bench_scale50: 18.5 ms instead of 2.4 ms per view; the map cache's block loads alike).
+# And serially: a map request's statements take milliseconds while the web workers' requests
+# keep the cores busy side by side; planned for its values, a z14 vector tile of the city went
+# parallel and took 25.9 ms (median) against 16.6 ms serially (one town; 19.7 ms on the generic
+# plan). With one town a street view took 2.5 ms so, 3.6 ms before.
+READ_POOL_OPTIONS = ("-c default_transaction_read_only=on -c plan_cache_mode=force_custom_plan "
+                     "-c max_parallel_workers_per_gather=0")
+
+
 def check_production(config: dict, environ) -> None:
     """Refuse a production start (``BASE_URL`` https) with demo-only settings or a generated
     secret key; raise ``UnsafeSettings`` naming every problem at once."""
@@ -185,7 +199,7 @@ def load_config(overrides: dict | None = None) -> dict:
     config.setdefault("SQLALCHEMY_BINDS", {"read": {
         "url": config.get("DATABASE_REPLICA_URL") or config["SQLALCHEMY_DATABASE_URI"],
         "isolation_level": "AUTOCOMMIT",  # liveness check: app.mapapi.replica, only after idling
-        "connect_args": {"options": "-c default_transaction_read_only=on"},
+        "connect_args": {"options": READ_POOL_OPTIONS},
     }})
     config.setdefault("MAX_CONTENT_LENGTH", int(config["MAX_PHOTO_BYTES"]) * int(config["MAX_PHOTOS_PER_REPORT"]) + 1024 * 1024)
     if not config["RATELIMIT_STORAGE_URI"]:

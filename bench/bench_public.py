@@ -34,7 +34,8 @@ With ``--towns both`` the same probes also run against the 50-town scale data
 (``mm_bench_scale50``, issue 21: the benchmarked town as one of 50 sharing the 1M
 reports) under a second gunicorn on PORT+2, requests carrying the town's host name and
 no DEFAULT_JURISDICTION; the rounds alternate between both, and each data set's figures
-are divided by its own hello world. That comparison goes to the section
+are divided by its own hello world. The second data set's cold figure is taken once the first
+one's workers have finished reading blocks (they would otherwise share the machine with it). That comparison goes to the section
 ``bench_public_towns``; the first markers are measured on both (the 50-town page opened
 on the town's host name, which Chromium resolves to 127.0.0.1).
 
@@ -193,6 +194,33 @@ def worker_memory_mb(master_pid: int) -> list[float]:
         if fields.get("PPid", "").strip() == str(master_pid) and "VmRSS" in fields:
             sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
     return sorted(sizes)
+
+
+def workers_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) used so far by the children of ``master_pid``, from /proc."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if fields[1] == str(master_pid):  # ppid; utime and stime follow at 11 and 12
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(master_pid: int, timeout: float = 180.0) -> float:
+    """Seconds until the workers of ``master_pid`` use less than 5 % of a core over a second
+    (with no requests: their background reads of map blocks are done); at most ``timeout``."""
+    started = time.perf_counter()
+    used = workers_cpu_seconds(master_pid)
+    while time.perf_counter() - started < timeout:
+        time.sleep(1.0)
+        now = workers_cpu_seconds(master_pid)
+        if now - used < 0.05:
+            break
+        used = now
+    return time.perf_counter() - started
 
 
 def random_view(rng: random.Random, bbox, width_deg: float, height_deg: float) -> str:
@@ -460,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, list[float]]] = {}
     failures: dict[str, dict[str, int]] = {}
     cold: dict[str, tuple[float, int]] = {}
+    loading: dict[str, float] = {}  # seconds the workers were still busy after the cold phase
     changing: dict[str, tuple[float, int, int]] = {}
     first: dict[str, list[float]] = {}
     phases: dict[str, list[dict]] = {}
@@ -469,9 +498,12 @@ def main(argv: list[str] | None = None) -> int:
         for number, target in enumerate(targets):
             target.start(workdir, args.port + 2 * number, args.port + 1)
         # Right after the start no worker holds a block of the city (geo/mapcache.py): street
-        # views are answered by the database while the blocks are read in the background.
+        # views are answered by the database while the blocks are read in the background. Those
+        # reads go on well after the cold phase; the next data set's cold phase starts once they
+        # are done, or it would share the machine with them (and the one measured first never).
         for target in targets:
             cold[target.label] = target.rate("b", args.seconds)
+            loading[target.label] = wait_until_idle(target.gunicorn.pid)
         for target in targets:
             for key in target.probes:  # warm-up: imports, pools, caches
                 target.rate(key, 1.0)
@@ -598,7 +630,14 @@ def main(argv: list[str] | None = None) -> int:
             towns_lines.append(f"| {text_} | {v1:.0f} | {v1 / h1:.2f} | {v50:.0f} | {v50 / h50:.2f} "
                                f"| {(v50 / h50) / (v1 / h1):.2f} | {bad1} / {bad50} |")
         f1, f50 = statistics.median(first[one.label]), statistics.median(first[many.label])
+        per_round = ", ".join(f"{(b50 / h50_) / (b1 / h1_):.2f}" for b1, h1_, b50, h50_ in zip(
+            results[one.label]["b"], results[one.label]["h"], results[many.label]["b"], results[many.label]["h"]))
         towns_lines += [
+            "",
+            f"The street view's ratio, {many.label} ÷ one town, round by round (each data set ÷ its hello of "
+            f"the same round): {per_round}. After the first {args.seconds:g} s the workers went on reading the "
+            f"city's blocks for {loading[one.label]:.0f} s (one town) and {loading[many.label]:.0f} s "
+            f"({many.label}) with no requests; each cold phase began with the other data set's workers idle.",
             "",
             f"First markers in headless Chromium (median of 5 fresh loads): one town {f1:.0f} ms "
             f"({ms_list(first[one.label])}), {many.label} {f50:.0f} ms ({ms_list(first[many.label])}; the page "

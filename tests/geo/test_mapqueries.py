@@ -351,6 +351,33 @@ def test_read_queries_go_to_the_replica(committing, database_url, tmp_path):
     assert "BEGIN" not in trace
 
 
+def test_map_reads_are_planned_for_their_own_town_every_time(app):
+    """psycopg prepares a statement from its 5th execution on a connection; after 5 executions of
+    a prepared statement PostgreSQL may switch to its generic plan, which takes every town to
+    hold 1/n of the reports: for a district's main town that plan made a street view ~8x slower
+    (app/config.py). The read pool plans each execution for its values: after 14 street views on
+    one connection (here, without the setting, 4 of them ran on the generic plan) the prepared
+    statement has only custom plans."""
+    from sqlalchemy.orm import Session
+
+    from app.reports.status import PUBLIC_STATUSES
+
+    with app.app_context():
+        jurisdiction_id = town().id
+        with Session(bind=db.engines["read"]) as session:
+            for step in range(14):
+                mapqueries.reports_geojson(session, jurisdiction_id, (8.22, 51.955 + step / 1000, 8.24, 51.97),
+                                           mapqueries.MapFilter(statuses=PUBLIC_STATUSES), locale="de",
+                                           url_prefix="https://example.org/meldungen/", status_labels={})
+            plans = session.execute(text("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                         "WHERE statement LIKE '%r.map_feature%'")).all()
+            # and serially: a parallel plan made a vector tile slower under the web workers' load
+            serial = session.execute(text("SHOW max_parallel_workers_per_gather")).scalar()
+    assert len(plans) == 1 and plans[0].custom_plans > 5, plans  # prepared, and past PostgreSQL's first 5
+    assert plans[0].generic_plans == 0
+    assert serial == "0"
+
+
 def test_a_lost_read_connection_costs_one_503_and_then_reconnects(committing, database_url, monkeypatch):
     """The map's read pool checks a connection only after it idled (app.mapapi.replica). A
     connection killed while in the pool fails its next request with a 503 naming the problem
