@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import BigInteger, any_, func, literal, literal_column, select, union_all, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select, update
 
 from app.db import db, utcnow
 from app.public.models import ReporterComment, ReporterPhoto
@@ -63,24 +62,16 @@ def report_additions(report: Report) -> ReportAdditions:
     return ReportAdditions(timeline=timeline, later_photos=marks, new_count=new_count)
 
 
-def new_addition_counts(report_ids) -> dict[int, int]:
-    """Unseen additions per report for a page of the queue: one aggregated statement
-    for the whole page (both tables are indexed by ``report_id``), not one per row."""
-    ids = [int(i) for i in report_ids]
-    if not ids:
-        return {}
-    # One array parameter, not IN with a parameter per id (twice): the statement stays short
-    # and the same for every page, so psycopg keeps it parsed and prepared.
-    page = literal(ids, ARRAY(BigInteger))
-    unseen = union_all(
-        select(ReporterComment.report_id.label("report_id"))
-        .where(ReporterComment.report_id == any_(page), ReporterComment.seen_at.is_(None)),
-        select(ReporterPhoto.report_id.label("report_id"))
-        .where(ReporterPhoto.report_id == any_(page), ReporterPhoto.seen_at.is_(None)),
-    ).subquery()
-    rows = db.session.execute(select(unseen.c.report_id, func.count(literal_column("*")))
-                              .group_by(unseen.c.report_id)).all()
-    return {report_id: count for report_id, count in rows}
+def unseen_additions(report_id):
+    """How many remarks and later photos of the report staff have not seen yet: a column for a
+    page of report rows (``report_id``: the query's report id column). PostgreSQL evaluates such
+    sub-selects after ORDER BY and LIMIT, for the rows shown only (both tables are indexed by
+    ``report_id``): no statement of its own per page."""
+    comments = select(func.count()).where(ReporterComment.report_id == report_id,
+                                          ReporterComment.seen_at.is_(None)).scalar_subquery()
+    photos = select(func.count()).where(ReporterPhoto.report_id == report_id,
+                                        ReporterPhoto.seen_at.is_(None)).scalar_subquery()
+    return comments + photos
 
 
 def mark_additions_seen(user: StaffUser, report: Report) -> int:

@@ -25,6 +25,7 @@ from app.reports.models import Report
 from app.reports.status import CLOSED_STATUSES, OPEN_STATUSES, STATUSES
 from app.staff.access import sees_all_departments
 from app.staff.assignments import assigned_to_me, mine, my_page, unassigned
+from app.staff.additions import unseen_additions
 from app.staff.deadlines import escalated
 from app.staff.models import AuditEntry, ReportAssignment, ReportStatusCount, StaffUser
 from app.staff.names import town_names
@@ -212,7 +213,7 @@ def queue_select(f: QueueFilters, user: StaffUser) -> Select:
                Report.category_id, Report.department_id, Report.hidden, Report.support_count, Report.not_fixed_at,
                func.left(Report.description, 140).label("excerpt"),
                func.ST_X(Report.location).label("lon"), func.ST_Y(Report.location).label("lat"),
-               overdue_expression(now).label("overdue")]
+               overdue_expression(now).label("overdue"), unseen_additions(Report.id).label("new_additions")]
     # "Meine Aufgaben" by date: the page's reports are chosen among the assignment rows (my_page,
     # below), which implies "mine"; the set of all mine as a second ``= ANY`` would be a filter
     # tested element by element on every row.

@@ -149,7 +149,6 @@ def additions_seen(report_id: int):
 
 # The queue rows' "new additions" badge (templates/staff/queue.html): one aggregated
 # statement for the page's rows, asked for by the template.
-bp.add_app_template_global(additions.new_addition_counts, "new_addition_counts")
 # Numbers as the reader writes them ("2,5 Tage", "1.234"): the staff pages format every figure with it.
 bp.add_app_template_filter(format_decimal, "decimal")
 

@@ -13,7 +13,7 @@ from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from app.db import db
-from app.jurisdictions.models import Category, Department
+from app.jurisdictions.models import Area, Category, Department
 from app.reports.status import STATUSES
 from app.staff.intake import CHANNEL_LABELS
 from app.staff.models import AuditEntry, StaffUser
@@ -69,6 +69,36 @@ ACTIONS = {
     "addresses_imported": _l("Adressen importiert"),
     "staff_imported": _l("Konten importiert"),
     "reports_imported": _l("Meldungen aus dem alten System übernommen"),
+    "category_create": _l("Kategorie angelegt"),
+    "question_create": _l("Zusatzfrage angelegt"),
+    "question_delete": _l("Zusatzfrage gelöscht"),
+    "rule_create": _l("Zuständigkeitsregel angelegt"),
+    "rule_delete": _l("Zuständigkeitsregel gelöscht"),
+    "template_update": _l("Textbaustein geändert"),
+    "template_delete": _l("Textbaustein gelöscht"),
+    "town_update": _l("Einstellung der Stadt geändert"),
+    "town.create": _l("Stadt angelegt"),
+    "staff.create_admin": _l("Erstes Administrationskonto angelegt"),
+    "operator.create_town": _l("Stadt vom Betrieb angelegt"),
+    "operator.retire_town": _l("Stadt vom Betrieb stillgelegt"),
+    "citizen_export": _l("Bürgerin/Bürger hat ihre Daten abgerufen"),
+    "citizen_erasure": _l("Kontaktdaten auf Wunsch gelöscht"),
+    "citizen_unsubscribe_all": _l("Alle Benachrichtigungen abbestellt"),
+    # Applied from a town file (flask town apply, app/towns/operations.py).
+    "town_file.create_town": _l("Stadt aus der Stadtdatei angelegt"),
+    "town_file.update_town": _l("Stadt nach der Stadtdatei geändert"),
+    "town_file.create_department": _l("Abteilung aus der Stadtdatei angelegt"),
+    "town_file.update_department": _l("Abteilung nach der Stadtdatei geändert"),
+    "town_file.create_area": _l("Gebiet aus der Stadtdatei angelegt"),
+    "town_file.update_area": _l("Gebiet nach der Stadtdatei geändert"),
+    "town_file.create_category": _l("Kategorie aus der Stadtdatei angelegt"),
+    "town_file.update_category": _l("Kategorie nach der Stadtdatei geändert"),
+    "town_file.retire_category": _l("Kategorie aufgelöst (nicht mehr in der Stadtdatei)"),
+    "town_file.create_question": _l("Zusatzfrage aus der Stadtdatei angelegt"),
+    "town_file.update_question": _l("Zusatzfrage nach der Stadtdatei geändert"),
+    "town_file.delete_question": _l("Zusatzfrage gelöscht (nicht mehr in der Stadtdatei)"),
+    "town_file.create_rule": _l("Zuständigkeitsregel aus der Stadtdatei angelegt"),
+    "town_file.delete_rule": _l("Zuständigkeitsregel gelöscht (nicht mehr in der Stadtdatei)"),
 }
 
 # The town profile page's fields (app/jurisdictions/profile.py, legal.py), for the page and the log.
@@ -100,6 +130,10 @@ PROFILE_FIELDS = {
     "max_photo_mb": _l("Größe eines Fotos in MB (höchstens)"),
     "reports_per_day": _l("Meldungen je Internetverbindung und Tag (höchstens)"),
 }
+
+# Who acted when it was no staff account (``actor`` of the audit row).
+ACTORS = {"system": _l("System"), "town-file": _l("Stadtdatei"), "cli": _l("Kommandozeile"),
+          "import": _l("Datenübernahme"), "citizen": _l("Bürgerin/Bürger")}
 
 ROLES = {"admin": _l("Administration"), "dispatcher": _l("Leitstelle"), "staff": _l("Abteilung")}
 
@@ -168,21 +202,52 @@ class AuditWording:
         self.departments_by_id = {d.id: d.name for d in rows}
         self.categories = {c.code: c.name for c in db.session.scalars(
             select(Category).where(Category.jurisdiction_id == jurisdiction_id))} if jurisdiction_id else {}
+        self.areas: dict[str, str] | None = None  # read when a rule of a town file is described
         ids = {e.staff_user_id for e in entries if e.staff_user_id}
         self.people = {u.id: u.label for u in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))} \
             if ids else {}
 
     def describe(self, entry: AuditEntry) -> Described:
-        who = self.people.get(entry.staff_user_id) or (_("System") if entry.actor == "system" else entry.actor)
+        who = self.people.get(entry.staff_user_id) or str(ACTORS.get(entry.actor, entry.actor))
         what = str(ACTIONS.get(entry.action, _l("Sonstige Aktion")))
         return Described(entry.created_at, who, what, self.details(entry), self.target(entry))
 
     def department(self, code) -> str:
         return self.departments.get(code, _value(code))
 
+    def rule(self, entry: AuditEntry) -> str:
+        """A routing rule a town file added or removed, in the words of ``routing_in_words``."""
+        old, new = (entry.changes or {}).get("rule") or [None, None]
+        key = new or old
+        if not isinstance(key, list) or len(key) != 5:
+            return ""
+        area, category, department, valid_from, valid_until = key
+        if self.areas is None:
+            self.areas = {code: name for code, name in db.session.execute(
+                select(Area.code, Area.name).where(Area.jurisdiction_id == entry.jurisdiction_id))}
+        where = self.areas.get(area, area) if area else _("ganze Stadt")
+        what = self.categories.get(category, category) if category else _("alle Kategorien")
+        words = f"{where} · {what} → {self.department(department)}"
+        if valid_from or valid_until:
+            words += " " + _("(gültig %(start)s bis %(end)s)", start=valid_from or "…", end=valid_until or "…")
+        return words
+
     def target(self, entry: AuditEntry) -> str:
         if not entry.target or entry.report_id:
             return ""
+        if entry.action.startswith("town_file."):
+            # A town file names what it changed by its code (app/towns/operations.py).
+            if entry.action.endswith("_department"):
+                return self.department(entry.target)
+            if entry.action.endswith("_category"):
+                return self.categories.get(entry.target, entry.target)
+            if entry.action.endswith("_rule"):
+                return self.rule(entry)
+            if entry.action.endswith("_question"):
+                category, _dot, question = entry.target.partition(".")
+                return _("Frage %(question)s der Kategorie %(category)s", question=question,
+                         category=self.categories.get(category, category))
+            return entry.target
         kind, _sep, key = entry.target.partition(":")
         if kind in TARGETS and key:
             if kind == "department":

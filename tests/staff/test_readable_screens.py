@@ -31,7 +31,7 @@ def _english_codes(entries: list[AuditEntry]) -> set[str]:
     for entry in entries:
         words.update(entry.action.split("_"))
         words.update(part for key in (entry.changes or {}) for part in key.split("_"))
-        if entry.target:
+        if entry.target and ":" in entry.target:  # "kind:key"; a bare code or slug may be a German word
             words.update(entry.target.split(":")[0].split("_"))
     for code in ACTIONS:
         words.update(code.split("_"))
@@ -104,6 +104,35 @@ def test_audit_log_and_history_are_words_without_json_or_english(client):
     filtered = _section(client.get("/intern/admin/protokoll?aktion=priority").get_data(as_text=True),
                         "<tbody>", "</tbody>")
     assert "Priorität geändert" in filtered and "Weitergeleitet" not in filtered
+
+
+def test_the_audit_log_words_what_a_town_file_and_the_command_line_did(client):
+    """A town set up from its town file (flask town apply) starts its audit log with those rows:
+    they read in words too, naming the town file and the departments' and categories' names."""
+    from app.staff.audit import record
+
+    admin = make_staff("admin", None, username="bverwalter")
+    login(client, admin.username, PASSWORD)
+    town_id = admin.jurisdiction_id
+    rows = [record("town_file.create_category", jurisdiction_id=town_id, target="schlagloch", actor="town-file",
+                   changes={"name": [None, category("schlagloch").name], "department": [None, "tiefbau"]}),
+            record("town_file.update_department", jurisdiction_id=town_id, target="tiefbau", actor="town-file",
+                   changes={"emails": [[], ["tiefbau@harsewinkel.example"]]}),
+            record("town_file.create_question", jurisdiction_id=town_id, target="schlagloch.tiefe", actor="town-file",
+                   changes={"question": [None, "Wie tief?"]}),
+            record("town_file.create_rule", jurisdiction_id=town_id, target="whole town × schlagloch → tiefbau",
+                   actor="town-file", changes={"rule": [None, [None, "schlagloch", "tiefbau", None, None]]}),
+            record("town.create", jurisdiction_id=town_id, target="harsewinkel.de", actor="cli")]
+    db.session.flush()
+    table = _section(client.get("/intern/admin/protokoll").get_data(as_text=True), "<tbody>", "</tbody>")
+    _assert_readable(table, rows)
+    for words in ("Kategorie aus der Stadtdatei angelegt", "Abteilung nach der Stadtdatei geändert",
+                  "Zusatzfrage aus der Stadtdatei angelegt", "Stadt angelegt", "Stadtdatei", "Kommandozeile",
+                  category("schlagloch").name, department("tiefbau").name,
+                  f"ganze Stadt · {category('schlagloch').name} → {department('tiefbau').name}"):
+        assert words in table, words
+    for raw in ("town-file", "whole town", "every category", "schlagloch.tiefe", "Sonstige Aktion"):
+        assert raw not in table, raw
 
 
 def test_staff_header_has_the_staff_navigation_only(client):
