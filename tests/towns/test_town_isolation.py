@@ -220,17 +220,25 @@ def _check_host(app, scenario: Scenario, accounts: dict, host: str) -> tuple[lis
         if role != "anonymous":
             client.sign_in(accounts[role])
         token = client.csrf()
-        for with_jurisdiction in (False, True):
-            query = dict(scenario.query, **({"jurisdiction_id": B_SLUG} if with_jurisdiction else {}))
-            sent = list(query.values())
+        # B's values as parameters (with and without B's jurisdiction_id), and every page as it is
+        # first opened, without any: B's values make many pages refuse their input, and a page's
+        # own lists (filters, choices) must hold nothing of B either.
+        for with_jurisdiction in (None, False, True):
+            query = {} if with_jurisdiction is None else \
+                dict(scenario.query, **({"jurisdiction_id": B_SLUG} if with_jurisdiction else {}))
+            # What the client itself names (in the path or the query) may come back as an echo.
+            sent = list(scenario.query.values()) + ([B_SLUG] if with_jurisdiction else [])
             for endpoint, method, path, names_b in requests:
-                if endpoint in SIGN_OUT and with_jurisdiction is False:
+                if endpoint in SIGN_OUT and with_jurisdiction is not True:
                     continue  # once per role is enough (and it ends the session)
+                if with_jurisdiction is None and method != "GET":
+                    continue  # posts only with B's values: an empty form is refused before any look-up
                 if method == "GET":
                     response = client.open("GET", path, query_string=query)
                 else:
                     response = client.open("POST", path, query_string={}, data=dict(query, csrf_token=token))
-                what = f"{role} {method} {path}{' +jurisdiction_id' if with_jurisdiction else ''}"
+                what = f"{role} {method} {path}" + {None: " (no parameters)", False: "", True: " +jurisdiction_id"}[
+                    with_jurisdiction]
                 if response.status_code >= 500:
                     problems.append(f"{what}: {response.status_code}")
                 # A redirect to the sign-in page carries the asked-for address (with our query) in ``next``.
