@@ -90,7 +90,9 @@ def _queue_row_text(rows, names: dict) -> dict[int, dict[str, str]]:
     category_names = {c.id: c.name_en if locale == "en" and c.name_en else c.name for c in names["categories"]}
     status_labels = {code: status.label(locale) for code, status in STATUSES.items()}
     return {r.id: {"url": f"{detail}{r.id}", "select_label": select_label % {"ref": r.reference},
-                   "category": category_names[r.category_id], "status": status_labels[r.status],
+                   # .get: a category made after this process read the names (app/staff/names.py)
+                   # shows unnamed on this one page rather than failing it.
+                   "category": category_names.get(r.category_id, ""), "status": status_labels[r.status],
                    "created": created(r.created_at), "created_iso": r.created_at.isoformat()}
             for r in rows}
 
@@ -147,8 +149,6 @@ def additions_seen(report_id: int):
     return _done(report, _("Es gibt keine neuen Ergänzungen."))
 
 
-# The queue rows' "new additions" badge (templates/staff/queue.html): one aggregated
-# statement for the page's rows, asked for by the template.
 # Numbers as the reader writes them ("2,5 Tage", "1.234"): the staff pages format every figure with it.
 bp.add_app_template_filter(format_decimal, "decimal")
 
