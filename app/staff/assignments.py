@@ -136,13 +136,15 @@ def my_page(user: StaffUser, scope: list, statuses: tuple[str, ...], newest_firs
     Valid only when no filter needs more of the report than the assignment's copies of its
     town, department, status and creation time."""
     created, rid = ReportAssignment.report_created_at, ReportAssignment.report_id
-    order = [created.desc(), rid.desc()] if newest_first else [created.asc(), rid.asc()]
+
+    def by_date(created_at, report_id) -> list:
+        return [created_at.desc(), report_id.desc()] if newest_first else [created_at.asc(), report_id.asc()]
 
     def first(assignee):
         rows = select(created, rid).where(assignee, ReportAssignment.report_status.in_(statuses), *scope)
         if after is not None:
             rows = rows.where(tuple_(created, rid) < after if newest_first else tuple_(created, rid) > after)
-        return rows.order_by(*order).limit(size)
+        return rows.order_by(*by_date(created, rid)).limit(size)
 
     teams = select(StaffTeamMember.team_id).where(StaffTeamMember.staff_user_id == user.id).subquery()
     per_team = first(ReportAssignment.team_id == teams.c.team_id).lateral()
@@ -150,8 +152,7 @@ def my_page(user: StaffUser, scope: list, statuses: tuple[str, ...], newest_firs
                            select(per_team.c.report_created_at, per_team.c.report_id)
                            .select_from(teams.join(per_team, true()))).subquery()
     picked = select(candidates.c.report_id).order_by(
-        *([candidates.c.report_created_at.desc(), candidates.c.report_id.desc()] if newest_first
-          else [candidates.c.report_created_at.asc(), candidates.c.report_id.asc()])).limit(size)
+        *by_date(candidates.c.report_created_at, candidates.c.report_id)).limit(size)
     return Report.id == func.any(func.array(picked.scalar_subquery()))
 
 

@@ -39,6 +39,8 @@ class TownNames:
     areas: tuple  # rows (id, name) of the Ortsteile and custom areas, by name
     teams: tuple[Assignee, ...]  # by department name, then team name
     people: tuple[Assignee, ...]  # active accounts with a department, by department name, then username
+    category_by_id: dict  # the rows above by id, for pages that name their rows' category and department
+    department_by_id: dict
 
 
 def town_names(jurisdiction_id: int) -> TownNames:
@@ -85,6 +87,7 @@ def _read(jurisdiction_id: int) -> TownNames:
         .order_by(Department.name, StaffUser.username)).all()
     return TownNames(
         categories=tuple(categories), departments=tuple(departments), areas=tuple(areas),
+        category_by_id={c.id: c for c in categories}, department_by_id={d.id: d for d in departments},
         teams=tuple(Assignee(f"team:{i}", name, d, dname) for i, name, d, dname in teams),
         # The label as StaffUser.label gives it: the display name, else the username.
         people=tuple(Assignee(f"person:{i}", display or username, d, dname)

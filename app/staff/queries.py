@@ -350,10 +350,16 @@ def _assignment_scope_only(f: QueueFilters) -> bool:
     return _scope_only(f) and f.category_id is None
 
 
+def _scope_department(f: QueueFilters, user: StaffUser) -> int | None:
+    """The department the account's view is limited to: their own, or the one a dispatcher or
+    admin filters by (None: the whole town)."""
+    return f.department_id if sees_all_departments(user) else user.department_id
+
+
 def _assignment_scope(f: QueueFilters, user: StaffUser) -> list:
     """The account's scope as conditions on assignment rows (as ``scoped_conditions`` on reports)."""
     conds = [ReportAssignment.jurisdiction_id == user.jurisdiction_id]
-    department_id = f.department_id if sees_all_departments(user) else user.department_id
+    department_id = _scope_department(f, user)
     if department_id:
         conds.append(ReportAssignment.department_id == department_id)
     return conds
@@ -362,7 +368,7 @@ def _assignment_scope(f: QueueFilters, user: StaffUser) -> list:
 def _kept_status_counts(f: QueueFilters, user: StaffUser) -> dict[str, int]:
     """``status_counts`` for a scope of town, department and category only, from the kept counts."""
     conds = [ReportStatusCount.jurisdiction_id == user.jurisdiction_id]
-    department_id = f.department_id if sees_all_departments(user) else user.department_id
+    department_id = _scope_department(f, user)
     if department_id:
         conds.append(ReportStatusCount.department_id == department_id)
     if f.category_id:
@@ -378,8 +384,7 @@ def lookups(user: StaffUser) -> dict:
     per process and names version: app/staff/names.py)."""
     names = town_names(user.jurisdiction_id)
     return {"categories": names.categories, "departments": names.departments, "areas": names.areas,
-            "category_by_id": {c.id: c for c in names.categories},
-            "department_by_id": {d.id: d for d in names.departments}}
+            "category_by_id": names.category_by_id, "department_by_id": names.department_by_id}
 
 
 @dataclass
