@@ -191,20 +191,27 @@ def _apply_areas(session, jurisdiction, spec, current, changes) -> dict[str, int
         if not same_shape:
             ewkb, rounded = session.execute(_PREPARE, {"g": wanted["geometry"], "digits": GEOJSON_DIGITS}).one()
             same_shape = before is not None and json.loads(rounded) == json.loads(before["geometry"])
+        # A file without a rank means the kind's rank (the export leaves that out); the audit
+        # shows the ranks in effect, not the file's absence of one.
+        rank = wanted.get("rank") if wanted.get("rank") is not None else AREA_KIND_RANK[wanted["kind"]]
         if before is None:
             ids[wanted["code"]] = session.execute(_INSERT_AREA, {
                 "jid": jurisdiction.id, "code": wanted["code"], "name": wanted["name"], "kind": wanted["kind"],
-                "rank": AREA_KIND_RANK[wanted["kind"]], "ewkb": ewkb}).scalar_one()
+                "rank": rank, "ewkb": ewkb}).scalar_one()
             changes.add("create_area", wanted["code"], f"+ area {wanted['code']} ({wanted['name']}, {wanted['kind']})",
-                        {"name": [None, wanted["name"]], "kind": [None, wanted["kind"]], "file": [None, wanted["file"]]})
+                        {"name": [None, wanted["name"]], "kind": [None, wanted["kind"]], "rank": [None, rank],
+                         "file": [None, wanted["file"]]})
             continue
         diff = _diff(before, wanted, ("name", "kind"))
+        stored_rank = before["rank"] if before.get("rank") is not None else AREA_KIND_RANK[before["kind"]]
+        if stored_rank != rank:
+            diff["rank"] = [stored_rank, rank]
         if not same_shape:
             diff["geometry"] = ["(before)", wanted["file"]]
             session.execute(_UPDATE_GEOMETRY, {"ewkb": ewkb, "id": ids[wanted["code"]]})
         if diff:
             area = session.get(Area, ids[wanted["code"]])
-            area.name, area.kind, area.rank = wanted["name"], wanted["kind"], AREA_KIND_RANK[wanted["kind"]]
+            area.name, area.kind, area.rank = wanted["name"], wanted["kind"], rank
             changes.add("update_area", wanted["code"], f"~ area {wanted['code']}: {_describe(diff)}", diff)
     named = {a["code"] for a in spec["areas"]}
     for code in sorted(set(stored) - named):

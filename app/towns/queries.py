@@ -8,6 +8,7 @@ from app.jurisdictions.models import Area, Category, Department, Jurisdiction, R
 from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, TEXT_LANGUAGES, to_flat
 from app.open311.models import ServiceAttribute
 from app.towns.townfile import crest_file_name
+from geo.areas import AREA_KIND_RANK
 
 # Geometry as the town file holds it: GeoJSON rounded to 7 decimals of a degree (about 1 cm).
 GEOJSON_DIGITS = 7
@@ -48,6 +49,7 @@ def town_spec(session: Session, jurisdiction: Jurisdiction) -> dict:
         "town": town,
         "departments": [department_spec(d) for d in departments],
         "areas": [{"code": a.code, "name": a.name, "kind": a.kind, "file": area_file_name(a.code),
+                   "rank": None if a.rank == AREA_KIND_RANK.get(a.kind) else a.rank,
                    "geometry": geometry[a.id]} for a in areas],
         "categories": [category_spec(c, questions.get(c.id, [])) for c in categories],
         "rules": [{"area": codes["area"].get(r.area_id), "category": codes["category"].get(r.category_id),

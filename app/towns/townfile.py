@@ -16,7 +16,9 @@ The form (every key of the file; those marked * are required)::
                 or PNG file beside the town file, sanitised as the admin page does; without it the
                 crest stays; profile keys: app/jurisdictions/profile.py)
     departments [{code*, name*, emails, notification, digest_hour, webhook_url}]
-    areas       [{code*, name*, kind*, file*}]      file: GeoJSON (WGS 84) beside the town file
+    areas       [{code*, name*, kind*, file*, rank}]   file: GeoJSON (WGS 84) beside the town file;
+                (rank: 0 to 100, the higher wins where areas overlap; without it the kind's rank,
+                geo/areas.py AREA_KIND_RANK: boundary 0, district 10, ortsteil 20, custom 30)
     categories  [{code*, name*, name_en, description, description_en, group, group_en, icon, publish_immediately, active,
                   target_days, reminder_days, notice, stop_notice, questions: [{code*, label*, label_en, kind, required,
                   help, order, choices: [{key*, name*, name_en, name_tr, name_uk, name_ar}]}],
@@ -39,8 +41,9 @@ from app.jurisdictions.legal import FIELD_NAMES, LegalSettingsError, merged_lega
 from app.jurisdictions.video import valid_sign_language_video
 from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, TEXT_LANGUAGES, flat_keys
 from app.validation import is_email
+from geo.areas import AREA_KIND_RANK
 
-AREA_KINDS = ("boundary", "district", "ortsteil", "custom")
+AREA_KINDS = tuple(AREA_KIND_RANK)
 NOTIFICATION_MODES = ("immediate", "digest")
 # Open311 attribute datatypes; a yes/no question is a singlevaluelist with the choices ja/nein.
 QUESTION_KINDS = ("string", "text", "number", "datetime", "singlevaluelist", "multivaluelist")
@@ -69,7 +72,7 @@ _DEPARTMENT = (("code", str, True, None), ("name", str, True, None), ("emails", 
                ("notification", str, False, "immediate"), ("digest_hour", int, False, 7),
                ("webhook_url", str, False, ""))
 _AREA = (("code", str, True, None), ("name", str, True, None), ("kind", str, True, None),
-         ("file", str, True, None))
+         ("file", str, True, None), ("rank", int, False, None))
 _CATEGORY = (("code", str, True, None), ("name", str, True, None), ("name_en", str, False, ""),
              ("description", str, False, ""), ("description_en", str, False, ""), ("group", str, False, ""),
              ("group_en", str, False, ""), ("icon", str, False, ""),
@@ -291,6 +294,12 @@ def parse_town_file(text: str, base_dir: Path | None = None) -> dict:
         if item.get("kind") and item["kind"] not in AREA_KINDS:
             check.error(f"areas[{index}].kind", "one of " + ", ".join(AREA_KINDS),
                         check.where.find("[[areas]]", index - 1, "kind"))
+        if isinstance(item.get("rank"), int):
+            if not 0 <= item["rank"] <= 100:
+                check.error(f"areas[{index}].rank", "a whole number from 0 to 100",
+                            check.where.find("[[areas]]", index - 1, "rank"))
+            elif item["rank"] == AREA_KIND_RANK.get(item.get("kind")):
+                item["rank"] = None  # the kind's own rank: the file need not say it (and the export does not)
         if base_dir is not None and isinstance(item.get("file"), str):
             item["geometry"] = _read_geometry(base_dir, item["file"], f"areas[{index}].file",
                                               check.where.find("[[areas]]", index - 1, "file"), check)

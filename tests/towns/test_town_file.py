@@ -203,3 +203,38 @@ def test_the_demo_file_loads_a_town_that_routes(db_session):
                              .where(Category.jurisdiction_id == town().id)) == 10
     decision = route_point(db_session, town().id, category("spielplatz").id, *MARIENFELD)
     assert decision.department_id == department("bauhof-marienfeld").id
+
+
+def test_an_areas_own_rank_travels_with_the_file_and_a_bad_one_is_refused(app, db_session, tmp_path):
+    """A rank the admin gave an area on the areas page (not its kind's rank) is written to the file,
+    comes back when the file is applied to a town that lost it (a move to another installation),
+    and a change in the file is applied and audited with the ranks in effect."""
+    def greffen() -> Area:
+        return db_session.scalar(select(Area).where(Area.code == "ortsteil-greffen", Area.jurisdiction_id == town().id))
+
+    greffen().rank = 35
+    db_session.flush()
+    file = tmp_path / "rank" / "town.toml"
+    text = export(tmp_path, "rank")["town.toml"].decode()
+    assert 'kind = "ortsteil"\nfile = "areas/ortsteil-greffen.geojson"\nrank = 35\n' in text
+    assert text.count("rank = ") == 1  # the other areas keep their kind's rank and the file need not say it
+
+    greffen().rank = 20  # as a new installation that knows only the kind
+    db_session.flush()
+    assert apply_town_file(file) == ["~ area ortsteil-greffen: rank 20 → 35"]
+    assert greffen().rank == 35
+    file.write_text(text.replace("rank = 35", "rank = 40"), encoding="utf-8")
+    assert apply_town_file(file) == ["~ area ortsteil-greffen: rank 35 → 40"]
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "town_file.update_area")
+                              .order_by(AuditEntry.id.desc()))
+    assert entry.changes == {"rank": [35, 40]}
+    # Left out of the file, the area goes back to its kind's rank (the file says what the town is).
+    file.write_text(text.replace("rank = 35\n", ""), encoding="utf-8")
+    assert apply_town_file(file) == ["~ area ortsteil-greffen: rank 40 → 20"]
+
+    file.write_text(text.replace("rank = 35", "rank = 101"), encoding="utf-8")
+    outcome = app.test_cli_runner().invoke(args=["town", "apply", str(file)])
+    line = text.splitlines().index("rank = 35") + 1
+    assert outcome.exit_code == 1
+    assert f"line {line}: areas[" in outcome.output and ".rank: a whole number from 0 to 100" in outcome.output
+    assert greffen().rank == 20
