@@ -21,12 +21,16 @@ def town() -> Jurisdiction:
     return db.session.scalar(select(Jurisdiction).where(Jurisdiction.slug == "harsewinkel.de"))
 
 
+# Harsewinkel's own: tests with a second town give it the same codes, and a lookup by code alone
+# would then return either town's row.
 def category(code: str) -> Category:
-    return db.session.scalar(select(Category).where(Category.code == code))
+    return db.session.scalar(select(Category).join(Jurisdiction, Jurisdiction.id == Category.jurisdiction_id)
+                             .where(Category.code == code, Jurisdiction.slug == "harsewinkel.de"))
 
 
 def department(code: str) -> Department:
-    return db.session.scalar(select(Department).where(Department.code == code))
+    return db.session.scalar(select(Department).join(Jurisdiction, Jurisdiction.id == Department.jurisdiction_id)
+                             .where(Department.code == code, Jurisdiction.slug == "harsewinkel.de"))
 
 
 def routed(decision):

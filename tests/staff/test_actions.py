@@ -402,7 +402,7 @@ def test_admin_forms_refuse_bad_input_naming_the_field_and_change_nothing(client
     and nothing of the refused request is stored."""
     _signed_in(client, "admin", None)
     token = csrf_token(client, "/intern/admin/")
-    graffiti = db.session.scalar(select(Category).where(Category.code == "graffiti"))
+    graffiti = category("graffiti")
     days_before = graffiti.target_days
     for value, words in (("zehn", "zwischen 1 und 365"), ("0", "zwischen 1 und 365"), ("", "zwischen 1 und 365")):
         response = client.post(f"/intern/admin/kategorien/{graffiti.id}", data={"csrf_token": token,

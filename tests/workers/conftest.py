@@ -14,11 +14,10 @@ import pytest
 from sqlalchemy import select, text, update
 
 from app.db import db
-from app.jurisdictions.models import Category, Department
 from app.outbox.models import OutboxMessage
 from app.reports.models import Report
 from tests.conftest import TEST_SECRET, run_worker
-from tests.factories import make_report
+from tests.factories import department, make_report  # noqa: F401 (department: for the tests that import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(ROOT / ".venv" / "bin" / "flask")
@@ -147,10 +146,4 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.01):
     raise AssertionError(f"condition not met within {timeout}s")
 
 
-def department(code: str) -> Department:
-    return db.session.scalar(select(Department).where(Department.code == code))
-
-
-def category(code: str) -> Category:
-    return db.session.scalar(select(Category).where(Category.code == code))
 
