@@ -277,3 +277,36 @@ def test_popup_on_a_phone_fits_the_screen_and_is_panned_into_view(public_live, p
                            "map_reports.getZoom() === 12")
     assert page.locator("#map_reports").get_attribute("data-mode") == "clusters"
     assert page.locator(".leaflet-marker-icon.marker-single.single-open").count() == 1
+
+
+def test_transparency_charts_read_whole_at_a_phones_width(public_live, phone, desktop):
+    """The charts of /transparenz on a phone: every text lies inside its picture, is drawn at 11 px
+    or more (pictures 640 units wide drew it at 6-7 px), and a long category name is wrapped, never
+    cut (it was cut at 34 characters)."""
+    from tests.factories import category
+
+    _reports()
+    gully = category("gully")
+    old_name = gully.name
+    gully.name = "Gully, Sinkkasten oder Straßenablauf verstopft oder beschädigt (auch Rinnen)"
+    db.session.commit()
+    try:
+        for page in (phone, desktop):
+            page.goto(public_live.url + "/transparenz")
+            texts = page.evaluate("""() => [...document.querySelectorAll('main svg.chart')].flatMap(svg => {
+                const box = svg.viewBox.baseVal, scale = svg.getBoundingClientRect().width / box.width;
+                return [...svg.querySelectorAll('text')].map(t => {
+                    const b = t.getBBox();
+                    return {text: t.textContent, chart: svg.id || svg.getAttribute('aria-labelledby'),
+                            inside: b.x >= box.x - 1 && b.x + b.width <= box.x + box.width + 1,
+                            px: parseFloat(getComputedStyle(t).fontSize) * scale};
+                });
+            })""")
+            assert len(texts) > 20
+            assert [t for t in texts if not t["inside"]] == []
+            assert min(t["px"] for t in texts) >= 11, sorted(texts, key=lambda t: t["px"])[:3]
+            labels = " ".join(page.locator("main svg.chart text").all_text_contents())
+            assert gully.name.replace(" ", "") in labels.replace(" ", "")
+    finally:
+        gully.name = old_name
+        db.session.commit()

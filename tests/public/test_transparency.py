@@ -118,7 +118,7 @@ def test_chart_numbers_are_whole_counts_written_as_the_reader_writes_numbers(cli
     assert median == "2.5" and "2,5 Tage" in page and "2.5 Tage" not in page
     start = page.index('<svg', page.index("<main"))  # the first chart (the header's menu icon comes before main)
     months = page[start:page.index('</svg>', start)]
-    ticks = re.findall(r'text-anchor="end" font-size="11" fill="[^"]+">([^<]*)</text>', months)
+    ticks = re.findall(r'text-anchor="end" font-size="14" fill="[^"]+">([^<]*)</text>', months)
     assert len(ticks) == 5 and ticks[0] == "0"
     assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", tick) for tick in ticks), ticks  # whole numbers, German thousands
     english = client.get("/transparenz?lang=en").get_data(as_text=True)

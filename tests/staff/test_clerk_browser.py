@@ -120,8 +120,9 @@ def test_bulk_forwarding_in_the_browser_preselects_nothing_and_confirms(app, liv
 
 
 def test_dashboard_labels_fit_and_staff_pages_read_in_words(app, live_server, staff_committing, chromium):
-    """Every chart text lies inside its picture (labels and "(n überfällig)" are never cut), at
-    a phone's and a desktop's width; the report page and the audit log are checked by axe."""
+    """Every chart text lies inside its picture (labels and "(n überfällig)" are never cut) and is
+    drawn at 11 px or more, at a phone's and a desktop's width; the report page and the audit log
+    are checked by axe."""
     from tests.factories import MARIENFELD
 
     admin = make_staff("admin")
@@ -145,6 +146,12 @@ def test_dashboard_labels_fit_and_staff_pages_read_in_words(app, live_server, st
                 }).map(t => t.textContent + " " + [t.getBBox().x, t.getBBox().width, box.width] + " " + svg.id);
             })""")
             assert outside == [], (width, outside)
+            # Drawn at a size one can read: pictures 560 units wide drew 13-unit text at 8 px on a phone.
+            smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('svg.chart-svg')].flatMap(svg => {
+                const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+                return [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+            }))""")
+            assert smallest >= 11, (width, smallest)
         assert gruen.name in " ".join(page.locator("#chart-departments .chart-label tspan").all_text_contents())
         _checked(page, "dashboard")
         page.goto(live_server.url + f"/intern/meldungen/{report.id}")
