@@ -17,10 +17,16 @@ from app.reports.status import STATUSES
 from app.staff import oidc
 from app.staff.auth import current_staff, role_required
 from app.staff.models import ROLES
-from app.staff.wording import ACTIONS, AuditWording
+from app.staff.wording import ACTIONS, ROLES as ROLE_NAMES, AuditWording
 from app.jurisdictions.texts import CATEGORY_FIELDS, QUESTION_FIELDS, flat_keys, to_flat
 
 bp = Blueprint("admin", __name__, url_prefix="/intern/admin")
+
+
+@bp.app_template_filter("role_name")
+def role_name(code: str) -> str:
+    """A role in words ("Leitstelle"), as the audit log names it; the code is what forms send."""
+    return str(ROLE_NAMES.get(code, code))
 
 
 @bp.after_request

@@ -135,7 +135,8 @@ PROFILE_FIELDS = {
 ACTORS = {"system": _l("System"), "town-file": _l("Stadtdatei"), "cli": _l("Kommandozeile"),
           "import": _l("Datenübernahme"), "citizen": _l("Bürgerin/Bürger")}
 
-ROLES = {"admin": _l("Administration"), "dispatcher": _l("Leitstelle"), "staff": _l("Abteilung")}
+# "Sachbearbeitung", not "Abteilung": beside a department's name that word read as a second department.
+ROLES = {"admin": _l("Administration"), "dispatcher": _l("Leitstelle"), "staff": _l("Sachbearbeitung")}
 
 # Field names of ``[old, new]`` pairs in the admin actions.
 FIELDS = {

@@ -20,8 +20,13 @@ def _selected(html: str, select_id: str) -> list[str]:
 
 def test_a_new_account_starts_as_staff_and_department_by_name(client, db_session):
     login(client, make_staff("admin").username, PASSWORD)
+    make_staff("dispatcher")
     html = client.get("/intern/admin/").get_data(as_text=True)
-    assert _selected(html, "new-role") == ["staff"]
+    # Roles read in German words on the German page; the codes are only the options' values.
+    assert ">Leitstelle</td>" in html and ">Administration</td>" in html
+    assert [code for code in ("admin", "dispatcher", "staff") if f">{code}<" in html] == []
+    assert _selected(html, "new-role") == ["Sachbearbeitung"]  # the role "staff", named in words
+    assert '<option value="staff" selected>Sachbearbeitung</option>' in html
     assert _selected(html, "new-dept") == ["–"]
     assert ">Tiefbau und Straßen</option>" in html
 
