@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from app.db import db
 from app.extensions import csrf, limiter
@@ -13,6 +14,36 @@ from app.outbox.operations import retry_failed
 from app.staff.auth import current_staff, role_required
 
 bp = Blueprint("ops", __name__)
+
+# What each kind of message is, for the admin's queue page (the kinds are the features' codes,
+# app/*/notifications.py); a kind not named here shows its code.
+KIND_NAMES = {
+    "confirm_email": _l("Bestätigungsmail an die meldende Person"),
+    "status_changed": _l("Statusänderung an die meldende Person"),
+    "new_report": _l("Neue Meldung an die Abteilung"),
+    "reporter_comment": _l("Ergänzung der meldenden Person an die Abteilung"),
+    "fixed_questionnaire": _l("Frage „Ist der Mangel behoben?“ an die meldende Person"),
+    "questionnaire_not_fixed": _l("Antwort „nicht behoben“ an die Abteilung"),
+    "citizen_sign_in": _l("Anmeldelink an eine Bürgerin oder einen Bürger"),
+    "staff_password_reset": _l("Passwort-Link an ein Dienstkonto"),
+    "staff_reassigned": _l("Weitergeleitete Meldung an die Abteilung"),
+    "staff_assigned": _l("Zuweisung an eine Person oder ein Team"),
+    "staff_escalated": _l("Überfällige Meldung an die Leitstelle"),
+    "reports_rerouted": _l("Umgeleitete Meldungen an die Abteilung"),
+    "follow_confirm": _l("Bestätigung „Meldung folgen“"),
+    "follower_update": _l("Neuigkeit an Folgende einer Meldung"),
+    "department_digest": _l("Tageszusammenfassung an die Abteilung"),
+    "reminder": _l("Erinnerung an die Abteilung"),
+    "webhook_event": _l("Webhook-Aufruf an die Abteilung"),
+    "alert_confirm": _l("Bestätigung einer Gebietsbenachrichtigung"),
+    "alert_active": _l("Hinweis: Gebietsbenachrichtigung besteht schon"),
+    "area_alert": _l("Gebietsbenachrichtigung"),
+}
+
+
+@bp.app_template_filter("message_kind")
+def message_kind(kind: str) -> str:
+    return str(KIND_NAMES.get(kind, kind))
 
 
 @bp.get("/intern/admin/warteschlange")

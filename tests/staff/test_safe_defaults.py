@@ -49,3 +49,20 @@ def test_reassignment_and_bulk_action_start_empty_and_refuse_empty(client, db_se
     assert bulk.status_code == 400
     db.session.refresh(report)
     assert report.department_id == department("tiefbau").id and report.status == "eingegangen"
+
+
+def test_a_new_api_key_may_only_create_reports_unless_more_is_granted(client, db_session):
+    """Setting the status of any report of the town (servicerequestupdates) is not preselected; the
+    keys' rights are listed in words."""
+    from app.open311.models import ApiClient
+
+    login(client, make_staff("admin").username, PASSWORD)
+    html = client.get("/intern/admin/api-schluessel").get_data(as_text=True)
+    checked = re.findall(r'<input type="checkbox" id="action-([a-z_]+)"[^>]*?(checked)?>', html)
+    assert checked == [("create_request", "checked"), ("post_update", "")]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    client.post("/intern/admin/api-schluessel", data={"csrf_token": token, "name": "Bürger-App",
+                                                       "actions": ["create_request"]})
+    assert db_session.query(ApiClient).filter_by(name="Bürger-App").one().allowed_actions == ["create_request"]
+    listed = client.get("/intern/admin/api-schluessel").get_data(as_text=True)
+    assert "<td>Meldungen anlegen</td>" in listed and "create_request<" not in listed

@@ -120,7 +120,9 @@ def test_last_retry_parks_message_visible_and_retryable_by_admin(committing, smt
     page = client.get("/intern/admin/warteschlange")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert f'id="message-{parked.id}"' in html and "status_changed" in html and "451" in html
+    assert f'id="message-{parked.id}"' in html and "451" in html
+    # The kind in words, not its code.
+    assert "<td>Statusänderung an die meldende Person</td><td>E-Mail</td>" in html and "status_changed" not in html
     assert 'data-state="failed">1<' in html
 
     smtp_server.refusing = False

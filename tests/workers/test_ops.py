@@ -91,3 +91,14 @@ def test_unsubscribe_and_follow_pages_pass_axe(live_server, phone):
     violations = run_axe(phone)
     assert violations == [], describe_violations(violations)
     assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "follow_confirm")) is not None
+
+
+def test_every_message_kind_is_named_in_words_for_the_queue_page(app):
+    """The admin's queue page names a message's kind ("Erinnerung an die Abteilung"); a kind a
+    feature registers without a name here would show its code."""
+    from app.ops.routes import KIND_NAMES
+    from app.outbox.messages import _registry
+
+    kinds = set(_registry(app).messages)
+    assert len(kinds) >= 15
+    assert kinds - set(KIND_NAMES) == set()
