@@ -121,8 +121,8 @@ def test_areas_are_renamed_rekinded_reranked_and_the_town_area_counts_town_wide_
     page = client.get("/intern/admin/gebiete/").get_data(as_text=True)
     expected = len(list(db_session.scalars(select(RoutingRule.id).where(
         RoutingRule.jurisdiction_id == jid, (RoutingRule.area_id.is_(None)) | (RoutingRule.area_id == boundary.id)))))
-    row = page.split(f"<td>{boundary.code}</td>")[1].split("</tr>")[0]
-    assert re.search(rf"<td>{expected}</td>", row), row[:200]
+    row = page.split(f">{boundary.code}</td>")[1].split("</tr>")[0]
+    assert re.search(rf'<td data-label="Regeln">{expected}</td>', row), row[:200]
     saved = client.post(f"/intern/admin/gebiete/{greffen.id}", data={"csrf_token": token, "name": "Ortsteil Greffen",
                                                                       "kind": "custom", "rank": "40"})
     assert saved.status_code == 303
