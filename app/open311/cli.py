@@ -26,8 +26,10 @@ def _fail(exc: DomainError):
 @group.command("create-key")
 @click.option("--name", required=True, help="Who uses the key (an app, a back-office system).")
 @click.option("--jurisdiction", default=None, help="jurisdiction_id (default: DEFAULT_JURISDICTION).")
-@click.option("--action", "actions", multiple=True, type=click.Choice(ACTIONS), default=ACTIONS, show_default=True,
-              help="What the key may do (repeat the option for several).")
+@click.option("--action", "actions", multiple=True, type=click.Choice(ACTIONS), default=("create_request",),
+              show_default=True,
+              help="What the key may do (repeat the option for several); post_update, setting the status of any "
+                   "report of the town, only when asked for, as on the admin page.")
 @click.option("--rate-limit", default=None, help='e.g. "60/minute;1000/day" (default).')
 def create_key(name: str, jurisdiction: str | None, actions: tuple[str, ...], rate_limit: str | None):
     """Create a key; it is printed once and stored only as a hash."""

@@ -31,6 +31,9 @@ def test_cli_creates_lists_and_revokes_keys(committing):
         assert client.rate_limit == "5/minute"
         listing = runner.invoke(args=["open311", "list-keys"]).output
         assert "Stadt-App" in listing and key not in listing and key[:10] in listing
+        # Without --action a key may only create reports (status updates only when asked for).
+        plain = runner.invoke(args=["open311", "create-key", "--name", "Bürger-App"])
+        assert client_for_key(re.search(r": (mm311_\S+)", plain.output).group(1)).allowed_actions == ["create_request"]
         bad = runner.invoke(args=["open311", "create-key", "--name", "X", "--rate-limit", "viel"])
         assert bad.exit_code != 0 and "60/minute" in bad.output
         assert runner.invoke(args=["open311", "revoke-key", str(client.id)]).exit_code == 0
