@@ -47,7 +47,8 @@ def _page(jurisdiction: Jurisdiction, status: int = 200, import_errors: list[str
         if area.kind == "boundary":
             rules[area.id] = rules.get(area.id, 0) + town_wide
     return render_template("areas/admin.html", jurisdiction=jurisdiction, areas=areas, rules=rules,
-                           findings=findings, kinds=list(AREA_KIND_RANK), kind_labels=KIND_LABELS, srids=SUPPORTED_SRIDS,
+                           findings=findings, kinds=list(AREA_KIND_RANK), kind_ranks=AREA_KIND_RANK,
+                           kind_labels=KIND_LABELS, srids=SUPPORTED_SRIDS,
                            import_errors=import_errors or []), status
 
 

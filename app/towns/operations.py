@@ -198,7 +198,9 @@ def _apply_areas(session, jurisdiction, spec, current, changes) -> dict[str, int
             ids[wanted["code"]] = session.execute(_INSERT_AREA, {
                 "jid": jurisdiction.id, "code": wanted["code"], "name": wanted["name"], "kind": wanted["kind"],
                 "rank": rank, "ewkb": ewkb}).scalar_one()
-            changes.add("create_area", wanted["code"], f"+ area {wanted['code']} ({wanted['name']}, {wanted['kind']})",
+            shown_rank = f", rank {rank}" if rank != AREA_KIND_RANK[wanted["kind"]] else ""
+            changes.add("create_area", wanted["code"],
+                        f"+ area {wanted['code']} ({wanted['name']}, {wanted['kind']}{shown_rank})",
                         {"name": [None, wanted["name"]], "kind": [None, wanted["kind"]], "rank": [None, rank],
                          "file": [None, wanted["file"]]})
             continue

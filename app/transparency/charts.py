@@ -91,10 +91,10 @@ def horizontal_bars(chart_id: str, title: str, description: str, rows: list[tupl
     values_w = max((len(shown) for _, _, shown in rows), default=0) * CHAR_W + 10
     plot_w = width - values_w
     top_value = max((v for _, v, _ in rows), default=0) or 1
-    chars = int(width / CHAR_W)
+    chars = int(width / CHAR_W) - 6  # a margin for capitals and wider scripts (Cyrillic, Arabic)
     parts, y = [], top
     for label, value, shown in rows:
-        lines = textwrap.wrap(label, chars, break_long_words=False) or [""]
+        lines = textwrap.wrap(label, chars) or [""]  # a word longer than a line is broken, not cut
         parts.append(f'<text x="2" y="{y + FONT}" font-size="{FONT}" fill="{TEXT}">' + "".join(
             f'<tspan x="2" dy="{0 if i == 0 else line_h}">{escape(line)}</tspan>' for i, line in enumerate(lines))
             + '</text>')

@@ -133,3 +133,23 @@ def test_areas_are_renamed_rekinded_reranked_and_the_town_area_counts_town_wide_
     refused = client.post(f"/intern/admin/gebiete/{greffen.id}", data={"csrf_token": token, "name": "", "kind": "x"})
     assert refused.status_code == 400
     assert route_point(db_session, jid, category("schlagloch").id, *GREFFEN) is not None
+
+
+def test_an_area_at_its_kinds_rank_follows_a_new_kind_unless_a_rank_is_typed(client, db_session):
+    """The rank field is empty (the kind's rank as its placeholder) while an area has its kind's
+    rank, so changing the kind on the page brings the new kind's rank, as a town file does; an own
+    rank is shown and kept."""
+    token = _admin(client)
+    greffen = db_session.scalar(select(Area).where(Area.jurisdiction_id == town().id, Area.code == "ortsteil-greffen"))
+    page = client.get("/intern/admin/gebiete/").get_data(as_text=True)
+    field = re.search(rf'<input id="area-rank-{greffen.id}"[^>]*>', page).group(0)
+    assert 'value=""' in field and 'placeholder="20"' in field
+    # The browser sends the empty field as it is.
+    client.post(f"/intern/admin/gebiete/{greffen.id}", data={"csrf_token": token, "name": greffen.name,
+                                                              "kind": "custom", "rank": ""})
+    db_session.refresh(greffen)
+    assert (greffen.kind, greffen.rank) == ("custom", 30)
+    client.post(f"/intern/admin/gebiete/{greffen.id}", data={"csrf_token": token, "name": greffen.name,
+                                                              "kind": "custom", "rank": "45"})
+    page = client.get("/intern/admin/gebiete/").get_data(as_text=True)
+    assert 'value="45"' in re.search(rf'<input id="area-rank-{greffen.id}"[^>]*>', page).group(0)

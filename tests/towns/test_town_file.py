@@ -238,3 +238,7 @@ def test_an_areas_own_rank_travels_with_the_file_and_a_bad_one_is_refused(app, d
     assert outcome.exit_code == 1
     assert f"line {line}: areas[" in outcome.output and ".rank: a whole number from 0 to 100" in outcome.output
     assert greffen().rank == 20
+    # A new area with its own rank: the dry run's line says so.
+    file.write_text(text.replace("rank = 35\n", "") + '\n[[areas]]\ncode = "spielbezirk"\nname = "Spielbezirk"\n'
+                    'kind = "custom"\nfile = "areas/ortsteil-greffen.geojson"\nrank = 50\n', encoding="utf-8")
+    assert apply_town_file(file) == ["+ area spielbezirk (Spielbezirk, custom, rank 50)"]

@@ -144,6 +144,3 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.01):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
-
-
-
