@@ -8,6 +8,12 @@ from sqlalchemy.orm import Session
 # Area kinds, from least to most specific. Routing prefers the higher rank.
 AREA_KIND_RANK = {"boundary": 0, "district": 10, "ortsteil": 20, "custom": 30}
 
+
+def rank_in_effect(kind: str, rank: int | None) -> int:
+    """An area's rank: its own, else its kind's (the areas page's empty field, a town file's
+    missing key)."""
+    return rank if rank is not None else AREA_KIND_RANK[kind]
+
 _INSERT_AREA = text(
     """
     INSERT INTO areas (jurisdiction_id, code, name, kind, rank, geom, area_m2)

@@ -15,7 +15,7 @@ from app.staff import audit
 from app.staff.auth import current_staff, role_required
 from geo.areafiles import area_collection
 from geo.areaimport import SUPPORTED_SRIDS, AreaImportError, import_areas
-from geo.areas import AREA_KIND_RANK
+from geo.areas import AREA_KIND_RANK, rank_in_effect
 from geo.validation import validate_routing
 
 bp = Blueprint("areas_admin", __name__, url_prefix="/intern/admin/gebiete")
@@ -97,7 +97,7 @@ def update_area(area_id: int):
     if area is None or area.jurisdiction_id != jurisdiction.id:
         raise DomainError(_("Dieses Gebiet gibt es nicht."), "area", status=404)
     form = validated(AreaForm(request.form))
-    rank = form.rank.data if form.rank.data is not None else AREA_KIND_RANK[form.kind.data]
+    rank = rank_in_effect(form.kind.data, form.rank.data)
     changes = {}
     for field, value in (("name", form.name.data), ("kind", form.kind.data), ("rank", rank)):
         if getattr(area, field) != value:

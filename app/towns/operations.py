@@ -14,7 +14,7 @@ from app.open311.models import ReportAttributeValue, ServiceAttribute
 from app.staff.audit import record
 from app.towns.queries import GEOJSON_DIGITS, category_spec, department_spec, question_spec, town_spec
 from app.towns.townfile import TownFileError, rule_key
-from geo.areas import AREA_KIND_RANK
+from geo.areas import rank_in_effect
 
 ACTOR = "town-file"
 # The stored form of a file's geometry: made valid, rounded to the file's 7 decimals through text
@@ -193,19 +193,19 @@ def _apply_areas(session, jurisdiction, spec, current, changes) -> dict[str, int
             same_shape = before is not None and json.loads(rounded) == json.loads(before["geometry"])
         # A file without a rank means the kind's rank (the export leaves that out); the audit
         # shows the ranks in effect, not the file's absence of one.
-        rank = wanted.get("rank") if wanted.get("rank") is not None else AREA_KIND_RANK[wanted["kind"]]
+        rank = rank_in_effect(wanted["kind"], wanted.get("rank"))
         if before is None:
             ids[wanted["code"]] = session.execute(_INSERT_AREA, {
                 "jid": jurisdiction.id, "code": wanted["code"], "name": wanted["name"], "kind": wanted["kind"],
                 "rank": rank, "ewkb": ewkb}).scalar_one()
-            shown_rank = f", rank {rank}" if rank != AREA_KIND_RANK[wanted["kind"]] else ""
+            shown_rank = f", rank {rank}" if wanted.get("rank") is not None else ""  # the parser drops the kind's own
             changes.add("create_area", wanted["code"],
                         f"+ area {wanted['code']} ({wanted['name']}, {wanted['kind']}{shown_rank})",
                         {"name": [None, wanted["name"]], "kind": [None, wanted["kind"]], "rank": [None, rank],
                          "file": [None, wanted["file"]]})
             continue
         diff = _diff(before, wanted, ("name", "kind"))
-        stored_rank = before["rank"] if before.get("rank") is not None else AREA_KIND_RANK[before["kind"]]
+        stored_rank = rank_in_effect(before["kind"], before.get("rank"))
         if stored_rank != rank:
             diff["rank"] = [stored_rank, rank]
         if not same_shape:
